@@ -1,0 +1,18 @@
+// `imghost gc`: removes unfinished uploads, blobs no image refers to and temporary files,
+// older than --gc_grace seconds, and prints what it removed.
+import type { Invocation } from '../config/parse.js';
+import { Library } from '../library.js';
+
+export async function gc({ config }: Invocation): Promise<number> {
+  const library = await Library.open(config);
+  try {
+    const report = await library.collectGarbage();
+    for (const id of report.unfinished) process.stdout.write(`removed unfinished upload ${id}\n`);
+    for (const key of report.blobs) process.stdout.write(`removed orphan blob ${key}\n`);
+    for (const path of report.temp) process.stdout.write(`removed temporary file ${path}\n`);
+    process.stdout.write(`gc: ${String(report.unfinished.length)} unfinished uploads, ${String(report.blobs.length)} blobs, ${String(report.temp.length)} temporary files removed\n`);
+    return 0;
+  } finally {
+    await library.close();
+  }
+}

@@ -1,0 +1,39 @@
+// The `imghost` command: parses options, then runs a subcommand (serve by default).
+import { helpText } from '../config/help.js';
+import { ConfigError, parseInvocation, type Invocation } from '../config/parse.js';
+import { gc } from './gc.js';
+import { serve } from './serve.js';
+
+const commands: Record<string, (invocation: Invocation) => Promise<number>> = { serve, gc };
+
+async function main(argv: string[]): Promise<number> {
+  let invocation: Invocation;
+  try {
+    invocation = parseInvocation(argv);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`imghost: ${err.message}\n`);
+    return 2;
+  }
+  if (invocation.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return 0;
+  }
+  const command = commands[invocation.command];
+  if (!command) {
+    process.stderr.write(`imghost: unknown command '${invocation.command}' (see --help)\n`);
+    return 2;
+  }
+  try {
+    return await command(invocation);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`imghost: ${err.message}\n`);
+    return 2;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
+  process.stderr.write(`imghost: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

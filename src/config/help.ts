@@ -1,0 +1,41 @@
+// `imghost --help`: every option with its default, grouped the way the option table groups them.
+import { groups, options, type OptionDef } from './options.js';
+
+const commands: readonly (readonly [string, string])[] = [
+  ['serve', 'run the web server (the default)'],
+  ['gc', 'remove unfinished uploads and blobs no image refers to'],
+];
+
+function shownDefault(def: OptionDef): string {
+  if (def.defaultText !== undefined) return def.defaultText;
+  if (def.type === 'enum') return `${def.default} (one of ${def.choices.join(', ')})`;
+  return def.default === '' ? 'none' : String(def.default);
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + word.length + 1 > width) { lines.push(line); line = word; }
+    else line = line === '' ? word : `${line} ${word}`;
+  }
+  return [...lines, line];
+}
+
+export function helpText(): string {
+  const out = ['Usage: imghost [COMMAND] [OPTIONS]', '', 'Commands:'];
+  for (const [name, text] of commands) out.push(`  ${name.padEnd(31)} ${text}`);
+  out.push('', 'Options are also read from IMGHOST_<NAME> environment variables and from --config=PATH;',
+    'dashes and underscores in names are the same (--max-upload-size = --max_upload_size).');
+  for (const group of groups) {
+    out.push('', `${group} options:`);
+    for (const [name, def] of Object.entries(options) as [string, OptionDef][]) {
+      if (def.group !== group) continue;
+      const flag = `--${name}${def.metavar ? `=${def.metavar}` : ''}`;
+      const [first = '', ...rest] = wrap(`${def.help} (default ${shownDefault(def)})`, 46);
+      out.push(`  ${flag.padEnd(31)} ${first}`, ...rest.map((l) => `${' '.repeat(34)}${l}`));
+    }
+  }
+  out.push('', `  ${'--help'.padEnd(31)} show this help information`);
+  return out.join('\n');
+}

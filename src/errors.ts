@@ -1,0 +1,67 @@
+// The error catalogue: every failure a client can cause, with its status and message.
+// Code throws these; routes/error-handler.ts turns them into responses in one place.
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class NotAnImage extends AppError {
+  constructor() { super(400, 'NOT_AN_IMAGE', 'cannot identify image file'); }
+}
+
+export class MissingFile extends AppError {
+  constructor() { super(400, 'MISSING_FILE', "the upload has no 'file' field"); }
+}
+
+export class TooLarge extends AppError {
+  constructor(limit: number) {
+    super(413, 'TOO_LARGE', `the file is larger than the upload limit of ${String(limit)} bytes`, { connection: 'close' });
+  }
+}
+
+export class TooManyPixels extends AppError {
+  constructor(width: number, height: number, frames: number, limit: number) {
+    const frameText = frames > 1 ? ` x ${String(frames)} frames` : '';
+    super(413, 'TOO_MANY_PIXELS', `the image is ${String(width)}x${String(height)}${frameText} pixels, more than the limit of ${String(limit)}`);
+  }
+}
+
+export class UnsupportedFormat extends AppError {
+  constructor(format: string) { super(415, 'UNSUPPORTED_FORMAT', `${format} files are not accepted; send JPEG, PNG, WebP, GIF, AVIF or TIFF`); }
+}
+
+export class UnsupportedBody extends AppError {
+  constructor(contentType: string) {
+    super(415, 'UNSUPPORTED_BODY', `send multipart/form-data with a 'file' field or a raw image body, not ${contentType}`);
+  }
+}
+
+export class NotFound extends AppError {
+  constructor(what = 'image not found') { super(404, 'NOT_FOUND', what); }
+}
+
+export class BadRequest extends AppError {
+  constructor(message: string) { super(400, 'BAD_REQUEST', message); }
+}
+
+export class WrongDeleteToken extends AppError {
+  constructor() { super(403, 'WRONG_DELETE_TOKEN', 'the delete token is missing or wrong'); }
+}
+
+export class XsrfRejected extends AppError {
+  constructor(reason: string) { super(403, 'XSRF', reason); }
+}
+
+export class Busy extends AppError {
+  constructor(retryAfterSeconds: number) {
+    super(503, 'BUSY', 'the server is busy making thumbnails; retry shortly', { 'retry-after': String(retryAfterSeconds) });
+  }
+}

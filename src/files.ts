@@ -1,0 +1,26 @@
+// Small filesystem helpers shared by the embedded store and the upload spool.
+import { readdir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export async function readdirIfAny(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** Deletes the files of `dir` last modified before `cutoff`; returns their paths. */
+export async function removeFilesOlderThan(dir: string, cutoff: Date): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdirIfAny(dir)) {
+    const path = join(dir, name);
+    const info = await stat(path).catch(() => null);
+    if (info?.isFile() && info.mtime < cutoff) {
+      await unlink(path).catch(() => undefined);
+      removed.push(path);
+    }
+  }
+  return removed;
+}

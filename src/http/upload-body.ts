@@ -1,0 +1,41 @@
+// Reads the files of an upload request as streams, never buffering them: either the `file`
+// parts of a multipart/form-data body or a raw body with an image content type.
+import type { FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { BadRequest, UnsupportedBody } from '../errors.js';
+
+export interface UploadedFile { stream: Readable; filename: string | null }
+
+/** Content types accepted as a raw image body (their parser hands the stream through). */
+export const rawBodyTypes = /^(?:image\/[\w.+-]+|application\/octet-stream)\s*(?:;|$)/i;
+
+/**
+ * Yields each uploaded file in order; multipart fields met on the way are collected in `fields`
+ * so a caller can check a CSRF token before it reads a file.
+ */
+export async function* uploadedFiles(request: FastifyRequest, fields: Record<string, string> = {}): AsyncGenerator<UploadedFile> {
+  const contentType = request.headers['content-type'];
+  if (contentType === undefined) return;
+  if (!request.isMultipart()) {
+    if (!(request.body instanceof Readable)) throw new UnsupportedBody(contentType);
+    const { name } = request.query as { name?: unknown };
+    yield { stream: request.body, filename: typeof name === 'string' ? name : null };
+    return;
+  }
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        fields[part.fieldname] = typeof part.value === 'string' ? part.value : '';
+      } else if (part.fieldname === 'file') {
+        yield { stream: part.file, filename: part.filename === '' ? null : part.filename };
+      } else {
+        part.file.resume();
+      }
+    }
+  } catch (err) {
+    // The multipart parser's own errors carry no status or errno: the body was malformed.
+    const { statusCode, code } = err as { statusCode?: unknown; code?: unknown };
+    if (!(err instanceof Error) || statusCode !== undefined || code !== undefined) throw err;
+    throw new BadRequest(`malformed multipart body: ${err.message}`);
+  }
+}

@@ -1,0 +1,41 @@
+// The thumbnail pipeline (sharp/libvips). sharp does its work on libuv's thread pool, so the
+// event loop only waits; the pool in pool.ts bounds how many run at once.
+import sharp from 'sharp';
+import { NotAnImage } from '../errors.js';
+import type { Config } from '../config/options.js';
+
+export type ThumbFormat = Config['thumb_format'];
+
+export interface Thumbnail {
+  data: Buffer;
+  width: number;
+  height: number;
+  mime: string;
+}
+
+const mimes: Record<ThumbFormat, string> = {
+  png: 'image/png',
+  webp: 'image/webp',
+  jpeg: 'image/jpeg',
+  avif: 'image/avif',
+};
+
+export interface ThumbSpec { size: number; format: ThumbFormat }
+
+/** Identifies the settings a thumbnail was made with, so a duplicate upload can reuse it. */
+export const specKey = (spec: ThumbSpec): string => `${String(spec.size)}:${spec.format}`;
+
+export async function makeThumbnail(path: string, spec: ThumbSpec, maxPixels: number): Promise<Thumbnail> {
+  let pipeline = sharp(path, { limitInputPixels: maxPixels, failOn: 'error', autoOrient: true })
+    .resize({ width: spec.size, height: spec.size, fit: 'inside', withoutEnlargement: true });
+  // JPEG has no alpha channel: put transparent images on white rather than black.
+  if (spec.format === 'jpeg') pipeline = pipeline.flatten({ background: '#ffffff' });
+  pipeline = pipeline.toFormat(spec.format);
+  try {
+    const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height, mime: mimes[spec.format] };
+  } catch {
+    // The header looked like an image but the pixels do not decode (truncated, corrupt).
+    throw new NotAnImage();
+  }
+}

@@ -1,0 +1,145 @@
+// The one place an upload becomes an image: receive the bytes to a temporary file while hashing
+// them, validate from the header, make the thumbnail in the work pool, store original and
+// thumbnail in parallel, then make the record visible. Nothing is visible until all of it held.
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { NotAnImage, TooLarge } from './errors.js';
+import { removeFilesOlderThan } from './files.js';
+import { probe } from './images/probe.js';
+import type { WorkPool } from './images/pool.js';
+import { makeThumbnail, specKey, type ThumbSpec } from './images/thumbnail.js';
+import type { ImageRecord, ImageRepo, NewImage } from './repo/index.js';
+import type { BlobStore } from './store/index.js';
+
+export interface IngestOptions {
+  tmpDir: string;
+  maxUploadSize: number;
+  maxPixels: number;
+  thumb: ThumbSpec;
+}
+
+export interface Ingested {
+  image: NewImage;
+  /** Given to the uploader once; only its hash is kept. */
+  deleteToken: string;
+}
+
+interface Received { path: string; hash: string; bytes: number }
+
+export const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+
+/** 96 random bits: ids cannot be guessed, so unlisted images cannot be enumerated. */
+const newId = (): string => randomBytes(12).toString('base64url');
+
+export class Ingest {
+  constructor(
+    private readonly repo: ImageRepo,
+    private readonly store: BlobStore,
+    private readonly pool: WorkPool,
+    private readonly opts: IngestOptions,
+  ) {}
+
+  async init(): Promise<this> {
+    await mkdir(this.opts.tmpDir, { recursive: true });
+    return this;
+  }
+
+  /** Removes spooled uploads of requests that died before `olderThan`. */
+  sweep(olderThan: Date): Promise<string[]> {
+    return removeFilesOlderThan(this.opts.tmpDir, olderThan);
+  }
+
+  /** Fails fast with Busy when the thumbnail queue is full, before a body is read. */
+  assertCapacity(): void {
+    this.pool.assertCapacity();
+  }
+
+  async upload(body: Readable, name: string | null): Promise<Ingested> {
+    const received = await this.receive(body);
+    try {
+      return await this.save(received, name);
+    } finally {
+      await unlink(received.path).catch(() => undefined);
+    }
+  }
+
+  private async receive(body: Readable): Promise<Received> {
+    const path = join(this.opts.tmpDir, `upload-${randomBytes(8).toString('hex')}`);
+    const hash = createHash('sha256');
+    const limit = this.opts.maxUploadSize;
+    let bytes = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        if (bytes > limit) { done(new TooLarge(limit)); return; }
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, meter, createWriteStream(path));
+    } catch (err) {
+      await unlink(path).catch(() => undefined);
+      throw err;
+    }
+    if (bytes === 0) {
+      await unlink(path).catch(() => undefined);
+      throw new NotAnImage();
+    }
+    return { path, hash: hash.digest('hex'), bytes };
+  }
+
+  private async save(received: Received, name: string | null): Promise<Ingested> {
+    const { maxPixels, thumb: spec } = this.opts;
+    const info = await probe(received.path, maxPixels);
+    const thumbSpec = specKey(spec);
+    const duplicate = await this.repo.findDuplicate(received.hash, thumbSpec);
+    const makeThumb = () => this.pool.run(() => makeThumbnail(received.path, spec, maxPixels));
+    let thumb: ImageRecord['thumb'];
+    let thumbData: Buffer | null = null;
+    if (duplicate) {
+      thumb = duplicate.thumb;
+    } else {
+      const made = await makeThumb();
+      thumbData = made.data;
+      thumb = { hash: sha256(made.data), bytes: made.data.length, mime: made.mime, width: made.width, height: made.height };
+    }
+    const deleteToken = randomBytes(18).toString('base64url');
+    const image: NewImage = {
+      id: newId(),
+      createdAt: new Date(),
+      name,
+      format: info.format,
+      width: info.width,
+      height: info.height,
+      orig: { hash: received.hash, bytes: received.bytes, mime: info.mime },
+      thumb,
+      thumbSpec,
+      deleteTokenHash: sha256(deleteToken),
+    };
+    // The pending record goes first: from here on no delete can take these blobs away.
+    await this.repo.insertPending(image);
+    try {
+      await Promise.all([
+        this.putMissing(image.orig.hash, () => ({ path: received.path })),
+        // A duplicate's thumbnail may have been deleted since it was found: then make it again.
+        this.putMissing(thumb.hash, async () => thumbData ?? (await makeThumb()).data),
+      ]);
+      await this.repo.markReady(image.id);
+    } catch (err) {
+      // The blobs written so far are orphans now; gc removes them.
+      await this.repo.remove(image.id).catch(() => undefined);
+      throw err;
+    }
+    return { image, deleteToken };
+  }
+
+  private async putMissing(key: string, source: () => { path: string } | Buffer | Promise<Buffer>): Promise<void> {
+    if (await this.store.has(key)) return;
+    await this.store.put(key, await source());
+  }
+}

@@ -1,0 +1,88 @@
+// The image library: the service the HTTP routes and CLI commands call. It owns the stores,
+// the work pool and the upload pipeline, and knows nothing of HTTP.
+import { timingSafeEqual } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Config } from './config/options.js';
+import { NotFound, WrongDeleteToken } from './errors.js';
+import { collectGarbage, releaseBlobs, type GcReport } from './gc.js';
+import { WorkPool } from './images/pool.js';
+import { Ingest, sha256 } from './ingest.js';
+import type { ImageRecord, ImageRepo } from './repo/index.js';
+import { openRepo, openStore } from './storage.js';
+import type { BlobStore, ByteRange } from './store/index.js';
+
+export type Variant = 'orig' | 'thumb';
+
+/** Ids are 12 random bytes in base64url; anything else cannot name an image. */
+const ID = /^[A-Za-z0-9_-]{16}$/;
+
+export type LibraryOptions = Pick<Config,
+  'data_dir' | 'db' | 'store' | 'max_upload_size' | 'max_pixels' | 'thumb_size' | 'thumb_format'
+  | 'thumb_concurrency' | 'queue_limit' | 'gc_grace'>;
+
+export class Library {
+  private constructor(
+    readonly repo: ImageRepo,
+    readonly store: BlobStore,
+    readonly ingest: Ingest,
+    private readonly graceMs: number,
+  ) {}
+
+  static async open(opts: LibraryOptions): Promise<Library> {
+    const repo = await openRepo(opts);
+    try {
+      const store = await openStore(opts);
+      const pool = new WorkPool(opts.thumb_concurrency, opts.queue_limit);
+      const ingest = await new Ingest(repo, store, pool, {
+        tmpDir: resolve(opts.data_dir, 'tmp'),
+        maxUploadSize: opts.max_upload_size,
+        maxPixels: opts.max_pixels,
+        thumb: { size: opts.thumb_size, format: opts.thumb_format },
+      }).init();
+      return new Library(repo, store, ingest, opts.gc_grace * 1000);
+    } catch (err) {
+      await repo.close();
+      throw err;
+    }
+  }
+
+  async get(id: string): Promise<ImageRecord> {
+    const image = ID.test(id) ? await this.repo.get(id) : null;
+    if (!image) throw new NotFound();
+    return image;
+  }
+
+  list(limit: number, before?: number): Promise<ImageRecord[]> {
+    return this.repo.list(limit, before);
+  }
+
+  read(image: ImageRecord, variant: Variant, range?: ByteRange): Promise<Readable> {
+    return this.store.read(image[variant].hash, range);
+  }
+
+  async delete(id: string, token: string): Promise<void> {
+    const image = await this.get(id);
+    const given = Buffer.from(sha256(token));
+    if (!timingSafeEqual(given, Buffer.from(image.deleteTokenHash))) throw new WrongDeleteToken();
+    if (!(await this.repo.remove(id))) throw new NotFound();
+    await releaseBlobs(this.repo, this.store, [image.orig.hash, image.thumb.hash]);
+  }
+
+  /** Which dependencies answer; for /readyz. */
+  async readiness(): Promise<Record<'db' | 'store', boolean>> {
+    const [db, store] = await Promise.all([
+      this.repo.ping().then(() => true, () => false),
+      this.store.ping().then(() => true, () => false),
+    ]);
+    return { db, store };
+  }
+
+  collectGarbage(graceMs = this.graceMs): Promise<GcReport> {
+    return collectGarbage(this.repo, this.store, (cutoff) => this.ingest.sweep(cutoff), graceMs);
+  }
+
+  async close(): Promise<void> {
+    await this.repo.close();
+  }
+}

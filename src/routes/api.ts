@@ -1,0 +1,48 @@
+// The JSON API for scripts and other programs: no cookies, so no CSRF token.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/options.js';
+import { BadRequest, MissingFile } from '../errors.js';
+import { imageJson } from '../http/present.js';
+import { uploadedFiles } from '../http/upload-body.js';
+import type { Library } from '../library.js';
+
+const MAX_PAGE = 100;
+
+export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<Config, 'recent_count'>): void {
+  app.post('/api/images', async (request, reply) => {
+    library.ingest.assertCapacity();
+    for await (const file of uploadedFiles(request)) {
+      const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename);
+      request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
+      // One image per request: a second file part is left unread.
+      return reply.code(201).header('location', `/imgs/${image.id}/orig`).send({ ...imageJson(image), delete_token: deleteToken });
+    }
+    throw new MissingFile();
+  });
+
+  app.get<{ Querystring: { limit?: string; before?: string } }>('/api/images', async (request) => {
+    const limit = parseCount(request.query.limit, 'limit', config.recent_count);
+    const before = request.query.before === undefined ? undefined : parseCount(request.query.before, 'before', 0);
+    const images = await library.list(Math.min(limit, MAX_PAGE), before);
+    const last = images.at(-1);
+    return {
+      images: images.map(imageJson),
+      next_cursor: last && images.length === Math.min(limit, MAX_PAGE) ? String(last.seq) : null,
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/images/:id', async (request) => imageJson(await library.get(request.params.id)));
+
+  app.delete<{ Params: { id: string } }>('/api/images/:id', async (request, reply) => {
+    const token = request.headers['x-delete-token'];
+    await library.delete(request.params.id, typeof token === 'string' ? token : '');
+    request.log.info({ id: request.params.id }, 'image deleted');
+    return reply.code(204).send();
+  });
+}
+
+function parseCount(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d{1,15}$/.test(value) || Number(value) < 1) throw new BadRequest(`'${name}' must be a positive integer`);
+  return Number(value);
+}

@@ -1,0 +1,24 @@
+// GET|HEAD /imgs/<id>/(orig|thumb): the bytes of an original or its thumbnail.
+import type { FastifyInstance } from 'fastify';
+import { sendBlob } from '../http/blob-response.js';
+import type { Library, Variant } from '../library.js';
+
+export function imageRoutes(app: FastifyInstance, library: Library): void {
+  app.route<{ Params: { id: string; variant: Variant } }>({
+    method: ['GET', 'HEAD'],
+    url: '/imgs/:id/:variant(^(?:orig|thumb)$)',
+    exposeHeadRoute: false,
+    handler: async (request, reply) => {
+      const { id, variant } = request.params;
+      const image = await library.get(id);
+      const blob = image[variant];
+      await sendBlob(request, reply, {
+        hash: blob.hash,
+        bytes: blob.bytes,
+        mime: blob.mime,
+        modified: image.createdAt,
+        open: (range) => library.read(image, variant, range),
+      });
+    },
+  });
+}

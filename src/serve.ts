@@ -1,0 +1,72 @@
+// Starts a server from a Config: opens the library, sweeps what a crash left, listens.
+// Used by `imghost serve` and by the tests, so both run exactly the same code.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/options.js';
+import { Library } from './library.js';
+import { buildServer } from './server.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  library: Library;
+  /** e.g. http://127.0.0.1:8000 */
+  url: string;
+  /** Stops accepting, lets in-flight requests finish within shutdown_timeout, closes the stores. */
+  close(): Promise<void>;
+}
+
+/** The configured cookie secret, or one generated once and kept beside the data. */
+async function cookieSecret(config: Config): Promise<string> {
+  if (config.cookie_secret !== '') return config.cookie_secret;
+  const path = resolve(config.data_dir, 'secret');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await mkdir(config.data_dir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  // 'wx': if another process created it first, theirs wins and both read the same secret.
+  await writeFile(path, `${secret}\n`, { mode: 0o600, flag: 'wx' }).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  });
+  return (await readFile(path, 'utf8')).trim();
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const library = await Library.open(config);
+  let app: FastifyInstance;
+  try {
+    app = await buildServer({ config, library, logger, cookieSecret: await cookieSecret(config) });
+    await app.listen({ port: config.port, host: config.address });
+  } catch (err) {
+    await library.close();
+    throw err;
+  }
+  // Leftovers of a crash are swept in the background: readiness does not wait for it.
+  library.collectGarbage().then((report) => {
+    const total = report.unfinished.length + report.blobs.length + report.temp.length;
+    if (total > 0) logger.info(report, 'startup sweep removed leftovers');
+  }, (err: unknown) => { logger.warn({ err }, 'startup sweep failed'); });
+
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.address === '0.0.0.0' || config.address === '::' ? '127.0.0.1' : config.address;
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const timer = setTimeout(() => { app.server.closeAllConnections(); }, config.shutdown_timeout * 1000);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(timer);
+        await library.close();
+      }
+    })();
+    return closing;
+  };
+  return { app, library, url: `http://${host.includes(':') ? `[${host}]` : host}:${String(port)}`, close };
+}

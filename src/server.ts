@@ -1,0 +1,92 @@
+// Builds the Fastify application: plugins, security headers, the error handler and the routes.
+// No business logic lives here; routes call the Library.
+import fastifyCookie from '@fastify/cookie';
+import fastifyMultipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/options.js';
+import { TooLarge } from './errors.js';
+import { errorHandler } from './http/error-handler.js';
+import { rawBodyTypes } from './http/upload-body.js';
+import { Views, webRoot } from './http/views.js';
+import { Xsrf } from './http/xsrf.js';
+import type { Library } from './library.js';
+import { apiRoutes } from './routes/api.js';
+import { healthRoutes } from './routes/health.js';
+import { imageRoutes } from './routes/images.js';
+import { pageRoutes } from './routes/pages.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Errors on this route are answered with an HTML page instead of JSON. */
+    html?: boolean;
+  }
+}
+
+export interface ServerDeps {
+  config: Config;
+  library: Library;
+  logger: Logger;
+  cookieSecret: string;
+}
+
+/** Files one form post may carry; the API takes one per request. */
+const FORM_FILES = 20;
+/** Room for multipart boundaries, part headers and small fields around the files. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+const PAGE_CSP = "default-src 'self'; img-src 'self' data: blob:; script-src 'self'; style-src 'self'; " +
+  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+export async function buildServer({ config, library, logger, cookieSecret }: ServerDeps): Promise<FastifyInstance> {
+  const loggerInstance: FastifyBaseLogger = logger;
+  const app = Fastify({ loggerInstance, forceCloseConnections: 'idle' });
+  const views = new Views(config.debug);
+
+  await app.register(fastifyCookie, { secret: cookieSecret });
+  await app.register(fastifyMultipart, {
+    limits: { fileSize: config.max_upload_size, files: FORM_FILES, fields: 20, fieldSize: 4096, parts: 50, headerPairs: 100 },
+  });
+  app.addContentTypeParser(rawBodyTypes, (_request, payload, done) => { done(null, payload); });
+  await app.register(fastifyStatic, { root: `${webRoot}static`, prefix: '/static/', maxAge: '1h' });
+
+  // Refuse a body that announces more than the limits allow before reading any of it.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const length = Number(request.headers['content-length'] ?? 0);
+    const files = request.url.startsWith('/api/') ? 1 : FORM_FILES;
+    const multipart = request.headers['content-type']?.startsWith('multipart/') ?? false;
+    const tooLarge = request.method === 'POST'
+      && length > config.max_upload_size * files + (multipart ? MULTIPART_OVERHEAD : 0);
+    done(tooLarge ? new TooLarge(config.max_upload_size) : undefined);
+  });
+
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'strict-origin-when-cross-origin');
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+      reply.header('content-security-policy', PAGE_CSP);
+      reply.header('x-frame-options', 'DENY');
+    }
+  });
+
+  app.setErrorHandler(errorHandler(async (reply, body, detail) => {
+    await views.send(reply, 'error', { ...body, detail });
+  }, config.debug));
+
+  app.setNotFoundHandler({}, async (request, reply) => {
+    reply.code(404);
+    if (request.headers.accept?.includes('text/html')) {
+      await views.send(reply, 'error', { status: 404, error: 'NOT_FOUND', message: 'page not found', detail: null });
+    } else {
+      await reply.send({ status: 404, error: 'NOT_FOUND', message: 'not found' });
+    }
+  });
+
+  const xsrf = new Xsrf(config.xsrf_cookies);
+  healthRoutes(app, library);
+  imageRoutes(app, library);
+  apiRoutes(app, library, config);
+  pageRoutes(app, library, views, xsrf, config);
+  return app;
+}

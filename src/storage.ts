@@ -1,0 +1,28 @@
+// Chooses the metadata repository and blob store adapters named by the configuration.
+import { resolve } from 'node:path';
+import type { Config } from './config/options.js';
+import { ConfigError } from './config/parse.js';
+import type { ImageRepo } from './repo/index.js';
+import { SqliteRepo } from './repo/sqlite.js';
+import type { BlobStore } from './store/index.js';
+import { FsStore } from './store/fs.js';
+
+export type StorageOptions = Pick<Config, 'data_dir' | 'db' | 'store'>;
+
+export function dbUrl(opts: StorageOptions): string {
+  return opts.db !== '' ? opts.db : `sqlite:${resolve(opts.data_dir, 'imghost.db')}`;
+}
+
+export function openRepo(opts: StorageOptions): Promise<ImageRepo> {
+  const url = dbUrl(opts);
+  if (url.startsWith('sqlite:')) return Promise.resolve(new SqliteRepo(url.slice('sqlite:'.length)));
+  throw new ConfigError(`option '--db': unsupported database '${url}' (expected sqlite:PATH)`);
+}
+
+export function openStore(opts: StorageOptions): Promise<BlobStore> {
+  const location = opts.store !== '' ? opts.store : resolve(opts.data_dir, 'blobs');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+    throw new ConfigError(`option '--store': unsupported blob store '${location}' (expected a directory path)`);
+  }
+  return new FsStore(resolve(location)).init();
+}

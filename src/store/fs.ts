@@ -1,0 +1,126 @@
+// The embedded blob store: one file per blob under <root>/ab/cd/<sha256>.
+// Writes go to a temporary file in <root>/.tmp, are fsynced, then renamed into place.
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { readdirIfAny, removeFilesOlderThan } from '../files.js';
+import type { BlobInfo, BlobStore, ByteRange } from './index.js';
+
+const KEY = /^[0-9a-f]{64}$/;
+
+export class FsStore implements BlobStore {
+  private readonly tmp: string;
+
+  constructor(private readonly root: string) {
+    this.tmp = join(root, '.tmp');
+  }
+
+  async init(): Promise<this> {
+    await mkdir(this.tmp, { recursive: true });
+    return this;
+  }
+
+  private path(key: string): string {
+    if (!KEY.test(key)) throw new Error(`invalid blob key ${key}`);
+    return join(this.root, key.slice(0, 2), key.slice(2, 4), key);
+  }
+
+  async ping(): Promise<void> {
+    await stat(this.tmp);
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (await this.size(key)) !== null;
+  }
+
+  private async size(key: string): Promise<number | null> {
+    try {
+      return (await stat(this.path(key))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async put(key: string, source: { path: string } | Buffer): Promise<void> {
+    const final = this.path(key);
+    const temp = join(this.tmp, `${key}.${randomBytes(6).toString('hex')}`);
+    if (Buffer.isBuffer(source)) await writeFile(temp, source);
+    else await moveOrCopy(source.path, temp);
+    try {
+      await fsyncPath(temp);
+      await mkdir(join(final, '..'), { recursive: true });
+      await rename(temp, final);
+      await fsyncPath(join(final, '..'));
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  read(key: string, range?: ByteRange): Promise<Readable> {
+    const stream = createReadStream(this.path(key), range ? { start: range.start, end: range.end } : {});
+    // Resolve once the file is open, so a missing blob is an error here rather than mid-response.
+    return new Promise((resolve, reject) => {
+      stream.once('open', () => { resolve(stream); });
+      stream.once('error', reject);
+    });
+  }
+
+  async removeUnlessReferenced(key: string, isReferenced: () => Promise<boolean>): Promise<boolean> {
+    if (await isReferenced()) return false;
+    const final = this.path(key);
+    const parked = join(this.tmp, `${key}.deleting.${randomBytes(6).toString('hex')}`);
+    try {
+      await rename(final, parked);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    if (await isReferenced()) {
+      // An upload of the same bytes began meanwhile; put the blob back unless it rewrote it.
+      if ((await this.size(key)) === null) await rename(parked, final);
+      else await unlink(parked);
+      return false;
+    }
+    await unlink(parked);
+    return true;
+  }
+
+  async *list(): AsyncIterable<BlobInfo> {
+    for (const a of await readdirIfAny(this.root)) {
+      if (!/^[0-9a-f]{2}$/.test(a)) continue;
+      for (const b of await readdirIfAny(join(this.root, a))) {
+        for (const key of await readdirIfAny(join(this.root, a, b))) {
+          if (!KEY.test(key)) continue;
+          const info = await stat(join(this.root, a, b, key)).catch(() => null);
+          if (info) yield { key, bytes: info.size, modified: info.mtime };
+        }
+      }
+    }
+  }
+
+  sweep(olderThan: Date): Promise<string[]> {
+    return removeFilesOlderThan(this.tmp, olderThan);
+  }
+}
+
+async function moveOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await copyFile(from, to);
+  }
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

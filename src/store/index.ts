@@ -1,0 +1,30 @@
+// The blob store: immutable bytes under content-addressed keys (the SHA-256 of the bytes), so the
+// same file uploaded twice is stored once. Adapters: fs.ts (embedded default).
+import type { Readable } from 'node:stream';
+
+/** Inclusive byte range, as in an HTTP Range header. */
+export interface ByteRange { start: number; end: number }
+
+export interface BlobInfo { key: string; bytes: number; modified: Date }
+
+export interface BlobStore {
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>;
+  has(key: string): Promise<boolean>;
+  /**
+   * Stores the bytes of a local file (which the store may move away) or a buffer under `key`,
+   * durably and atomically: a reader sees the whole blob or nothing.
+   */
+  put(key: string, source: { path: string } | Buffer): Promise<void>;
+  read(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Deletes the blob unless `isReferenced` says an image still needs it. The check runs after
+   * the blob is out of readers' reach, and the blob is put back if the answer is yes, so a
+   * concurrent upload of the same bytes never ends up pointing at nothing.
+   */
+  removeUnlessReferenced(key: string, isReferenced: () => Promise<boolean>): Promise<boolean>;
+  /** Every blob, for gc. */
+  list(): AsyncIterable<BlobInfo>;
+  /** Removes what interrupted writes begun before `olderThan` left behind; returns what it removed. */
+  sweep(olderThan: Date): Promise<string[]>;
+}

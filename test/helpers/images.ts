@@ -1,0 +1,48 @@
+// Test images, generated with sharp so nothing binary is committed.
+import sharp from 'sharp';
+
+/** Photograph-like content: noise over a colour, encoded at a realistic quality. */
+export function photo(width: number, height: number, format: 'jpeg' | 'png' | 'webp' | 'avif' | 'tiff' | 'gif' = 'jpeg'): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 120, sigma: 40 } } })
+    .toFormat(format, format === 'jpeg' || format === 'webp' ? { quality: 85 } : {})
+    .toBuffer();
+}
+
+export function solid(width: number, height: number, color: string, format: 'jpeg' | 'png' | 'webp' | 'gif' = 'png'): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: color } }).toFormat(format).toBuffer();
+}
+
+/** A JPEG stored sideways with EXIF orientation 6: displayed as `height` x `width`. */
+export function rotatedJpeg(width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: '#c04020' } })
+    .jpeg().withMetadata({ orientation: 6 }).toBuffer();
+}
+
+export async function animatedGif(frames: number, width = 40, height = 30): Promise<Buffer> {
+  const colours = ['#ff0000', '#00ff00', '#0000ff'];
+  const images = await Promise.all(Array.from({ length: frames }, (_, i) =>
+    solid(width, height, colours[i % colours.length] ?? '#000000')));
+  return sharp(images, { join: { animated: true } }).gif().toBuffer();
+}
+
+export const svgWithScript = Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><script>alert(1)</script><rect width="64" height="64"/></svg>');
+
+/** A tiny valid PNG whose header claims `width` x `height`: a decompression bomb's header. */
+export async function pngClaiming(width: number, height: number): Promise<Buffer> {
+  const png = Buffer.from(await solid(1, 1, '#000000'));
+  // IHDR data starts at byte 16 (8 signature + 4 length + 4 type); its CRC follows 13 bytes later.
+  png.writeUInt32BE(width, 16);
+  png.writeUInt32BE(height, 20);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  return png;
+}
+
+function crc32(data: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of data) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}

@@ -1,0 +1,71 @@
+// The one way tests start imghost: the real server on an ephemeral loopback port, with real
+// SQLite, real files and real sharp, on a temporary data directory removed afterwards.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaults, type Config } from '../../src/config/options.js';
+import { createLogger } from '../../src/log.js';
+import { startServer, type RunningServer } from '../../src/serve.js';
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  config: Config;
+  server: RunningServer;
+  /** fetch relative to the server. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** POST /api/images with one multipart `file` part. */
+  upload(data: Buffer, options?: UploadOptions): Promise<Response>;
+  /** Uploads and returns the 201 JSON; fails the test on any other status. */
+  uploadOk(data: Buffer, options?: UploadOptions): Promise<UploadedImage>;
+  close(): Promise<void>;
+}
+
+export interface UploadOptions { filename?: string; type?: string; field?: string; headers?: Record<string, string> }
+
+export interface UploadedImage {
+  id: string; url: string; thumb_url: string; page_url: string; name: string | null;
+  width: number; height: number; format: string; mime: string; bytes: number; sha256: string;
+  created_at: string; delete_token: string;
+  thumb: { width: number; height: number; bytes: number; mime: string };
+}
+
+export async function tempDir(prefix = 'imghost-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export function multipart(data: Buffer, { filename = 'image.bin', type = 'application/octet-stream', field = 'file' }: UploadOptions = {}): FormData {
+  const form = new FormData();
+  form.append(field, new Blob([new Uint8Array(data)], { type }), filename);
+  return form;
+}
+
+export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+  const dataDir = overrides.data_dir ?? await tempDir();
+  const config: Config = { ...defaults(), port: 0, address: '127.0.0.1', logging: 'none', data_dir: dataDir, ...overrides };
+  const server = await startServer(config, createLogger(config));
+  const fetchPath = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
+  const upload = (data: Buffer, options: UploadOptions = {}) =>
+    fetchPath('/api/images', { method: 'POST', body: multipart(data, options), headers: options.headers });
+  let closed = false;
+  return {
+    url: server.url,
+    dataDir,
+    config,
+    server,
+    fetch: fetchPath,
+    upload,
+    async uploadOk(data, options) {
+      const res = await upload(data, options);
+      const body = await res.text();
+      if (res.status !== 201) throw new Error(`upload answered ${String(res.status)}: ${body}`);
+      return JSON.parse(body) as UploadedImage;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server.close();
+      if (overrides.data_dir === undefined) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
