@@ -2,6 +2,9 @@
 // Code throws these; routes/error-handler.ts turns them into responses in one place.
 
 export class AppError extends Error {
+  /** Errors that mean the server is damaged, not that the client erred: logged as errors. */
+  readonly damage: boolean = false;
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -46,6 +49,11 @@ export class UnsupportedBody extends AppError {
 
 export class NotFound extends AppError {
   constructor(what = 'image not found') { super(404, 'NOT_FOUND', what); }
+}
+
+export class BlobMissing extends AppError {
+  override readonly damage = true;
+  constructor(key: string) { super(404, 'BLOB_MISSING', `the stored file ${key} is missing`); }
 }
 
 export class BadRequest extends AppError {

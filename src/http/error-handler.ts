@@ -13,7 +13,7 @@ const storageErrors: Readonly<Record<string, [number, string]>> = {
 
 function describe(err: unknown): ErrorBody & { headers: Readonly<Record<string, string>>; expected: boolean } {
   if (err instanceof AppError) {
-    return { status: err.status, error: err.code, message: err.message, headers: err.headers, expected: true };
+    return { status: err.status, error: err.code, message: err.message, headers: err.headers, expected: !err.damage };
   }
   const { statusCode, code, message } = err as Partial<FastifyError>;
   const storage = code === undefined ? undefined : storageErrors[code];

@@ -5,6 +5,7 @@ import { copyFile, mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { BlobMissing } from '../errors.js';
 import { readdirIfAny, removeFilesOlderThan } from '../files.js';
 import type { BlobInfo, BlobStore, ByteRange } from './index.js';
 
@@ -65,7 +66,7 @@ export class FsStore implements BlobStore {
     // Resolve once the file is open, so a missing blob is an error here rather than mid-response.
     return new Promise((resolve, reject) => {
       stream.once('open', () => { resolve(stream); });
-      stream.once('error', reject);
+      stream.once('error', (err: NodeJS.ErrnoException) => { reject(err.code === 'ENOENT' ? new BlobMissing(key) : err); });
     });
   }
 

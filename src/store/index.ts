@@ -16,6 +16,7 @@ export interface BlobStore {
    * durably and atomically: a reader sees the whole blob or nothing.
    */
   put(key: string, source: { path: string } | Buffer): Promise<void>;
+  /** Rejects with BlobMissing when there is no such blob. */
   read(key: string, range?: ByteRange): Promise<Readable>;
   /**
    * Deletes the blob unless `isReferenced` says an image still needs it. The check runs after
