@@ -71,10 +71,9 @@ export class Library {
 
   /** Which dependencies answer; for /readyz. */
   async readiness(): Promise<Record<'db' | 'store', boolean>> {
-    const [db, store] = await Promise.all([
-      this.repo.ping().then(() => true, () => false),
-      this.store.ping().then(() => true, () => false),
-    ]);
+    // Through then(): an adapter that throws before returning its promise (SQLite does) is down, not a 500.
+    const answers = (ping: () => Promise<void>) => Promise.resolve().then(ping).then(() => true, () => false);
+    const [db, store] = await Promise.all([answers(() => this.repo.ping()), answers(() => this.store.ping())]);
     return { db, store };
   }
 

@@ -37,10 +37,17 @@ async function cookieSecret(config: Config): Promise<string> {
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  let closing: Promise<void> | null = null;
   const library = await Library.open(config);
   let app: FastifyInstance;
   try {
     app = await buildServer({ config, library, logger, cookieSecret: await cookieSecret(config) });
+    // Closing only reaps connections idle at that moment: a keep-alive connection whose response
+    // was still being sent turns idle later and would hold the shutdown until its timeout.
+    app.addHook('onResponse', (_request, _reply, done) => {
+      if (closing !== null) app.server.closeIdleConnections();
+      done();
+    });
     await app.listen({ port: config.port, host: config.address });
   } catch (err) {
     await library.close();
@@ -55,7 +62,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.address === '0.0.0.0' || config.address === '::' ? '127.0.0.1' : config.address;
-  let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       const timer = setTimeout(() => { app.server.closeAllConnections(); }, config.shutdown_timeout * 1000);
