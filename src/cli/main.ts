@@ -1,10 +1,14 @@
 // The `imghost` command: parses options, then runs a subcommand (serve by default).
 import { helpText } from '../config/help.js';
 import { ConfigError, parseInvocation, type Invocation } from '../config/parse.js';
-import { gc } from './gc.js';
-import { serve } from './serve.js';
 
-const commands: Record<string, (invocation: Invocation) => Promise<number>> = { serve, gc };
+type Command = (invocation: Invocation) => Promise<number>;
+
+// Loaded on demand, so `--help` and option errors answer without loading Fastify and sharp.
+const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve.js')).serve,
+  gc: async () => (await import('./gc.js')).gc,
+};
 
 async function main(argv: string[]): Promise<number> {
   let invocation: Invocation;
@@ -19,13 +23,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${helpText()}\n`);
     return 0;
   }
-  const command = commands[invocation.command];
-  if (!command) {
+  const load = commands[invocation.command];
+  if (!load) {
     process.stderr.write(`imghost: unknown command '${invocation.command}' (see --help)\n`);
     return 2;
   }
   try {
-    return await command(invocation);
+    return await (await load())(invocation);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`imghost: ${err.message}\n`);

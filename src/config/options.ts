@@ -70,7 +70,7 @@ export const options = {
   log_to_stderr: autobool('send log output to stderr (by default only when --log_file_prefix is not set)', 'logging'),
   log_file_prefix: str('', 'path prefix for log files; files rotate by size', 'logging', { metavar: 'PATH' }),
   log_file_max_size: size(100_000_000, 'max size of log files before rollover', 'logging'),
-  log_file_num_backups: int(10, 'number of log files to keep', 'logging', 1),
+  log_file_num_backups: int(10, 'number of rotated log files kept besides the current one', 'logging', 1),
 } as const satisfies Record<string, OptionDef>;
 
 export type OptionName = keyof typeof options;

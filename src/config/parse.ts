@@ -27,7 +27,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     const eq = arg.indexOf('=');
     const name = normalize(eq === -1 ? arg.slice(2) : arg.slice(2, eq));
     if (name === 'help') { help = true; continue; }
-    if (!isOptionName(name)) throw new ConfigError(`unrecognized option '--${name}' (see --help)`);
+    if (!isOptionName(name)) throw new ConfigError(`unrecognized option '${eq === -1 ? arg : arg.slice(0, eq)}' (see --help)`);
     if (eq !== -1) { cli.set(name, arg.slice(eq + 1)); continue; }
     const def: OptionDef = options[name];
     const next = argv[i + 1];
