@@ -46,7 +46,9 @@ export async function buildServer({ config, library, logger, cookieSecret }: Ser
 
   await app.register(fastifyCookie, { secret: cookieSecret });
   await app.register(fastifyMultipart, {
-    limits: { fileSize: config.max_upload_size, files: FORM_FILES, fields: 20, fieldSize: 4096, parts: 50, headerPairs: 100 },
+    // One byte over the limit: the parser silently truncates a file at fileSize, so it must let
+    // through enough for the upload meter to see the file is too large and answer 413.
+    limits: { fileSize: config.max_upload_size + 1, files: FORM_FILES, fields: 20, fieldSize: 4096, parts: 50, headerPairs: 100 },
   });
   app.addContentTypeParser(rawBodyTypes, (_request, payload, done) => { done(null, payload); });
   await app.register(fastifyStatic, { root: `${webRoot}static`, prefix: '/static/', maxAge: '1h' });

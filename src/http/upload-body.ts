@@ -27,15 +27,26 @@ export async function* uploadedFiles(request: FastifyRequest, fields: Record<str
       if (part.type === 'field') {
         fields[part.fieldname] = typeof part.value === 'string' ? part.value : '';
       } else if (part.fieldname === 'file') {
+        // A body that ends inside the file fails the file stream, not this loop: mark it too.
+        part.file.on('error', markMalformed);
         yield { stream: part.file, filename: part.filename === '' ? null : part.filename };
       } else {
         part.file.resume();
       }
     }
   } catch (err) {
-    // The multipart parser's own errors carry no status or errno: the body was malformed.
-    const { statusCode, code } = err as { statusCode?: unknown; code?: unknown };
-    if (!(err instanceof Error) || statusCode !== undefined || code !== undefined) throw err;
+    if (!isParserError(err)) throw err;
     throw new BadRequest(`malformed multipart body: ${err.message}`);
   }
+}
+
+/** The multipart parser's own errors carry no status or errno: the body was malformed. */
+function isParserError(err: unknown): err is Error {
+  const { statusCode, code } = err as { statusCode?: unknown; code?: unknown };
+  return err instanceof Error && statusCode === undefined && code === undefined;
+}
+
+/** Makes a parser error reach the error handler as a 400, as the same error from the loop would. */
+function markMalformed(err: unknown): void {
+  if (isParserError(err)) Object.assign(err, { statusCode: 400, message: `malformed multipart body: ${err.message}` });
 }

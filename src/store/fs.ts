@@ -61,10 +61,10 @@ export class FsStore implements BlobStore {
     }
   }
 
-  read(key: string, range?: ByteRange): Promise<Readable> {
+  async read(key: string, range?: ByteRange): Promise<Readable> {
     const stream = createReadStream(this.path(key), range ? { start: range.start, end: range.end } : {});
     // Resolve once the file is open, so a missing blob is an error here rather than mid-response.
-    return new Promise((resolve, reject) => {
+    return await new Promise((resolve, reject) => {
       stream.once('open', () => { resolve(stream); });
       stream.once('error', (err: NodeJS.ErrnoException) => { reject(err.code === 'ENOENT' ? new BlobMissing(key) : err); });
     });
