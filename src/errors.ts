@@ -56,6 +56,14 @@ export class BlobMissing extends AppError {
   constructor(key: string) { super(404, 'BLOB_MISSING', `the stored file ${key} is missing`); }
 }
 
+/** A dependency (database, object store) failed or timed out: the client may retry. */
+export class Unavailable extends AppError {
+  override readonly damage = true;
+  constructor(dependency: 'db' | 'store', detail: string) {
+    super(503, 'UNAVAILABLE', `the ${dependency === 'db' ? 'database' : 'object store'} is unavailable: ${detail}`, { 'retry-after': '5' });
+  }
+}
+
 export class BadRequest extends AppError {
   constructor(message: string) { super(400, 'BAD_REQUEST', message); }
 }

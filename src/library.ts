@@ -9,7 +9,7 @@ import { collectGarbage, releaseBlobs, type GcReport } from './gc.js';
 import { WorkPool } from './images/pool.js';
 import { Ingest, sha256 } from './ingest.js';
 import type { ImageRecord, ImageRepo } from './repo/index.js';
-import { openRepo, openStore } from './storage.js';
+import { openRepo, openStore, type StorageOptions } from './storage.js';
 import type { BlobStore, ByteRange } from './store/index.js';
 
 export type Variant = 'orig' | 'thumb';
@@ -17,8 +17,8 @@ export type Variant = 'orig' | 'thumb';
 /** Ids are 12 random bytes in base64url; anything else cannot name an image. */
 const ID = /^[A-Za-z0-9_-]{16}$/;
 
-export type LibraryOptions = Pick<Config,
-  'data_dir' | 'db' | 'store' | 'max_upload_size' | 'max_pixels' | 'thumb_size' | 'thumb_format'
+export type LibraryOptions = StorageOptions & Pick<Config,
+  'max_upload_size' | 'max_pixels' | 'thumb_size' | 'thumb_format'
   | 'thumb_concurrency' | 'queue_limit' | 'gc_grace'>;
 
 export class Library {

@@ -7,7 +7,9 @@ import { SqliteRepo } from './repo/sqlite.js';
 import type { BlobStore } from './store/index.js';
 import { FsStore } from './store/fs.js';
 
-export type StorageOptions = Pick<Config, 'data_dir' | 'db' | 'store'>;
+export type StorageOptions = Pick<Config,
+  'data_dir' | 'db' | 'db_pool_size' | 'db_timeout' | 'store' | 'store_timeout' | 's3_endpoint' | 's3_region'
+  | 's3_force_path_style' | 's3_access_key_id' | 's3_secret_access_key' | 's3_public_url'>;
 
 export function dbUrl(opts: StorageOptions): string {
   return opts.db !== '' ? opts.db : `sqlite:${resolve(opts.data_dir, 'imghost.db')}`;
