@@ -1,19 +1,67 @@
 // `imghost serve`: runs the web server until SIGTERM or SIGINT, then shuts down gracefully.
+// With --workers N, this process only supervises N workers (Node's cluster module) that share
+// the port, and replaces any that dies.
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import type { Config } from '../config/options.js';
 import type { Invocation } from '../config/parse.js';
 import { createLogger } from '../log.js';
 import { startServer } from '../serve.js';
 
+/** Which worker slot a process fills; kept across restarts so each slot keeps its log files. */
+const SLOT = 'IMGHOST_WORKER_SLOT';
+
+const stopSignal = (): Promise<NodeJS.Signals> => new Promise((resolve) => {
+  process.once('SIGTERM', resolve);
+  process.once('SIGINT', resolve);
+});
+
 export async function serve({ config }: Invocation): Promise<number> {
-  const logger = createLogger(config);
+  const slot = process.env[SLOT];
+  // Several processes must not rotate one log file: each worker slot writes its own.
+  const logConfig = slot !== undefined && config.log_file_prefix !== ''
+    ? { ...config, log_file_prefix: `${config.log_file_prefix}.worker${slot}` } : config;
+  const logger = createLogger(logConfig);
+  const code = config.workers > 1 && cluster.isPrimary ? await supervise(config, logger) : await run(config, logger);
+  logger.flush();
+  // A worker's channel to the supervisor would keep it alive after the server has closed.
+  cluster.worker?.disconnect();
+  return code;
+}
+
+async function run(config: Config, logger: Logger): Promise<number> {
   const server = await startServer(config, logger);
-  logger.info({ url: server.url, db: config.db || 'sqlite (embedded)', data_dir: config.data_dir }, 'imghost is ready');
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  logger.info({ url: server.url, data_dir: config.data_dir, pid: process.pid }, 'imghost is ready');
+  const signal = await stopSignal();
   logger.info({ signal }, 'shutting down: finishing in-flight requests');
   await server.close();
   logger.info('stopped');
-  logger.flush();
+  return 0;
+}
+
+async function supervise(config: Config, logger: Logger): Promise<number> {
+  let stopping = false;
+  const slots = new Map<Worker, number>();
+  const start = (slot: number): void => {
+    slots.set(cluster.fork({ [SLOT]: String(slot) }), slot);
+  };
+  cluster.on('exit', (worker, code, signal) => {
+    const slot = slots.get(worker) ?? 0;
+    slots.delete(worker);
+    if (stopping) return;
+    logger.error({ pid: worker.process.pid, code, signal, slot }, 'worker died; starting a new one');
+    // A worker that dies at once (bad config, port taken) would otherwise be restarted in a tight loop.
+    setTimeout(() => { if (!stopping) start(slot); }, 1000);
+  });
+  for (let slot = 0; slot < config.workers; slot++) start(slot);
+  logger.info({ workers: config.workers, pid: process.pid }, 'supervising workers');
+
+  const signal = await stopSignal();
+  stopping = true;
+  logger.info({ signal }, 'stopping workers');
+  const exited = [...slots.keys()].map((worker) => new Promise((resolve) => { worker.once('exit', resolve); }));
+  for (const worker of slots.keys()) worker.process.kill('SIGTERM');
+  await Promise.all(exited);
+  logger.info('stopped');
   return 0;
 }

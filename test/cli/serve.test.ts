@@ -1,41 +1,12 @@
 // `imghost serve` as a user runs it: a separate process on a real port, stopped by a signal.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawnCli } from '../helpers/cli.js';
 import { photo, solid } from '../helpers/images.js';
-import { captureOutput, eventually, exitOf, freePort, waitForHttp, within, type Output } from '../helpers/process.js';
+import { eventually, exitOf, freePort, serveCli, stopCli, within } from '../helpers/process.js';
 import { multipart, startTestServer, tempDir, type UploadedImage } from '../helpers/server.js';
-
-interface Running { child: ChildProcess; output: Output; url: string }
-
-/**
- * Starts `imghost serve ARGS` (which must make it listen on `port`) and waits until /readyz
- * answers 200. The process is killed when the test ends, should the test fail before stopping it.
- */
-async function serve(t: TestContext, port: number, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const child = spawnCli(['serve', '--address=127.0.0.1', ...args], env);
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exitOf(child);
-    }
-  });
-  const output = captureOutput(child);
-  const url = `http://127.0.0.1:${String(port)}`;
-  await waitForHttp(`${url}/readyz`, child, output);
-  return { child, output, url };
-}
-
-/** SIGTERMs the server and waits for it to exit. */
-async function stop({ child, output }: Running): Promise<void> {
-  child.kill('SIGTERM');
-  const exit = await within(exitOf(child), 15_000, 'the server to exit after SIGTERM');
-  assert.deepEqual(exit, { code: 0, signal: null }, output.stderr());
-}
 
 /** A request body that sends `data` in `count` pieces, calling `afterChunk` after each one is queued. */
 function chunkedBody(data: Buffer, count: number, afterChunk: (index: number) => Promise<void>): ReadableStream<Uint8Array> {
@@ -62,7 +33,7 @@ describe('imghost serve', { concurrency: true }, () => {
   it('answers /readyz and takes uploads over HTTP on the given port and address', async (t) => {
     const port = await freePort();
     const dataDir = join(dir, 'basic');
-    const server = await serve(t, port, [`--port=${String(port)}`, `--data_dir=${dataDir}`]);
+    const server = await serveCli(t, port, [`--port=${String(port)}`, `--data_dir=${dataDir}`]);
     const ready = await (await fetch(`${server.url}/readyz`)).json() as { status: string; checks: Record<string, boolean> };
     assert.deepEqual(ready, { status: 'ready', checks: { db: true, store: true }, down: [] });
 
@@ -72,7 +43,7 @@ describe('imghost serve', { concurrency: true }, () => {
     const image = await res.json() as UploadedImage;
     assert.deepEqual([image.name, image.width, image.height], ['quick.png', 60, 40]);
     assert.deepEqual(await bytesOf(await fetch(`${server.url}${image.url}`)), png);
-    await stop(server);
+    await stopCli(server);
     // The embedded storage lives where --data_dir said.
     assert.ok((await stat(join(dataDir, 'imghost.db'))).isFile());
   });
@@ -81,7 +52,7 @@ describe('imghost serve', { concurrency: true }, () => {
     const port = await freePort();
     const dataDir = join(dir, 'graceful');
     // A long shutdown timeout: the process must exit once the upload is done, not when this expires.
-    const server = await serve(t, port, [`--port=${String(port)}`, `--data_dir=${dataDir}`, '--shutdown_timeout=120']);
+    const server = await serveCli(t, port, [`--port=${String(port)}`, `--data_dir=${dataDir}`, '--shutdown_timeout=120']);
     const { child, output, url } = server;
 
     const png = await photo(300, 200, 'png');
@@ -125,10 +96,10 @@ describe('imghost serve', { concurrency: true }, () => {
   it('takes its options from IMGHOST_* environment variables', async (t) => {
     const port = await freePort();
     const dataDir = join(dir, 'from-env');
-    const server = await serve(t, port, [], { IMGHOST_PORT: String(port), IMGHOST_DATA_DIR: dataDir, IMGHOST_THUMB_SIZE: '32' });
+    const server = await serveCli(t, port, [], { IMGHOST_PORT: String(port), IMGHOST_DATA_DIR: dataDir, IMGHOST_THUMB_SIZE: '32' });
     const image = await (await fetch(`${server.url}/api/images`, { method: 'POST', body: multipart(await solid(100, 50, '#aa0000')) })).json() as UploadedImage;
     assert.deepEqual([image.thumb.width, image.thumb.height], [32, 16]);
-    await stop(server);
+    await stopCli(server);
     assert.ok((await stat(join(dataDir, 'imghost.db'))).isFile());
   });
 
@@ -136,7 +107,7 @@ describe('imghost serve', { concurrency: true }, () => {
     const port = await freePort();
     const logDir = join(dir, 'logs');
     const backups = 2;
-    const server = await serve(t, port, [
+    const server = await serveCli(t, port, [
       `--port=${String(port)}`, `--data_dir=${join(dir, 'logged')}`,
       `--log_file_prefix=${logDir}/imghost`, '--log_file_max_size=2k', `--log_file_num_backups=${String(backups)}`,
     ]);
@@ -155,7 +126,7 @@ describe('imghost serve', { concurrency: true }, () => {
       }
       return (await logNumbers()).some((n) => n > backups + 1);
     }, 20_000);
-    await stop(server);
+    await stopCli(server);
     // With a log file, logs no longer go to stderr unless asked.
     assert.equal(server.output.stderr(), '');
 

@@ -1,9 +1,12 @@
 // Helpers for tests that run imghost as a separate process: free ports, output capture,
 // waiting for readiness and for exit. Generic: they know nothing of a particular test.
+import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import type { TestContext } from 'node:test';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnCli } from './cli.js';
 
 /** A loopback port nothing listens on right now (the OS picks it; we release it at once). */
 export async function freePort(): Promise<number> {
@@ -84,4 +87,31 @@ export async function within<T>(promise: Promise<T>, timeoutMs: number, what: st
   } finally {
     clearTimeout(timer);
   }
+}
+
+export interface Running { child: ChildProcess; output: Output; url: string }
+
+/**
+ * Starts `imghost serve ARGS` (which must make it listen on `port`) and waits until /readyz
+ * answers 200. The process is killed when the test ends, should the test fail before stopping it.
+ */
+export async function serveCli(t: TestContext, port: number, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
+  const child = spawnCli(['serve', '--address=127.0.0.1', ...args], env);
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exitOf(child);
+    }
+  });
+  const output = captureOutput(child);
+  const url = `http://127.0.0.1:${String(port)}`;
+  await waitForHttp(`${url}/readyz`, child, output);
+  return { child, output, url };
+}
+
+/** SIGTERMs the server and waits for it to exit. */
+export async function stopCli({ child, output }: Running): Promise<void> {
+  child.kill('SIGTERM');
+  const exit = await within(exitOf(child), 15_000, 'the server to exit after SIGTERM');
+  assert.deepEqual(exit, { code: 0, signal: null }, output.stderr());
 }
