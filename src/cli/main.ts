@@ -8,6 +8,8 @@ type Command = (invocation: Invocation) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.js')).serve,
   gc: async () => (await import('./gc.js')).gc,
+  'migrate-store': async () => (await import('./migrate.js')).migrateStoreCommand,
+  'migrate-db': async () => (await import('./migrate.js')).migrateDbCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -4,6 +4,8 @@ import { groups, options, type OptionDef } from './options.js';
 const commands: readonly (readonly [string, string])[] = [
   ['serve', 'run the web server (the default)'],
   ['gc', 'remove unfinished uploads and blobs no image refers to'],
+  ['migrate-store', 'copy every blob from --from to --to (e.g. a directory to s3://bucket), resumable'],
+  ['migrate-db', 'copy every image record from --from to --to (e.g. sqlite:PATH to postgres://...), resumable'],
 ];
 
 function shownDefault(def: OptionDef): string {

@@ -74,6 +74,9 @@ export const options = {
   xsrf_cookies: bool(true, 'require the _xsrf token on form posts', 'security'),
   cookie_secret: str('', 'secret that signs cookies; nodes behind one load balancer must share it', 'security', { defaultText: 'generated once into <data_dir>/secret' }),
 
+  from: str('', 'migrate-store / migrate-db: the store or database to copy from (same syntax as --store / --db)', 'operations', { metavar: 'LOCATION' }),
+  to: str('', 'migrate-store / migrate-db: the store or database to copy into', 'operations', { metavar: 'LOCATION' }),
+  migrate_concurrency: int(8, 'blobs migrate-store copies at once', 'operations', 1),
   gc_grace: int(600, 'seconds an unreferenced blob or unfinished upload is left alone before gc removes it', 'operations'),
 
   logging: oneOf('info', logLevels, 'log level', 'logging'),

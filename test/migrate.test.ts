@@ -1,0 +1,113 @@
+// `imghost migrate-store` and `migrate-db`: a library copied to new storage is served whole,
+// a second run copies nothing, an interrupted run resumes, and a damaged blob is reported.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from './helpers/cli.js';
+import { photo, solid } from './helpers/images.js';
+import { startTestServer, tempDir, type UploadedImage } from './helpers/server.js';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+async function blobPaths(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile() && /^[0-9a-f]{64}$/.test(e.name)).map((e) => join(e.parentPath, e.name));
+}
+
+describe('migrating a library to new storage', () => {
+  let oldDir: string;
+  let newDir: string;
+  const originals = new Map<string, Buffer>();
+  let images: UploadedImage[] = [];
+
+  before(async () => {
+    oldDir = await tempDir('imghost-migrate-from-');
+    newDir = await tempDir('imghost-migrate-to-');
+    const s = await startTestServer({ data_dir: oldDir });
+    try {
+      for (const data of [await photo(300, 200), await solid(40, 40, '#aa0000', 'jpeg'), await photo(120, 90, 'webp')]) {
+        const image = await s.uploadOk(data);
+        originals.set(image.id, data);
+        images.push(image);
+      }
+      // A duplicate: two records, one set of blobs.
+      const dup = await s.uploadOk(await solid(40, 40, '#aa0000', 'jpeg'));
+      originals.set(dup.id, await solid(40, 40, '#aa0000', 'jpeg'));
+      images = [...images, dup];
+    } finally {
+      await s.close();
+    }
+  });
+  after(async () => {
+    await rm(oldDir, { recursive: true, force: true });
+    await rm(newDir, { recursive: true, force: true });
+  });
+
+  const storeArgs = () => ['migrate-store', `--from=${join(oldDir, 'blobs')}`, `--to=${join(newDir, 'blobs')}`];
+  const dbArgs = () => ['migrate-db', `--from=sqlite:${join(oldDir, 'imghost.db')}`, `--to=sqlite:${join(newDir, 'imghost.db')}`];
+
+  it('copies every blob and every record, and the new library serves each image byte-exact in the same order', async () => {
+    const store = await runCli(storeArgs());
+    assert.equal(store.code, 0, store.stderr);
+    assert.match(store.stdout, /migrate-store: 6 copied, 0 already there, 0 failed/);
+    const db = await runCli(dbArgs());
+    assert.equal(db.code, 0, db.stderr);
+    assert.match(db.stdout, /migrate-db: 4 copied, 0 already there/);
+
+    const s = await startTestServer({ data_dir: newDir });
+    try {
+      const list = await (await s.fetch('/api/images')).json() as { images: { id: string }[] };
+      assert.deepEqual(list.images.map((i) => i.id), images.map((i) => i.id).reverse());
+      for (const [id, data] of originals) {
+        const body = Buffer.from(await (await s.fetch(`/imgs/${id}/orig`)).arrayBuffer());
+        assert.equal(sha256(body), sha256(data));
+        assert.equal((await s.fetch(`/imgs/${id}/thumb`)).status, 200);
+      }
+      // Delete tokens travel with the records.
+      const [first] = images;
+      assert.ok(first);
+      const del = await s.fetch(`/api/images/${first.id}`, { method: 'DELETE', headers: { 'x-delete-token': first.delete_token } });
+      assert.equal(del.status, 204);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('copies nothing on a second run, and only what is missing after an interruption', async () => {
+    const again = await runCli(dbArgs());
+    assert.match(again.stdout, /migrate-db: 1 copied, 3 already there/, 'the record deleted in the new library comes back');
+    const [lost] = await blobPaths(join(newDir, 'blobs'));
+    assert.ok(lost);
+    await unlink(lost);
+    const resumed = await runCli(storeArgs());
+    assert.equal(resumed.code, 0, resumed.stderr);
+    // The two blobs of the image deleted in the new library, and the one removed by hand.
+    assert.match(resumed.stdout, /migrate-store: 3 copied, 3 already there, 0 failed/);
+    const settled = await runCli(storeArgs());
+    assert.match(settled.stdout, /migrate-store: 0 copied, 6 already there, 0 failed/);
+  });
+
+  it('reports a source blob whose bytes no longer match its hash, and exits 1 without copying it', async () => {
+    const [victim] = await blobPaths(join(oldDir, 'blobs'));
+    assert.ok(victim);
+    await writeFile(victim, 'damaged');
+    const target = await tempDir('imghost-migrate-damaged-');
+    try {
+      const result = await runCli(['migrate-store', `--from=${join(oldDir, 'blobs')}`, `--to=${target}`]);
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /failed [0-9a-f]{64}: content hash .* does not match the key/);
+      assert.match(result.stdout, /5 copied, 0 already there, 1 failed/);
+      assert.equal((await blobPaths(target)).length, 5);
+    } finally {
+      await rm(target, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to run without both --from and --to (exit 2)', async () => {
+    const result = await runCli(['migrate-store', `--from=${oldDir}`]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /give both --from and --to/);
+  });
+});
