@@ -18,13 +18,20 @@ export function dbUrl(opts: StorageOptions): string {
 export function openRepo(opts: StorageOptions): Promise<ImageRepo> {
   const url = dbUrl(opts);
   if (url.startsWith('sqlite:')) return Promise.resolve(new SqliteRepo(url.slice('sqlite:'.length)));
-  throw new ConfigError(`option '--db': unsupported database '${url}' (expected sqlite:PATH)`);
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    // Loaded on demand: SQLite users never load pg.
+    return import('./repo/postgres.js').then(({ PostgresRepo }) =>
+      PostgresRepo.open(url, { poolSize: opts.db_pool_size, timeoutMs: opts.db_timeout * 1000 }));
+  }
+  throw new ConfigError(`option '--db': unsupported database '${url}' (expected sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DBNAME)`);
 }
 
 export function openStore(opts: StorageOptions): Promise<BlobStore> {
   const location = opts.store !== '' ? opts.store : resolve(opts.data_dir, 'blobs');
+  // Loaded on demand, so filesystem users never load the AWS SDK.
+  if (location.startsWith('s3://')) return import('./store/s3.js').then(({ S3Store }) => S3Store.open(location, opts));
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
-    throw new ConfigError(`option '--store': unsupported blob store '${location}' (expected a directory path)`);
+    throw new ConfigError(`option '--store': unsupported blob store '${location}' (expected a directory path or s3://bucket/prefix)`);
   }
   return new FsStore(resolve(location)).init();
 }

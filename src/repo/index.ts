@@ -1,5 +1,6 @@
 // The metadata repository: the `imgs` collection of the original, one record per upload linking
-// the original blob and its thumbnail. Adapters: sqlite.ts (embedded default).
+// the original blob and its thumbnail. Adapters: sqlite.ts (embedded default), postgres.ts
+// (shared by several nodes).
 
 export interface BlobRef {
   /** SHA-256 of the bytes, hex; also the blob's key in the store. */

@@ -12,6 +12,12 @@ export function imageRoutes(app: FastifyInstance, library: Library): void {
       const { id, variant } = request.params;
       const image = await library.get(id);
       const blob = image[variant];
+      // A published store serves the bytes itself; HEAD still answers here, from the record.
+      const direct = request.method === 'GET' ? library.store.publicUrl?.(blob.hash) : null;
+      if (direct) {
+        await reply.redirect(direct, 302);
+        return;
+      }
       await sendBlob(request, reply, {
         hash: blob.hash,
         bytes: blob.bytes,

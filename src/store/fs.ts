@@ -7,9 +7,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobMissing } from '../errors.js';
 import { readdirIfAny, removeFilesOlderThan } from '../files.js';
-import type { BlobInfo, BlobStore, ByteRange } from './index.js';
-
-const KEY = /^[0-9a-f]{64}$/;
+import { BLOB_KEY as KEY, type BlobInfo, type BlobStore, type ByteRange } from './index.js';
 
 export class FsStore implements BlobStore {
   private readonly tmp: string;

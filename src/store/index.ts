@@ -1,6 +1,9 @@
 // The blob store: immutable bytes under content-addressed keys (the SHA-256 of the bytes), so the
-// same file uploaded twice is stored once. Adapters: fs.ts (embedded default).
+// same file uploaded twice is stored once. Adapters: fs.ts (embedded default), s3.ts.
 import type { Readable } from 'node:stream';
+
+/** A blob key: the lowercase hex SHA-256 of the bytes, and nothing that could name a path. */
+export const BLOB_KEY = /^[0-9a-f]{64}$/;
 
 /** Inclusive byte range, as in an HTTP Range header. */
 export interface ByteRange { start: number; end: number }
@@ -28,4 +31,6 @@ export interface BlobStore {
   list(): AsyncIterable<BlobInfo>;
   /** Removes what interrupted writes begun before `olderThan` left behind; returns what it removed. */
   sweep(olderThan: Date): Promise<string[]>;
+  /** Where clients can fetch the blob directly, if the store is published; null when not. */
+  publicUrl?(key: string): string | null;
 }

@@ -55,7 +55,7 @@ before(async () => {
     runCli(['--no-such-option=1']),
     runCli(['--port=abc']),
     runCli(['frobnicate']),
-    runCli(['gc', `--data_dir=${dir}`, '--db=postgres://db/imghost']),
+    runCli(['gc', `--data_dir=${dir}`, '--db=mysql://db/imghost']),
     runCli(['serve', '--address=127.0.0.1', `--port=${String(takenPort)}`, `--data_dir=${dir}`]),
   ]);
   results = { help, unknownOption, wrongType, unknownCommand, unsupportedDb, portTaken };
@@ -147,7 +147,7 @@ describe('imghost refusals', () => {
 
   it('refuses an unsupported --db found when a command opens its stores, with exit 2 and one line', () => {
     assertOneLineError(results.unsupportedDb,
-      /^imghost: option '--db': unsupported database 'postgres:\/\/db\/imghost' \(expected sqlite:PATH\)$/);
+      /^imghost: option '--db': unsupported database 'mysql:\/\/db\/imghost' \(expected sqlite:PATH or postgres:\/\/USER:PASSWORD@HOST:PORT\/DBNAME\)$/);
   });
 
   it('exits 1 with one line naming the address when serve cannot listen', () => {

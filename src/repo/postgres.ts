@@ -1,0 +1,242 @@
+// The shared metadata store: PostgreSQL through a pool of `pg` connections, so several imghost
+// nodes can serve one library. Same records and semantics as sqlite.ts; seq is the cursor.
+import pg from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
+import { Unavailable } from '../errors.js';
+import type { ImageRecord, ImageRepo, NewImage } from './index.js';
+
+// Numbered migrations: entry N brings a database whose schema_migrations ends at N to N+1.
+// Append, never edit. Each runs in the transaction that records it.
+const migrations: readonly string[] = [
+  `CREATE TABLE images (
+     seq BIGSERIAL PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     ready BOOLEAN NOT NULL DEFAULT FALSE,
+     created_at TIMESTAMPTZ NOT NULL,
+     name TEXT,
+     format TEXT NOT NULL,
+     width INTEGER NOT NULL,
+     height INTEGER NOT NULL,
+     orig_hash TEXT NOT NULL,
+     orig_bytes BIGINT NOT NULL,
+     orig_mime TEXT NOT NULL,
+     thumb_hash TEXT NOT NULL,
+     thumb_bytes BIGINT NOT NULL,
+     thumb_mime TEXT NOT NULL,
+     thumb_width INTEGER NOT NULL,
+     thumb_height INTEGER NOT NULL,
+     thumb_spec TEXT NOT NULL,
+     delete_token_hash TEXT NOT NULL
+   );
+   CREATE INDEX images_ready_seq ON images (ready, seq);
+   CREATE INDEX images_orig ON images (orig_hash, thumb_spec);
+   CREATE INDEX images_thumb ON images (thumb_hash);`,
+];
+
+/** Advisory lock key serialising migrations across nodes: 'imghost' read as a 56-bit number. */
+const MIGRATION_LOCK = '29675163455812468';
+
+// Columns are named rather than `SELECT *`: a prepared statement whose result shape changes
+// under it (a later migration adding a column, run by a newer node) fails with 0A000.
+const COLUMNS = `seq, id, created_at, name, format, width, height, orig_hash, orig_bytes, orig_mime,
+  thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height, thumb_spec, delete_token_hash`;
+
+// Each is sent once per connection as a named prepared statement, then only executed.
+const sql = {
+  ping: 'SELECT 1',
+  insert: `INSERT INTO images (id, ready, created_at, name, format, width, height, orig_hash, orig_bytes,
+      orig_mime, thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height, thumb_spec, delete_token_hash)
+    VALUES ($1, FALSE, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+  markReady: 'UPDATE images SET ready = TRUE WHERE id = $1',
+  get: `SELECT ${COLUMNS} FROM images WHERE id = $1 AND ready`,
+  list: `SELECT ${COLUMNS} FROM images WHERE ready AND seq < $1 ORDER BY seq DESC LIMIT $2`,
+  duplicate: `SELECT ${COLUMNS} FROM images WHERE orig_hash = $1 AND thumb_spec = $2 AND ready LIMIT 1`,
+  remove: 'DELETE FROM images WHERE id = $1',
+  referenced: `SELECT EXISTS (SELECT 1 FROM images WHERE orig_hash = $1)
+    OR EXISTS (SELECT 1 FROM images WHERE thumb_hash = $1) AS referenced`,
+  stale: `SELECT ${COLUMNS} FROM images WHERE NOT ready AND created_at < $1`,
+  hashes: 'SELECT orig_hash AS hash FROM images UNION SELECT thumb_hash FROM images',
+} as const;
+
+interface Row {
+  // BIGINT arrives as a string: pg will not guess whether it fits a JS number.
+  seq: string; id: string; created_at: Date; name: string | null;
+  format: string; width: number; height: number;
+  orig_hash: string; orig_bytes: string; orig_mime: string;
+  thumb_hash: string; thumb_bytes: string; thumb_mime: string; thumb_width: number; thumb_height: number;
+  thumb_spec: string; delete_token_hash: string;
+}
+
+const toRecord = (r: Row): ImageRecord => ({
+  id: r.id,
+  seq: Number(r.seq),
+  createdAt: r.created_at,
+  name: r.name,
+  format: r.format,
+  width: r.width,
+  height: r.height,
+  orig: { hash: r.orig_hash, bytes: Number(r.orig_bytes), mime: r.orig_mime },
+  thumb: { hash: r.thumb_hash, bytes: Number(r.thumb_bytes), mime: r.thumb_mime, width: r.thumb_width, height: r.thumb_height },
+  thumbSpec: r.thumb_spec,
+  deleteTokenHash: r.delete_token_hash,
+});
+
+// Failures of the connection or the server, not of the query: the client may retry later.
+// 57P01-57P03: shut down or starting up; 57014: statement_timeout; 53300: too many connections;
+// 08xxx: connection exceptions.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  '57P01', '57P02', '57P03', '57014', '53300',
+]);
+const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection error/i;
+
+function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  // Connecting to a name with several addresses fails with one error per address.
+  if (err instanceof AggregateError && err.errors.some(isUnavailable)) return true;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return UNAVAILABLE_MESSAGES.test(err.message);
+}
+
+function translate(err: unknown): unknown {
+  if (!isUnavailable(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown }).code;
+  const unavailable = new Unavailable('db', typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message);
+  unavailable.cause = err;
+  return unavailable;
+}
+
+export interface PostgresOptions {
+  poolSize: number;
+  /** Bounds connecting and each statement; past it a call fails with Unavailable. */
+  timeoutMs: number;
+}
+
+export class PostgresRepo implements ImageRepo {
+  private closing: Promise<void> | null = null;
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  static async open(url: string, opts: PostgresOptions): Promise<PostgresRepo> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: opts.poolSize,
+      connectionTimeoutMillis: opts.timeoutMs,
+      statement_timeout: opts.timeoutMs,
+      // The client-side bound is for a server that stops answering altogether. Later than the
+      // server's own: its cancel (57014) keeps the connection, a client timeout throws it away.
+      query_timeout: opts.timeoutMs + 1000,
+      keepAlive: true,
+      application_name: 'imghost',
+    });
+    // An idle connection the server drops (restart, failover) emits 'error' on the pool, which
+    // would crash the process unhandled. The pool has already discarded that connection and
+    // the next query opens a new one, so there is nothing more to do.
+    pool.on('error', () => undefined);
+    const repo = new PostgresRepo(pool);
+    try {
+      await repo.migrate();
+    } catch (err) {
+      await pool.end();
+      throw translate(err);
+    }
+    return repo;
+  }
+
+  /** Applies pending migrations; the advisory lock makes nodes starting together take turns. */
+  private async migrate(): Promise<void> {
+    const client: PoolClient = await this.pool.connect();
+    // A checked-out client's errors are ours to handle; the failing query rejects anyway.
+    const ignore = (): void => undefined;
+    client.on('error', ignore);
+    let failed = false;
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+      const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
+      for (let v = rows[0]?.version ?? 0; v < migrations.length; v++) {
+        await client.query(migrations[v] ?? '');
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v + 1]);
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      failed = true;
+      await client.query('ROLLBACK').catch(ignore);
+      throw err;
+    } finally {
+      client.removeListener('error', ignore);
+      // A connection that failed mid-transaction is not trusted back into the pool.
+      client.release(failed);
+    }
+  }
+
+  private async query(name: keyof typeof sql, values: unknown[] = []): Promise<QueryResult> {
+    try {
+      // pool.query releases the connection with the error on failure, which discards it:
+      // after a timeout or a reset the connection's state is unknown.
+      return await this.pool.query({ name: `imghost_${name}`, text: sql[name], values });
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  private async records(name: 'get' | 'list' | 'duplicate' | 'stale', values: unknown[]): Promise<ImageRecord[]> {
+    return ((await this.query(name, values)).rows as Row[]).map(toRecord);
+  }
+
+  async ping(): Promise<void> {
+    await this.query('ping');
+  }
+
+  async insertPending(image: NewImage): Promise<void> {
+    await this.query('insert', [
+      image.id, image.createdAt, image.name, image.format, image.width, image.height,
+      image.orig.hash, image.orig.bytes, image.orig.mime,
+      image.thumb.hash, image.thumb.bytes, image.thumb.mime, image.thumb.width, image.thumb.height,
+      image.thumbSpec, image.deleteTokenHash,
+    ]);
+  }
+
+  async markReady(id: string): Promise<void> {
+    await this.query('markReady', [id]);
+  }
+
+  async get(id: string): Promise<ImageRecord | null> {
+    return (await this.records('get', [id]))[0] ?? null;
+  }
+
+  async list(limit: number, before = Number.MAX_SAFE_INTEGER): Promise<ImageRecord[]> {
+    return this.records('list', [before, limit]);
+  }
+
+  async findDuplicate(origHash: string, thumbSpec: string): Promise<ImageRecord | null> {
+    return (await this.records('duplicate', [origHash, thumbSpec]))[0] ?? null;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return ((await this.query('remove', [id])).rowCount ?? 0) > 0;
+  }
+
+  async isReferenced(hash: string): Promise<boolean> {
+    const [row] = (await this.query('referenced', [hash])).rows as { referenced: boolean }[];
+    return row?.referenced === true;
+  }
+
+  async stalePending(olderThan: Date): Promise<ImageRecord[]> {
+    return this.records('stale', [olderThan]);
+  }
+
+  async referencedHashes(): Promise<Set<string>> {
+    return new Set(((await this.query('hashes')).rows as { hash: string }[]).map((r) => r.hash));
+  }
+
+  close(): Promise<void> {
+    // Closing twice is allowed (the server closes its library after a test may have).
+    this.closing ??= this.pool.end();
+    return this.closing;
+  }
+}

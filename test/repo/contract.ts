@@ -1,0 +1,227 @@
+// What every ImageRepo adapter must do, run against each of them on a real database: the
+// pending/ready life of a record, pagination, removal and the queries gc relies on.
+// Adapter-specific checks (schema versions, journal modes, outages) live in each adapter's file.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { AppError } from '../../src/errors.js';
+import type { ImageRepo, NewImage } from '../../src/repo/index.js';
+
+export const hash = (seed: string): string => createHash('sha256').update(seed).digest('hex');
+
+let counter = 0;
+/** A record as the upload pipeline would make it; `seed` names its blobs. */
+export function image(overrides: Partial<NewImage> = {}, seed = `blob-${String(++counter)}`): NewImage {
+  return {
+    id: randomBytes(12).toString('base64url'),
+    createdAt: new Date(),
+    name: `${seed}.png`,
+    format: 'png',
+    width: 640,
+    height: 480,
+    orig: { hash: hash(`orig:${seed}`), bytes: 12345, mime: 'image/png' },
+    thumb: { hash: hash(`thumb:${seed}`), bytes: 2345, mime: 'image/png', width: 128, height: 96 },
+    thumbSpec: '128:png',
+    deleteTokenHash: hash(`token:${seed}`),
+    ...overrides,
+  };
+}
+
+export async function ready(repo: ImageRepo, img: NewImage): Promise<NewImage> {
+  await repo.insertPending(img);
+  await repo.markReady(img.id);
+  return img;
+}
+
+export interface OpenedRepo {
+  repo: ImageRepo;
+  /** Closes the repo and removes what open() made. */
+  cleanup(): Promise<void>;
+}
+
+/** Runs the contract; `open` must give a repo on a new, empty database each time. */
+export function repoContract(name: string, open: () => Promise<OpenedRepo>): void {
+  describe(`${name}: the ImageRepo contract`, () => {
+    let opened: OpenedRepo;
+    let repo: ImageRepo;
+    beforeEach(async () => {
+      opened = await open();
+      repo = opened.repo;
+    });
+    afterEach(() => opened.cleanup());
+
+    describe('a pending record', () => {
+      it('is invisible to get, list and findDuplicate', async () => {
+        const img = image();
+        await repo.insertPending(img);
+        assert.equal(await repo.get(img.id), null);
+        assert.deepEqual(await repo.list(10), []);
+        assert.equal(await repo.findDuplicate(img.orig.hash, img.thumbSpec), null);
+      });
+
+      it('counts as a reference to both of its blobs', async () => {
+        const img = image();
+        await repo.insertPending(img);
+        assert.equal(await repo.isReferenced(img.orig.hash), true);
+        assert.equal(await repo.isReferenced(img.thumb.hash), true);
+        assert.equal(await repo.isReferenced(hash('unrelated')), false);
+        const referenced = await repo.referencedHashes();
+        assert.ok(referenced.has(img.orig.hash));
+        assert.ok(referenced.has(img.thumb.hash));
+      });
+
+      it('becomes visible everywhere once marked ready, with every field as stored', async () => {
+        const img = image({ name: null, format: 'jpeg', width: 3000, height: 2000 });
+        await repo.insertPending(img);
+        await repo.markReady(img.id);
+        const got = await repo.get(img.id);
+        assert.ok(got);
+        const { seq, ...rest } = got;
+        assert.ok(Number.isInteger(seq) && seq > 0);
+        assert.deepEqual(rest, img);
+        assert.deepEqual((await repo.list(10)).map((r) => r.id), [img.id]);
+        assert.equal((await repo.findDuplicate(img.orig.hash, img.thumbSpec))?.id, img.id);
+      });
+
+      it('keeps sizes beyond 32 bits and names outside ASCII exactly', async () => {
+        const img = image({ name: 'été 日本 🖼.png', orig: { hash: hash('big'), bytes: 5 * 2 ** 32 + 7, mime: 'image/tiff' } });
+        await ready(repo, img);
+        const got = await repo.get(img.id);
+        assert.ok(got);
+        assert.equal(got.orig.bytes, 5 * 2 ** 32 + 7);
+        assert.equal(got.name, 'été 日本 🖼.png');
+      });
+
+      it('refuses a second record with the same id as a conflict, not an outage, keeping the first', async () => {
+        const img = image();
+        await repo.insertPending(img);
+        await assert.rejects(async () => { await repo.insertPending({ ...image(), id: img.id }); },
+          (err: unknown) => err instanceof Error && /unique/i.test(err.message) && !(err instanceof AppError));
+        await repo.markReady(img.id);
+        assert.equal((await repo.get(img.id))?.orig.hash, img.orig.hash);
+      });
+    });
+
+    describe('findDuplicate', () => {
+      it('matches the original hash and the thumbnail settings together', async () => {
+        const img = await ready(repo, image());
+        assert.equal((await repo.findDuplicate(img.orig.hash, '128:png'))?.id, img.id);
+        assert.equal(await repo.findDuplicate(img.orig.hash, '256:png'), null);
+        assert.equal(await repo.findDuplicate(img.orig.hash, '128:webp'), null);
+        assert.equal(await repo.findDuplicate(img.thumb.hash, '128:png'), null);
+      });
+    });
+
+    describe('list', () => {
+      it('returns ready images newest first and pages through them by the seq cursor', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 7; i++) {
+          // Creation times run backwards: the order must come from insertion (seq), not the clock.
+          const img = image({ createdAt: new Date(Date.UTC(2030, 0, 1) - i * 60_000) });
+          await repo.insertPending(img);
+          await repo.markReady(img.id);
+          ids.push(img.id);
+          // Pending records in between must not disturb the pages.
+          await repo.insertPending(image());
+        }
+        const newestFirst = [...ids].reverse();
+
+        const pages: string[][] = [];
+        let before: number | undefined;
+        for (;;) {
+          const page = await repo.list(3, before);
+          if (page.length === 0) break;
+          pages.push(page.map((r) => r.id));
+          const last = page.at(-1);
+          assert.ok(last);
+          before = last.seq;
+        }
+        assert.deepEqual(pages, [newestFirst.slice(0, 3), newestFirst.slice(3, 6), newestFirst.slice(6)]);
+        assert.deepEqual((await repo.list(100)).map((r) => r.id), newestFirst);
+      });
+
+      it('gives a record the seq of its insertion, not of when it became ready', async () => {
+        const first = image();
+        await repo.insertPending(first);
+        const second = await ready(repo, image());
+        await repo.markReady(first.id);
+        assert.deepEqual((await repo.list(10)).map((r) => r.id), [second.id, first.id]);
+      });
+    });
+
+    describe('remove', () => {
+      it('deletes a ready or a pending record and answers true', async () => {
+        const kept = await ready(repo, image());
+        const done = await ready(repo, image());
+        const pending = image();
+        await repo.insertPending(pending);
+        assert.equal(await repo.remove(done.id), true);
+        assert.equal(await repo.remove(pending.id), true);
+        assert.equal(await repo.get(done.id), null);
+        assert.deepEqual((await repo.list(10)).map((r) => r.id), [kept.id]);
+        assert.equal(await repo.isReferenced(done.orig.hash), false);
+        assert.equal(await repo.isReferenced(pending.thumb.hash), false);
+      });
+
+      it('answers false for an id it does not know, or no longer knows', async () => {
+        assert.equal(await repo.remove('AAAAAAAAAAAAAAAA'), false);
+        const img = await ready(repo, image());
+        assert.equal(await repo.remove(img.id), true);
+        assert.equal(await repo.remove(img.id), false);
+      });
+
+      it('keeps a blob referenced while another record still shares it', async () => {
+        const a = await ready(repo, image({}, 'shared'));
+        const b = await ready(repo, image({}, 'shared'));
+        assert.equal(a.orig.hash, b.orig.hash);
+        await repo.remove(a.id);
+        assert.equal(await repo.isReferenced(a.orig.hash), true);
+        assert.equal(await repo.isReferenced(a.thumb.hash), true);
+        await repo.remove(b.id);
+        assert.equal(await repo.isReferenced(a.orig.hash), false);
+        assert.equal(await repo.isReferenced(a.thumb.hash), false);
+      });
+    });
+
+    describe('referencedHashes', () => {
+      it('holds the original and thumbnail hash of every record, pending or ready', async () => {
+        const a = await ready(repo, image());
+        const b = image();
+        await repo.insertPending(b);
+        const shared = await ready(repo, image({ thumb: { ...a.thumb } }));
+        assert.deepEqual(
+          [...await repo.referencedHashes()].sort(),
+          [a.orig.hash, a.thumb.hash, b.orig.hash, b.thumb.hash, shared.orig.hash].sort(),
+        );
+      });
+    });
+
+    describe('stalePending', () => {
+      it('returns only pending records created before the cutoff', async () => {
+        const cutoff = new Date('2030-06-01T00:00:00Z');
+        const oldPending = image({ createdAt: new Date('2030-05-01T00:00:00Z') });
+        const newPending = image({ createdAt: new Date('2030-07-01T00:00:00Z') });
+        const atCutoff = image({ createdAt: cutoff });
+        await repo.insertPending(oldPending);
+        await repo.insertPending(newPending);
+        await repo.insertPending(atCutoff);
+        await ready(repo, image({ createdAt: new Date('2030-01-01T00:00:00Z') }));
+
+        const stale = await repo.stalePending(cutoff);
+        assert.deepEqual(stale.map((r) => r.id), [oldPending.id]);
+        const [found] = stale;
+        assert.ok(found);
+        assert.deepEqual([found.orig.hash, found.thumb.hash], [oldPending.orig.hash, oldPending.thumb.hash]);
+      });
+    });
+
+    describe('ping and close', () => {
+      it('ping answers while open; once closed, calls fail instead of hanging', async () => {
+        await repo.ping();
+        await repo.close();
+        await assert.rejects(Promise.resolve().then(() => repo.ping()));
+        await assert.rejects(Promise.resolve().then(() => repo.get('AAAAAAAAAAAAAAAA')));
+      });
+    });
+  });
+}
