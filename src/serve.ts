@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/options.js';
 import { Library } from './library.js';
 import { buildServer } from './server.js';
+import { dbUrl } from './storage.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -38,6 +39,9 @@ async function cookieSecret(config: Config): Promise<string> {
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   let closing: Promise<void> | null = null;
+  if (config.cookie_secret === '' && !dbUrl(config).startsWith('sqlite:')) {
+    logger.warn('--cookie_secret is not set: with a shared database, give every node the same secret or form posts fail on all but one');
+  }
   const library = await Library.open(config);
   let app: FastifyInstance;
   try {

@@ -1,0 +1,79 @@
+// Many nodes, one library: three servers (standing in for machines, each with its own local
+// data directory) share one PostgreSQL and one S3 bucket; any node serves what any other stored.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { startS3, type S3Server } from './helpers/ceph.js';
+import { textOf } from './helpers/html.js';
+import { photo } from './helpers/images.js';
+import { startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { multipart, startTestServer, type TestServer } from './helpers/server.js';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const bytesOf = async (res: Response) => Buffer.from(await res.arrayBuffer());
+
+describe('several nodes sharing PostgreSQL and an S3 bucket', () => {
+  let pg: TestPostgres;
+  let s3: S3Server;
+  let nodes: TestServer[] = [];
+
+  before(async () => {
+    [pg, s3] = await Promise.all([startPostgres(), startS3()]);
+    await s3.createBucket('library');
+    const shared = {
+      db: pg.url,
+      store: 's3://library/images',
+      s3_endpoint: s3.endpoint,
+      s3_region: s3.region,
+      s3_force_path_style: true,
+      s3_access_key_id: s3.accessKeyId,
+      s3_secret_access_key: s3.secretAccessKey,
+      cookie_secret: 'one-secret-for-every-node-0123456789',
+    };
+    nodes = await Promise.all([startTestServer(shared), startTestServer(shared), startTestServer(shared)]);
+  });
+  after(async () => {
+    await Promise.all(nodes.map((node) => node.close()));
+    await Promise.all([pg.stop(), s3.stop()]);
+  });
+
+  it('lists and serves byte-exact on every node what one node stored, and a delete on one is seen by all', async () => {
+    const [a, b, c] = nodes;
+    assert.ok(a && b && c);
+    const data = await photo(500, 300);
+    const image = await a.uploadOk(data, { filename: 'shared.jpg' });
+    for (const node of nodes) {
+      const list = await (await node.fetch('/api/images')).json() as { images: { id: string }[] };
+      assert.equal(list.images[0]?.id, image.id);
+      assert.equal(sha256(await bytesOf(await node.fetch(image.url))), sha256(data));
+      assert.equal((await node.fetch(image.thumb_url)).status, 200);
+    }
+    const del = await c.fetch(`/api/images/${image.id}`, { method: 'DELETE', headers: { 'x-delete-token': image.delete_token } });
+    assert.equal(del.status, 204);
+    for (const node of nodes) assert.equal((await node.fetch(image.url)).status, 404);
+  });
+
+  it('keeps one copy of bytes uploaded through two nodes, until the last image using them is deleted', async () => {
+    const [a, b] = nodes;
+    assert.ok(a && b);
+    const data = await photo(200, 200);
+    const first = await a.uploadOk(data);
+    const second = await b.uploadOk(data);
+    assert.equal(first.sha256, second.sha256);
+    await a.fetch(`/api/images/${first.id}`, { method: 'DELETE', headers: { 'x-delete-token': first.delete_token } });
+    assert.equal(sha256(await bytesOf(await b.fetch(second.url))), sha256(data));
+  });
+
+  it('accepts on one node a form whose CSRF token another node issued (shared cookie secret)', async () => {
+    const [a, b] = nodes;
+    assert.ok(a && b);
+    const page = await a.fetch('/');
+    const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const token = /name="_xsrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+    const form = new FormData();
+    form.append('_xsrf', token);
+    for (const [key, value] of multipart(await photo(64, 48)).entries()) form.append(key, value);
+    const res = await b.fetch('/', { method: 'POST', body: form, headers: { cookie }, redirect: 'manual' });
+    assert.equal(res.status, 303, textOf(await res.text()));
+  });
+});
