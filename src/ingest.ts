@@ -125,9 +125,9 @@ export class Ingest {
     await this.repo.insertPending(image);
     try {
       await Promise.all([
-        this.putMissing(image.orig.hash, () => ({ path: received.path })),
+        this.putMissing(image.orig.hash, image.orig.mime, () => ({ path: received.path })),
         // A duplicate's thumbnail may have been deleted since it was found: then make it again.
-        this.putMissing(thumb.hash, async () => thumbData ?? (await makeThumb()).data),
+        this.putMissing(thumb.hash, thumb.mime, async () => thumbData ?? (await makeThumb()).data),
       ]);
       await this.repo.markReady(image.id);
     } catch (err) {
@@ -138,8 +138,8 @@ export class Ingest {
     return { image, deleteToken };
   }
 
-  private async putMissing(key: string, source: () => { path: string } | Buffer | Promise<Buffer>): Promise<void> {
+  private async putMissing(key: string, mime: string, source: () => { path: string } | Buffer | Promise<Buffer>): Promise<void> {
     if (await this.store.has(key)) return;
-    await this.store.put(key, await source());
+    await this.store.put(key, await source(), mime);
   }
 }

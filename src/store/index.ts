@@ -16,9 +16,10 @@ export interface BlobStore {
   has(key: string): Promise<boolean>;
   /**
    * Stores the bytes of a local file (which the store may move away) or a buffer under `key`,
-   * durably and atomically: a reader sees the whole blob or nothing.
+   * durably and atomically: a reader sees the whole blob or nothing. `mime`, when known, is kept
+   * where the store can keep it, so a bucket serving the blob directly sends the right type.
    */
-  put(key: string, source: { path: string } | Buffer): Promise<void>;
+  put(key: string, source: { path: string } | Buffer, mime?: string): Promise<void>;
   /** Rejects with BlobMissing when there is no such blob. */
   read(key: string, range?: ByteRange): Promise<Readable>;
   /**

@@ -112,13 +112,13 @@ export class S3Store implements BlobStore {
     }
   }
 
-  async put(key: string, source: { path: string } | Buffer): Promise<void> {
+  async put(key: string, source: { path: string } | Buffer, mime?: string): Promise<void> {
     const objectKey = this.objectKey(key);
     // Streamed from disk in parts: at most PARTS_IN_FLIGHT parts are held in memory.
     const body = Buffer.isBuffer(source) ? source : createReadStream(source.path);
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: objectKey, Body: body },
+      params: { Bucket: this.bucket, Key: objectKey, Body: body, ContentType: mime },
       partSize: PART_SIZE,
       queueSize: PARTS_IN_FLIGHT,
     });

@@ -133,6 +133,7 @@ describe('imghost on an S3 store with s3_public_url', () => {
     assert.equal(location, `${publicBase()}/pub/${image.sha256}`);
     const direct = await fetch(location);
     assert.equal(direct.status, 200);
+    assert.equal(direct.headers.get('content-type'), 'image/webp', 'the bucket sends the detected type');
     assert.deepEqual(await bytesOf(direct), original);
     const thumb = await s.fetch(image.thumb_url, { redirect: 'manual' });
     await thumb.arrayBuffer();
