@@ -2,20 +2,24 @@
 // data directory) share one PostgreSQL and one S3 bucket; any node serves what any other stored.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runCli } from './helpers/cli.js';
 import { startS3, type S3Server } from './helpers/ceph.js';
 import { textOf } from './helpers/html.js';
 import { photo } from './helpers/images.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
-import { multipart, startTestServer, type TestServer } from './helpers/server.js';
+import { multipart, startTestServer, tempDir, type TestServer } from './helpers/server.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const bytesOf = async (res: Response) => Buffer.from(await res.arrayBuffer());
 
-describe('several nodes sharing PostgreSQL and an S3 bucket', () => {
+describe('a library grown from the embedded default to several nodes on PostgreSQL and an S3 bucket', () => {
   let pg: TestPostgres;
   let s3: S3Server;
   let nodes: TestServer[] = [];
+  const migrated = new Map<string, Buffer>();
 
   before(async () => {
     [pg, s3] = await Promise.all([startPostgres(), startS3()]);
@@ -30,7 +34,41 @@ describe('several nodes sharing PostgreSQL and an S3 bucket', () => {
       s3_secret_access_key: s3.secretAccessKey,
       cookie_secret: 'one-secret-for-every-node-0123456789',
     };
+
+    // A user's library on the embedded default, moved with the two migrate commands.
+    const embedded = await tempDir('imghost-embedded-');
+    try {
+      const one = await startTestServer({ data_dir: embedded });
+      try {
+        for (const data of [await photo(320, 240), await photo(100, 150, 'png'), await photo(64, 64, 'webp')]) {
+          migrated.set((await one.uploadOk(data)).id, data);
+        }
+      } finally {
+        await one.close();
+      }
+      const s3Args = [`--s3_endpoint=${s3.endpoint}`, `--s3_region=${s3.region}`, '--s3_force_path_style',
+        `--s3_access_key_id=${s3.accessKeyId}`, `--s3_secret_access_key=${s3.secretAccessKey}`];
+      const store = await runCli(['migrate-store', `--from=${join(embedded, 'blobs')}`, `--to=${shared.store}`, ...s3Args]);
+      assert.equal(store.code, 0, store.stdout + store.stderr);
+      assert.match(store.stdout, /6 copied, 0 already there, 0 failed/);
+      const db = await runCli(['migrate-db', `--from=sqlite:${join(embedded, 'imghost.db')}`, `--to=${pg.url}`]);
+      assert.equal(db.code, 0, db.stdout + db.stderr);
+      assert.match(db.stdout, /3 copied, 0 already there/);
+    } finally {
+      await rm(embedded, { recursive: true, force: true });
+    }
     nodes = await Promise.all([startTestServer(shared), startTestServer(shared), startTestServer(shared)]);
+  });
+
+  it('serves every migrated image byte-exact on every node, newest first as before', async () => {
+    for (const node of nodes) {
+      const list = await (await node.fetch('/api/images')).json() as { images: { id: string }[] };
+      assert.deepEqual(list.images.map((image) => image.id), [...migrated.keys()].reverse());
+      for (const [id, data] of migrated) {
+        assert.equal(sha256(await bytesOf(await node.fetch(`/imgs/${id}/orig`))), sha256(data));
+        assert.equal((await node.fetch(`/imgs/${id}/thumb`)).status, 200);
+      }
+    }
   });
   after(async () => {
     await Promise.all(nodes.map((node) => node.close()));
