@@ -2,6 +2,7 @@
 // byte-exact serving, ranges, dedup, deletes, gc), and with s3_public_url a GET is sent to the
 // bucket, which then serves the same bytes itself.
 import assert from 'node:assert/strict';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { paginateListObjectsV2, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../../src/config/options.js';
@@ -148,5 +149,56 @@ describe('imghost on an S3 store with s3_public_url', () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-length'), String(original.length));
     assert.equal(res.headers.get('etag'), `"${image.sha256}"`);
+  });
+});
+
+/** A TCP relay to RGW that the test can cut and restore, standing in for a network outage. */
+async function relay(target: URL): Promise<{ endpoint: string; cut(): Promise<void>; restore(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const listen = (port: number) => new Promise<Server>((resolve) => {
+    const server = createServer((client) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => { client.destroy(); upstream.destroy(); });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    server.listen(port, '127.0.0.1', () => { resolve(server); });
+  });
+  let server = await listen(0);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    endpoint: `http://127.0.0.1:${String(port)}`,
+    async cut() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => { server.close(resolve); });
+    },
+    async restore() { server = await listen(port); },
+  };
+}
+
+describe('imghost when the object store goes away and comes back', () => {
+  it('answers 503 naming the store while it is unreachable, and recovers by itself', async (t) => {
+    const link = await relay(new URL(s3.endpoint));
+    const s = await onS3('outage', { s3_endpoint: link.endpoint, store_timeout: 2 });
+    t.after(() => s.close());
+    const image = await s.uploadOk(await photo(120, 80));
+
+    await link.cut();
+    const ready = await s.fetch('/readyz');
+    assert.equal(ready.status, 503);
+    assert.deepEqual((await ready.json() as { down: string[] }).down, ['store']);
+    const get = await s.fetch(image.url);
+    assert.equal(get.status, 503);
+    assert.ok(Number(get.headers.get('retry-after')) > 0);
+    assert.equal((await get.json() as { error: string }).error, 'UNAVAILABLE');
+    assert.equal((await s.fetch('/healthz')).status, 200);
+
+    await link.restore();
+    assert.equal((await s.fetch('/readyz')).status, 200);
+    assert.equal((await s.fetch(image.url)).status, 200);
   });
 });
