@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
+import { mimeOf } from './images/probe.js';
 import type { ImageRecord, ImageRepo } from './repo/index.js';
 import type { BlobStore } from './store/index.js';
 
@@ -56,7 +57,8 @@ async function copyBlob(from: BlobStore, to: BlobStore, key: string, spool: stri
     await pipeline(await from.read(key), hasher, createWriteStream(path));
     const actual = hash.digest('hex');
     if (actual !== key) throw new Error(`content hash ${actual} does not match the key: the source blob is damaged`);
-    await to.put(key, { path });
+    // Blobs carry no type of their own: read it from the header, for stores that keep it (S3).
+    await to.put(key, { path }, await mimeOf(path));
   } finally {
     await unlink(path).catch(() => undefined);
   }

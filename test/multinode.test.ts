@@ -2,6 +2,7 @@
 // data directory) share one PostgreSQL and one S3 bucket; any node serves what any other stored.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -54,6 +55,13 @@ describe('a library grown from the embedded default to several nodes on PostgreS
       const db = await runCli(['migrate-db', `--from=sqlite:${join(embedded, 'imghost.db')}`, `--to=${pg.url}`]);
       assert.equal(db.code, 0, db.stdout + db.stderr);
       assert.match(db.stdout, /3 copied, 0 already there/);
+      // The copied objects carry the image's type, for buckets that serve them directly.
+      const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
+        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+      const types = await Promise.all([...migrated.values()].map(async (data) =>
+        (await client.send(new HeadObjectCommand({ Bucket: 'library', Key: `images/${sha256(data)}` }))).ContentType));
+      client.destroy();
+      assert.deepEqual(types, ['image/jpeg', 'image/png', 'image/webp']);
     } finally {
       await rm(embedded, { recursive: true, force: true });
     }

@@ -22,6 +22,16 @@ const accepted: Readonly<Record<string, string>> = {
   tiff: 'image/tiff',
 };
 
+/** The type of a stored image file from its header, or undefined when it is not one we accept. */
+export async function mimeOf(path: string): Promise<string | undefined> {
+  try {
+    const meta = await sharp(path, { limitInputPixels: false }).metadata();
+    return accepted[meta.format === 'heif' && meta.compression === 'av1' ? 'avif' : meta.format];
+  } catch {
+    return undefined;
+  }
+}
+
 export async function probe(path: string, maxPixels: number): Promise<Probe> {
   let meta: Metadata;
   try {
