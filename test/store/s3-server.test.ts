@@ -153,7 +153,7 @@ describe('imghost on an S3 store with s3_public_url', () => {
 });
 
 /** A TCP relay to RGW that the test can cut and restore, standing in for a network outage. */
-async function relay(target: URL): Promise<{ endpoint: string; cut(): Promise<void>; restore(): Promise<void> }> {
+async function relay(target: URL): Promise<{ endpoint: string; listening(): boolean; cut(): Promise<void>; restore(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const listen = (port: number) => new Promise<Server>((resolve) => {
     const server = createServer((client) => {
@@ -172,11 +172,13 @@ async function relay(target: URL): Promise<{ endpoint: string; cut(): Promise<vo
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
     endpoint: `http://127.0.0.1:${String(port)}`,
+    /** Also how the relay is stopped for good: nothing of it is left to keep the process alive. */
     async cut() {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => { server.close(resolve); });
     },
     async restore() { server = await listen(port); },
+    listening: () => server.listening,
   };
 }
 
@@ -184,7 +186,7 @@ describe('imghost when the object store goes away and comes back', () => {
   it('answers 503 naming the store while it is unreachable, and recovers by itself', async (t) => {
     const link = await relay(new URL(s3.endpoint));
     const s = await onS3('outage', { s3_endpoint: link.endpoint, store_timeout: 2 });
-    t.after(() => s.close());
+    t.after(async () => { await s.close(); if (link.listening()) await link.cut(); });
     const image = await s.uploadOk(await photo(120, 80));
 
     await link.cut();
