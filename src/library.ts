@@ -61,6 +61,11 @@ export class Library {
     return this.store.read(image[variant].hash, range);
   }
 
+  /** Where the store publishes this blob itself, if it does (S3 with s3_public_url). */
+  publicUrl(image: ImageRecord, variant: Variant): string | null {
+    return this.store.publicUrl?.(image[variant].hash) ?? null;
+  }
+
   async delete(id: string, token: string): Promise<void> {
     const image = await this.get(id);
     const given = Buffer.from(sha256(token));

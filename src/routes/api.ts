@@ -21,13 +21,13 @@ export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<C
   });
 
   app.get<{ Querystring: { limit?: string; before?: string } }>('/api/images', async (request) => {
-    const limit = parseCount(request.query.limit, 'limit', config.recent_count);
+    const limit = Math.min(parseCount(request.query.limit, 'limit', config.recent_count), MAX_PAGE);
     const before = request.query.before === undefined ? undefined : parseCount(request.query.before, 'before', 0);
-    const images = await library.list(Math.min(limit, MAX_PAGE), before);
+    const images = await library.list(limit, before);
     const last = images.at(-1);
     return {
       images: images.map(imageJson),
-      next_cursor: last && images.length === Math.min(limit, MAX_PAGE) ? String(last.seq) : null,
+      next_cursor: last && images.length === limit ? String(last.seq) : null,
     };
   });
 

@@ -13,7 +13,7 @@ export function imageRoutes(app: FastifyInstance, library: Library): void {
       const image = await library.get(id);
       const blob = image[variant];
       // A published store serves the bytes itself; HEAD still answers here, from the record.
-      const direct = request.method === 'GET' ? library.store.publicUrl?.(blob.hash) : null;
+      const direct = request.method === 'GET' ? library.publicUrl(image, variant) : null;
       if (direct) {
         await reply.redirect(direct, 302);
         return;
