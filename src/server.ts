@@ -2,14 +2,14 @@
 // No business logic lives here; routes call the Library.
 import fastifyCookie from '@fastify/cookie';
 import fastifyMultipart from '@fastify/multipart';
-import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/options.js';
 import { TooLarge } from './errors.js';
+import { Assets } from './http/assets.js';
 import { errorHandler } from './http/error-handler.js';
 import { rawBodyTypes } from './http/upload-body.js';
-import { Views, webRoot } from './http/views.js';
+import { Views } from './http/views.js';
 import { Xsrf } from './http/xsrf.js';
 import type { Library } from './library.js';
 import { apiRoutes } from './routes/api.js';
@@ -42,7 +42,8 @@ const PAGE_CSP = "default-src 'self'; img-src 'self' data: blob:; script-src 'se
 export async function buildServer({ config, library, logger, cookieSecret }: ServerDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = logger;
   const app = Fastify({ loggerInstance, forceCloseConnections: 'idle' });
-  const views = new Views(config.debug);
+  const assets = Assets.load();
+  const views = new Views(config.debug, assets);
 
   await app.register(fastifyCookie, { secret: cookieSecret });
   await app.register(fastifyMultipart, {
@@ -51,7 +52,7 @@ export async function buildServer({ config, library, logger, cookieSecret }: Ser
     limits: { fileSize: config.max_upload_size + 1, files: FORM_FILES, fields: 20, fieldSize: 4096, parts: 50, headerPairs: 100 },
   });
   app.addContentTypeParser(rawBodyTypes, (_request, payload, done) => { done(null, payload); });
-  await app.register(fastifyStatic, { root: `${webRoot}static`, prefix: '/static/', maxAge: '1h' });
+  await assets.register(app);
 
   // Refuse a body that announces more than the limits allow before reading any of it.
   app.addHook('onRequest', (request, _reply, done) => {

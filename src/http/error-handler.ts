@@ -2,6 +2,7 @@
 // Fastify's own client errors keep theirs, storage exhaustion is 507, anything else is a logged 500.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
+import { wantsJson } from './negotiate.js';
 
 export interface ErrorBody { status: number; error: string; message: string }
 
@@ -35,7 +36,7 @@ export function errorHandler(renderPage: ErrorPage, debug: boolean) {
     if (!request.raw.complete) reply.header('connection', 'close');
     reply.code(body.status).headers(body.headers);
     const { status, error, message } = body;
-    if (request.routeOptions.config.html) {
+    if (request.routeOptions.config.html && !wantsJson(request)) {
       await renderPage(reply, { status, error, message }, debug && err instanceof Error ? err.stack ?? null : null);
     } else {
       await reply.send({ status, error, message });

@@ -1,8 +1,9 @@
 // The JSON API for scripts and other programs: no cookies, so no CSRF token.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/options.js';
-import { BadRequest, MissingFile } from '../errors.js';
+import { MissingFile } from '../errors.js';
 import { imageJson } from '../http/present.js';
+import { nextCursor, parseCount } from '../http/query.js';
 import { uploadedFiles } from '../http/upload-body.js';
 import type { Library } from '../library.js';
 
@@ -24,11 +25,7 @@ export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<C
     const limit = Math.min(parseCount(request.query.limit, 'limit', config.recent_count), MAX_PAGE);
     const before = request.query.before === undefined ? undefined : parseCount(request.query.before, 'before', 0);
     const images = await library.list(limit, before);
-    const last = images.at(-1);
-    return {
-      images: images.map(imageJson),
-      next_cursor: last && images.length === limit ? String(last.seq) : null,
-    };
+    return { images: images.map(imageJson), next_cursor: nextCursor(images, limit) };
   });
 
   app.get<{ Params: { id: string } }>('/api/images/:id', async (request) => imageJson(await library.get(request.params.id)));
@@ -39,10 +36,4 @@ export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<C
     request.log.info({ id: request.params.id }, 'image deleted');
     return reply.code(204).send();
   });
-}
-
-function parseCount(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  if (!/^\d{1,15}$/.test(value) || Number(value) < 1) throw new BadRequest(`'${name}' must be a positive integer`);
-  return Number(value);
 }

@@ -1,17 +1,27 @@
-// The browser pages: the upload form with the recent images, and one page per image.
+// The browser pages: the upload form with the recent images, and one page per image. The upload
+// page's script posts to the same routes and asks for JSON; the form works without it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/options.js';
 import { MissingFile } from '../errors.js';
-import { imageJson } from '../http/present.js';
+import { wantsJson } from '../http/negotiate.js';
+import { imageJson, type ImageJson } from '../http/present.js';
+import { nextCursor, parseCount } from '../http/query.js';
 import { uploadedFiles } from '../http/upload-body.js';
 import type { Views } from '../http/views.js';
 import type { Xsrf } from '../http/xsrf.js';
 import type { Library } from '../library.js';
+import { shareLinks } from '../share.js';
 
 type PageOptions = Pick<Config, 'recent_count' | 'max_upload_size' | 'max_pixels'>;
 
 /** The site's own origin as the client reached it, for copyable absolute links. */
 const origin = (request: FastifyRequest): string => `${request.protocol}://${request.host}`;
+
+const deleteBody = {
+  type: 'object',
+  properties: { delete_token: { type: 'string', maxLength: 256 } },
+  required: ['delete_token'],
+} as const;
 
 export function pageRoutes(app: FastifyInstance, library: Library, views: Views, xsrf: Xsrf, config: PageOptions): void {
   const page = (request: FastifyRequest, reply: FastifyReply) => ({
@@ -19,28 +29,43 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
     limits: { maxUploadSize: config.max_upload_size, maxPixels: config.max_pixels },
   });
 
-  app.get('/', { config: { html: true } }, async (request, reply) => {
-    const images = await library.list(config.recent_count);
-    await views.send(reply, 'index', { ...page(request, reply), images: images.map(imageJson) });
+  app.get<{ Querystring: { before?: string } }>('/', { config: { html: true } }, async (request, reply) => {
+    const { before } = request.query;
+    const images = await library.list(config.recent_count, before === undefined ? undefined : parseCount(before, 'before', 0));
+    await views.send(reply, 'index', {
+      ...page(request, reply),
+      images: images.map(imageJson),
+      older: before !== undefined,
+      next: nextCursor(images, config.recent_count),
+    });
   });
 
   app.post('/', { config: { html: true } }, async (request, reply) => {
     library.ingest.assertCapacity();
     const fields: Record<string, string> = {};
-    let uploaded = 0;
+    const uploaded: (ImageJson & { delete_token: string })[] = [];
     for await (const file of uploadedFiles(request, fields)) {
       xsrf.verify(request, reply, fields._xsrf);
-      const { image } = await library.ingest.upload(file.stream, file.filename);
+      const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename);
       request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
-      uploaded++;
+      uploaded.push({ ...imageJson(image), delete_token: deleteToken });
     }
     xsrf.verify(request, reply, fields._xsrf);
-    if (uploaded === 0) throw new MissingFile();
-    return reply.redirect('/', 303);
+    if (uploaded.length === 0) throw new MissingFile();
+    return wantsJson(request) ? reply.code(201).send({ images: uploaded }) : reply.redirect('/', 303);
   });
 
   app.get<{ Params: { id: string } }>('/i/:id', { config: { html: true } }, async (request, reply) => {
     const image = imageJson(await library.get(request.params.id));
-    await views.send(reply, 'image', { ...page(request, reply), image, origin: origin(request) });
+    await views.send(reply, 'image', { ...page(request, reply), image, share: shareLinks(image, origin(request)) });
   });
+
+  // The page's delete button: the token comes from the browser that uploaded the image.
+  app.post<{ Params: { id: string }; Body: { delete_token: string } }>(
+    '/i/:id/delete', { config: { html: true }, schema: { body: deleteBody } }, async (request, reply) => {
+      xsrf.verify(request, reply, undefined);
+      await library.delete(request.params.id, request.body.delete_token);
+      request.log.info({ id: request.params.id }, 'image deleted');
+      return wantsJson(request) ? reply.code(204).send() : reply.redirect('/', 303);
+    });
 }

@@ -8,6 +8,19 @@ export function photo(width: number, height: number, format: 'jpeg' | 'png' | 'w
     .toBuffer();
 }
 
+/** A drawn landscape (sky, sun, hills) in a given hue: pleasant in screenshots, unlike noise. */
+export function scene(width: number, height: number, hue = 210): Promise<Buffer> {
+  const hsl = (h: number, s: number, l: number) => `hsl(${String(h % 360)},${String(s)}%,${String(l)}%)`;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${String(width)}" height="${String(height)}" viewBox="0 0 300 200" preserveAspectRatio="none">
+    <defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1">
+      <stop offset="0" stop-color="${hsl(hue, 70, 45)}"/><stop offset="1" stop-color="${hsl(hue + 40, 80, 85)}"/></linearGradient></defs>
+    <rect width="300" height="200" fill="url(#sky)"/>
+    <circle cx="220" cy="70" r="28" fill="${hsl(hue + 180, 90, 70)}"/>
+    <path d="M0 150 Q70 90 140 140 T300 120 V200 H0Z" fill="${hsl(hue + 120, 40, 35)}"/>
+    <path d="M0 175 Q90 140 180 170 T300 165 V200 H0Z" fill="${hsl(hue + 130, 45, 22)}"/></svg>`;
+  return sharp(Buffer.from(svg)).jpeg({ quality: 88 }).toBuffer();
+}
+
 export function solid(width: number, height: number, color: string, format: 'jpeg' | 'png' | 'webp' | 'gif' = 'png'): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: color } }).toFormat(format).toBuffer();
 }

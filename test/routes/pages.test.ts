@@ -45,7 +45,7 @@ async function listed(s: TestServer): Promise<Listed[]> {
 
 /** The thumbnails of the recent list, in page order. */
 function recentList(html: string): { href: string; img: Record<string, string> }[] {
-  const grid = /<ul class="grid">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? '';
+  const grid = /<ul class="grid"[^>]*>([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? '';
   return [...grid.matchAll(/<a\b[^>]*>\s*<img\b[^>]*>/g)].map((m) => {
     const [anchor = '', img = ''] = tags(m[0], 'a').concat(tags(m[0], 'img'));
     return { href: attributes(anchor).href ?? '', img: attributes(img) };
@@ -278,11 +278,13 @@ describe('GET /i/<id>', () => {
   });
   after(() => s.close());
 
+  /** Each labelled read-only field of the page, by its label's text. */
   const snippets = (page: string): Record<string, string> => {
-    const share = /<div class="share">([\s\S]*?)<\/div>/.exec(page)?.[1] ?? '';
+    const values = new Map(tags(page, 'input').map(attributes).map((a) => [a.id, a.value ?? '']));
     const out: Record<string, string> = {};
-    for (const m of share.matchAll(/<label>([^<]*)(<input\b(?:[^>"']|"[^"]*"|'[^']*')*>)/g)) {
-      out[(m[1] ?? '').trim()] = attributes(m[2] ?? '').value ?? '';
+    for (const m of page.matchAll(/<label for="([^"]+)">([^<]*)<\/label>/g)) {
+      const value = values.get(m[1]);
+      if (value !== undefined) out[(m[2] ?? '').trim()] = value;
     }
     return out;
   };
@@ -400,15 +402,108 @@ describe('pages that do not exist, and static files', () => {
     assert.deepEqual(await res.json(), { status: 404, error: 'NOT_FOUND', message: 'not found' });
   });
 
-  it('serves /static/style.css as text/css with its content', async () => {
-    const res = await s.fetch('/static/style.css');
-    assert.equal(res.status, 200);
-    assert.match(res.headers.get('content-type') ?? '', /^text\/css/);
-    assert.equal(await res.text(), await readFile(join(root, 'web/static/style.css'), 'utf8'));
+  it('links its script, styles and icon under content-hashed names, cached for a year', async () => {
+    const html = await (await s.fetch('/')).text();
+    const manifest = JSON.parse(await readFile(join(root, 'dist/assets/manifest.json'), 'utf8')) as Record<string, string>;
+    const links = [
+      ...tags(html, 'link').map(attributes).map((a) => a.href ?? ''),
+      ...tags(html, 'script').map(attributes).map((a) => a.src ?? ''),
+    ];
+    for (const [source, type] of [['style.css', /^text\/css/], ['app.js', /javascript/], ['favicon.svg', /^image\/svg\+xml/]] as const) {
+      const built = manifest[source] ?? '';
+      assert.match(built, /-[A-Z0-9]{8}\.\w+$/, `${source} has a hashed name`);
+      assert.ok(links.includes(`/assets/${built}`), `the page links ${built}`);
+      const res = await s.fetch(`/assets/${built}`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', type);
+      assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      assert.equal(await res.text(), await readFile(join(root, 'dist/assets', built), 'utf8'));
+    }
   });
 
-  it('links the stylesheet from every page', async () => {
+  it('loads nothing from another origin and runs no inline script', async () => {
     const html = await (await s.fetch('/')).text();
-    assert.ok(tags(html, 'link').map(attributes).some((a) => a.rel === 'stylesheet' && a.href === '/static/style.css'));
+    const urls = [...tags(html, 'link'), ...tags(html, 'script'), ...tags(html, 'img')].map(attributes).map((a) => a.href ?? a.src ?? '');
+    assert.ok(urls.every((url) => url.startsWith('/')), `only same-origin assets: ${urls.join(' ')}`);
+    assert.ok(tags(html, 'script').map(attributes).every((a) => a.src !== undefined), 'every script is a file');
+  });
+
+  it('does not serve the asset manifest or the old /static path', async () => {
+    assert.equal((await s.fetch('/assets/manifest.json')).status, 404);
+    assert.equal((await s.fetch('/static/style.css')).status, 404);
+  });
+});
+
+describe("the upload page script's requests", () => {
+  let s: TestServer;
+  before(async () => { s = await startTestServer(); });
+  after(() => s.close());
+
+  const json = { accept: 'application/json' };
+
+  it('gets 201 JSON with the delete token when it posts the form asking for JSON', async () => {
+    const { cookie, token } = await openForm(s);
+    const res = await postForm(s, formBody({}, [{ data: await png('#123456'), filename: 'script.png' }]), { ...json, cookie, 'x-xsrf-token': token });
+    assert.equal(res.status, 201);
+    const { images } = await res.json() as { images: UploadedImage[] };
+    const [image] = images;
+    assert.equal(images.length, 1);
+    assert.equal(image?.name, 'script.png');
+    assert.match(image.delete_token, /\S{16,}/);
+    assert.deepEqual((await listed(s)).map((i) => i.id), [image.id]);
+  });
+
+  it('gets refusals as JSON messages, not error pages', async () => {
+    const { cookie, token } = await openForm(s);
+    const res = await postForm(s, formBody({}, [{ data: Buffer.from('plain text'), filename: 'x.png' }]), { ...json, cookie, 'x-xsrf-token': token });
+    assert.equal(res.status, 400);
+    assert.deepEqual(await res.json(), { status: 400, error: 'NOT_AN_IMAGE', message: 'cannot identify image file' });
+    const forged = await postForm(s, formBody({}, [{ data: await png('#654321'), filename: 'y.png' }]), { ...json, cookie, 'x-xsrf-token': 'forged' });
+    assert.equal(forged.status, 403);
+    assert.equal((await forged.json() as { error: string }).error, 'XSRF');
+  });
+
+  it('deletes an image with its delete token and the page token, and only then', async () => {
+    const image = await s.uploadOk(await png('#abcdef'));
+    const { cookie, token } = await openForm(s);
+    const del = (headers: Record<string, string>, deleteToken: string) => s.fetch(`/i/${image.id}/delete`, {
+      method: 'POST', headers: { ...json, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ delete_token: deleteToken }),
+    });
+    assert.equal((await del({ cookie }, image.delete_token)).status, 403, 'no page token');
+    assert.equal((await del({ cookie, 'x-xsrf-token': token }, 'wrong')).status, 403, 'wrong delete token');
+    assert.equal((await s.fetch(`/api/images/${image.id}`)).status, 200, 'still there');
+    assert.equal((await del({ cookie, 'x-xsrf-token': token }, image.delete_token)).status, 204);
+    assert.equal((await s.fetch(`/api/images/${image.id}`)).status, 404, 'deleted');
+    assert.equal((await del({ cookie, 'x-xsrf-token': token }, image.delete_token)).status, 404, 'deleting twice is a 404');
+  });
+
+  it('answers a delete without a JSON token field with 400', async () => {
+    const image = await s.uploadOk(await png('#fedcba'));
+    const res = await s.fetch(`/i/${image.id}/delete`, { method: 'POST', headers: { ...json, 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(res.status, 400);
+    assert.equal((await s.fetch(`/api/images/${image.id}`)).status, 200);
+  });
+});
+
+describe('GET / with a cursor (the "Older images" link)', () => {
+  let s: TestServer;
+  before(async () => { s = await startTestServer({ recent_count: 2 }); });
+  after(() => s.close());
+
+  it('pages through every image, newest first, ending without a link', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.unshift((await s.uploadOk(await png(`#0${String(i)}0${String(i)}0${String(i)}`))).id);
+    const seen: string[] = [];
+    let path: string | undefined = '/';
+    while (path !== undefined) {
+      const html = await (await s.fetch(path)).text();
+      seen.push(...recentList(html).map((item) => item.href.replace('/i/', '')));
+      path = tags(html, 'a').map(attributes).find((a) => 'data-more' in a)?.href;
+    }
+    assert.deepEqual(seen, ids);
+  });
+
+  it('answers a malformed cursor with 400', async () => {
+    assert.equal((await s.fetch('/?before=abc')).status, 400);
   });
 });

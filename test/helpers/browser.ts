@@ -1,0 +1,43 @@
+// Debian's Chromium driven by playwright-core, for the end-to-end tests of the pages. No browser
+// is downloaded: `apt-get install chromium` provides /usr/bin/chromium (scripts/test-deps.sh).
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { root } from './cli.js';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Where the tests save their screenshots; docs/screenshots holds a committed copy. */
+export const screenshotDir = join(root, 'test-output/screenshots');
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // The machine has no route out: without these Chromium keeps trying to reach Google's hosts.
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+  });
+}
+
+export const phone: BrowserContextOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+export const desktop: BrowserContextOptions = { viewport: { width: 1280, height: 800 } };
+
+export interface Tab {
+  page: Page;
+  /** Script errors the page raised: a test asserts there were none. */
+  errors: Error[];
+}
+
+/** A page in a fresh browser context (own cookies and localStorage) on `baseURL`. */
+export async function openTab(browser: Browser, baseURL: string, options: BrowserContextOptions = desktop): Promise<Tab> {
+  const context = await browser.newContext({ baseURL, ...options });
+  const page = await context.newPage();
+  const errors: Error[] = [];
+  page.on('pageerror', (err) => { errors.push(err); });
+  return { page, errors };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await mkdir(screenshotDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+}

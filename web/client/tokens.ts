@@ -1,0 +1,11 @@
+// Delete tokens of the images this browser uploaded, kept in localStorage: the server only keeps
+// their hashes, so this browser is what lets its owner delete an image later.
+const key = (id: string): string => `imghost:delete:${id}`;
+
+function storage(): Storage | null {
+  try { return window.localStorage; } catch { return null; } // blocked by privacy settings
+}
+
+export const rememberDeleteToken = (id: string, token: string): void => { storage()?.setItem(key(id), token); };
+export const deleteTokenOf = (id: string): string | null => storage()?.getItem(key(id)) ?? null;
+export const forgetDeleteToken = (id: string): void => { storage()?.removeItem(key(id)); };
