@@ -68,6 +68,26 @@ export class BadRequest extends AppError {
   constructor(message: string) { super(400, 'BAD_REQUEST', message); }
 }
 
+export class BadFileName extends AppError {
+  constructor(reason: string) { super(400, 'BAD_FILE_NAME', `the file name ${reason}`); }
+}
+
+// Errors of the connection itself, answered on the socket before it is closed.
+
+/** The request did not arrive whole within request_timeout (a slow-loris client). */
+export class RequestTimeout extends AppError {
+  constructor() { super(408, 'REQUEST_TIMEOUT', 'the request was not received in time'); }
+}
+
+export class HeadersTooLarge extends AppError {
+  constructor() { super(431, 'HEADERS_TOO_LARGE', 'the request headers are too large'); }
+}
+
+/** Bytes on the connection that do not parse as HTTP/1.1. */
+export class MalformedHttp extends AppError {
+  constructor() { super(400, 'MALFORMED_HTTP', 'the request is not valid HTTP'); }
+}
+
 export class WrongDeleteToken extends AppError {
   constructor() { super(403, 'WRONG_DELETE_TOKEN', 'the delete token is missing or wrong'); }
 }

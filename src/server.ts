@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/options.js';
 import { TooLarge } from './errors.js';
 import { Assets } from './http/assets.js';
-import { errorHandler } from './http/error-handler.js';
+import { connectionErrorHandler, errorHandler, frameworkErrors } from './http/error-handler.js';
 import { rawBodyTypes } from './http/upload-body.js';
 import { Views } from './http/views.js';
 import { Xsrf } from './http/xsrf.js';
@@ -41,7 +41,16 @@ const PAGE_CSP = "default-src 'self'; img-src 'self' data: blob:; script-src 'se
 
 export async function buildServer({ config, library, logger, cookieSecret }: ServerDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = logger;
-  const app = Fastify({ loggerInstance, forceCloseConnections: 'idle' });
+  const requestTimeout = config.request_timeout * 1000;
+  const app = Fastify({
+    loggerInstance,
+    forceCloseConnections: 'idle',
+    // Node answers 408 to a request not received whole in time, checking every tenth of that.
+    requestTimeout,
+    http: { headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, requestTimeout / 10) },
+    clientErrorHandler: connectionErrorHandler(loggerInstance),
+    frameworkErrors,
+  });
   const assets = Assets.load();
   const views = new Views(config.debug, assets);
 

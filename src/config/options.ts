@@ -49,6 +49,7 @@ export const options = {
   debug: bool(false, 'debug mode: pretty logs, detailed error pages, templates re-read on every request', 'server'),
   workers: int(1, 'processes serving the same port (Node cluster); a crashed one is restarted', 'server', 1),
   shutdown_timeout: int(10, 'seconds to let in-flight requests finish on SIGTERM/SIGINT', 'server'),
+  request_timeout: int(300, 'seconds a client has to send a whole request, headers and body; a slower one (slow-loris) gets 408 and is disconnected', 'server', 1),
 
   data_dir: str('./data', 'root of the embedded storage (database, blobs, temporary files)', 'storage', { metavar: 'DIR' }),
   db: str('', 'metadata store: sqlite:PATH or postgres://user:pass@host:5432/dbname', 'storage', { defaultText: 'sqlite:<data_dir>/imghost.db', metavar: 'URL' }),

@@ -1,7 +1,10 @@
 // Maps every error to a response in one place: catalogue errors keep their status and message,
-// Fastify's own client errors keep theirs, storage exhaustion is 507, anything else is a logged 500.
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../errors.js';
+// Fastify's own client errors keep theirs, storage exhaustion is 507, anything else is a logged 500;
+// errors met while routing or on the connection itself get the same JSON shape.
+import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { AppError, BadRequest, HeadersTooLarge, MalformedHttp, NotFound, RequestTimeout } from '../errors.js';
 import { wantsJson } from './negotiate.js';
 
 export interface ErrorBody { status: number; error: string; message: string }
@@ -10,6 +13,10 @@ const storageErrors: Readonly<Record<string, [number, string]>> = {
   ENOSPC: [507, 'the server has no storage space left'],
   EDQUOT: [507, 'the server has no storage space left'],
   EROFS: [503, 'the server storage is read-only'],
+  EACCES: [503, 'the server storage is not writable'],
+  // The same conditions met by SQLite, which reports them with its own codes.
+  SQLITE_FULL: [507, 'the server has no storage space left'],
+  SQLITE_READONLY: [503, 'the server storage is read-only'],
 };
 
 function describe(err: unknown): ErrorBody & { headers: Readonly<Record<string, string>>; expected: boolean } {
@@ -29,9 +36,14 @@ export type ErrorPage = (reply: FastifyReply, body: ErrorBody, detail: string | 
 
 export function errorHandler(renderPage: ErrorPage, debug: boolean) {
   return async (err: unknown, request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    // The client hung up, or was cut off by request_timeout: nobody to answer, and no fault of ours.
+    if (reply.raw.destroyed) {
+      request.log.info({ err: err instanceof Error ? err.message : err }, 'the connection closed before the answer');
+      return;
+    }
     const body = describe(err);
     if (body.expected) request.log.info({ status: body.status, error: body.error }, body.message);
-    else request.log.error({ err }, 'request failed');
+    else request.log.error({ err }, body.status === 500 ? 'request failed' : body.message);
     // A body we stopped reading early (too large, refused) is not drained: close the connection.
     if (!request.raw.complete) reply.header('connection', 'close');
     reply.code(body.status).headers(body.headers);
@@ -41,5 +53,50 @@ export function errorHandler(renderPage: ErrorPage, debug: boolean) {
     } else {
       await reply.send({ status, error, message });
     }
+  };
+}
+
+/** What every response carries: the onSend hook adds these, but the two answers below bypass hooks. */
+const HOOKLESS_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+};
+
+const frameworkErrorsByCode: Readonly<Record<string, () => AppError>> = {
+  FST_ERR_BAD_URL: () => new BadRequest('the URL is malformed: a percent-escape does not decode to UTF-8'),
+  // A path segment longer than a route parameter may be is no id of any image.
+  FST_ERR_MAX_PARAM_LENGTH: () => new NotFound(),
+};
+
+/** Errors Fastify meets while routing, before any hook or handler: answered in the usual JSON shape. */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const { status, error, message, headers } = describe(frameworkErrorsByCode[err.code]?.() ?? err);
+  request.log.info({ status, error }, message);
+  void reply.code(status).headers({ ...headers, ...HOOKLESS_HEADERS }).send({ status, error, message });
+}
+
+const connectionErrorsByCode: Readonly<Record<string, () => AppError>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: () => new RequestTimeout(),
+  HPE_HEADER_OVERFLOW: () => new HeadersTooLarge(),
+};
+
+/**
+ * Errors of the connection itself (bytes that are not HTTP, headers too large, a request not
+ * received within request_timeout): Node has no request to give us, so the answer is written to
+ * the socket, unless a response has begun on it, and the connection is closed.
+ */
+export function connectionErrorHandler(log: FastifyBaseLogger) {
+  return (err: Error & { code?: string }, socket: Socket): void => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const { status, code, message } = connectionErrorsByCode[err.code ?? '']?.() ?? new MalformedHttp();
+    log.info({ status, error: code, cause: err.code }, message);
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && inFlight?.headersSent !== true) {
+      const body = JSON.stringify({ status, error: code, message });
+      const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...HOOKLESS_HEADERS, connection: 'close' };
+      const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+      socket.write(`HTTP/1.1 ${String(status)} ${STATUS_CODES[status] ?? ''}\r\n${head}\r\n${body}`);
+    }
+    socket.destroy(err);
   };
 }

@@ -2,7 +2,7 @@
 // parts of a multipart/form-data body or a raw body with an image content type.
 import type { FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import { BadRequest, UnsupportedBody } from '../errors.js';
+import { BadFileName, BadRequest, UnsupportedBody } from '../errors.js';
 
 export interface UploadedFile { stream: Readable; filename: string | null }
 
@@ -19,7 +19,7 @@ export async function* uploadedFiles(request: FastifyRequest, fields: Record<str
   if (!request.isMultipart()) {
     if (!(request.body instanceof Readable)) throw new UnsupportedBody(contentType);
     const { name } = request.query as { name?: unknown };
-    yield { stream: request.body, filename: typeof name === 'string' ? name : null };
+    yield { stream: request.body, filename: typeof name === 'string' ? fileName(name) : null };
     return;
   }
   try {
@@ -29,7 +29,7 @@ export async function* uploadedFiles(request: FastifyRequest, fields: Record<str
       } else if (part.fieldname === 'file') {
         // A body that ends inside the file fails the file stream, not this loop: mark it too.
         part.file.on('error', markMalformed);
-        yield { stream: part.file, filename: part.filename === '' ? null : part.filename };
+        yield { stream: part.file, filename: fileName(part.filename) };
       } else {
         part.file.resume();
       }
@@ -38,6 +38,18 @@ export async function* uploadedFiles(request: FastifyRequest, fields: Record<str
     if (!isParserError(err)) throw err;
     throw new BadRequest(`malformed multipart body: ${err.message}`);
   }
+}
+
+/** Longest file name kept (UTF-16 units, as Windows counts them): a name is only ever displayed. */
+const MAX_NAME = 255;
+
+/** The client's file name, or null for none; refused when no real file could be called that. */
+function fileName(name: string): string | null {
+  if (name === '') return null;
+  if (name.length > MAX_NAME) throw new BadFileName(`is longer than ${String(MAX_NAME)} characters`);
+  // NUL cannot be stored in PostgreSQL text, and the other control characters only garble pages and logs.
+  if (/\p{Cc}/u.test(name)) throw new BadFileName('contains control characters');
+  return name;
 }
 
 /** The multipart parser's own errors carry no status or errno: the body was malformed. */

@@ -24,7 +24,7 @@ export const desktop: BrowserContextOptions = { viewport: { width: 1280, height:
 
 export interface Tab {
   page: Page;
-  /** Script errors the page raised: a test asserts there were none. */
+  /** Script errors and Content-Security-Policy violations: a test asserts there were none. */
   errors: Error[];
 }
 
@@ -34,6 +34,9 @@ export async function openTab(browser: Browser, baseURL: string, options: Browse
   const page = await context.newPage();
   const errors: Error[] = [];
   page.on('pageerror', (err) => { errors.push(err); });
+  page.on('console', (message) => {
+    if (message.type() === 'error' && message.text().includes('Content Security Policy')) errors.push(new Error(message.text()));
+  });
   return { page, errors };
 }
 

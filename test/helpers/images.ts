@@ -51,7 +51,8 @@ export async function pngClaiming(width: number, height: number): Promise<Buffer
   return png;
 }
 
-function crc32(data: Buffer): number {
+/** The CRC-32 PNG chunks carry. */
+export function crc32(data: Buffer): number {
   let crc = 0xffffffff;
   for (const byte of data) {
     crc ^= byte;

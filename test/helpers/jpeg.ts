@@ -1,19 +1,23 @@
-// Byte-level JPEG edits that keep the image valid and its pixels unchanged: COM (comment)
-// segments inserted after the SOI marker, which every decoder skips.
+// Byte-level JPEG edits that keep the image valid and its pixels unchanged: COM (comment) and
+// other marker segments inserted after the SOI marker.
 
 const SOI_LENGTH = 2;
 /** Marker (2) + length field (2) of a segment; the length field counts itself but not the marker. */
 const SEGMENT_OVERHEAD = 4;
 const MAX_SEGMENT = 0xffff - 2 + SEGMENT_OVERHEAD;
 
-function comment(payload: Buffer): Buffer {
+/** One segment: `marker` (e.g. 0xffe1 for APP1) and up to 65533 bytes of payload. */
+export function segment(marker: number, payload: Buffer): Buffer {
   const header = Buffer.alloc(SEGMENT_OVERHEAD);
-  header.writeUInt16BE(0xfffe, 0);
+  header.writeUInt16BE(marker, 0);
   header.writeUInt16BE(payload.length + 2, 2);
   return Buffer.concat([header, payload]);
 }
 
-function withSegments(jpeg: Buffer, segments: Buffer[]): Buffer {
+const comment = (payload: Buffer): Buffer => segment(0xfffe, payload);
+
+/** `segments` inserted right after the SOI marker. */
+export function withSegments(jpeg: Buffer, segments: Buffer[]): Buffer {
   if (jpeg.readUInt16BE(0) !== 0xffd8) throw new Error('not a JPEG');
   return Buffer.concat([jpeg.subarray(0, SOI_LENGTH), ...segments, jpeg.subarray(SOI_LENGTH)]);
 }

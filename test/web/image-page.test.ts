@@ -72,6 +72,27 @@ describe('the image page in Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('works on a phone-sized screen: upload, open, share, all without sideways scrolling', async () => {
+    const { page, errors } = await openTab(browser, s.url, phone);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.goto('/');
+    await page.setInputFiles('#file', { name: 'from-phone.jpg', mimeType: 'image/jpeg', buffer: await scene(1200, 1600) });
+    const item = page.locator('.upload-item[data-state="done"]').filter({ hasText: 'from-phone.jpg' });
+    await item.getByRole('button', { name: 'Copy link' }).tap();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.match(copied, /\/imgs\/[\w-]+\/orig$/);
+    await item.getByRole('link', { name: 'Open' }).tap();
+    await page.waitForURL(/\/i\//);
+    for (const where of ['image page']) {
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `the ${where} is ${String(overflow)} px wider than the screen`);
+    }
+    const shown = await page.locator('img.full').boundingBox();
+    assert.ok(shown && shown.width <= 390, 'the image fits the width of the phone');
+    assert.equal(await page.locator('#share-1').inputValue(), copied, 'the direct link on the page is the one copied');
+    assert.deepEqual(errors, []);
+  });
+
   it('keeps the image when the person cancels the delete', async () => {
     const { page } = await openTab(browser, s.url);
     await page.goto('/');

@@ -1,0 +1,163 @@
+// The malformed-image suite: truncated, corrupted, disguised, oversized and metadata-stuffed files,
+// all generated here. Each is refused with a 4xx and a clear JSON message or accepted and served
+// back exactly; bombs are refused from their header with memory staying flat; and afterwards the
+// server is ready and nothing half-stored is left.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import {
+  cutPoints, gif, gifHtmlPolyglot, hugeExifSegment, hugeIccSegments, hugeXmpSegment, jpegClaiming,
+  jpegWithBadHuffman, jpegWithScrambledHuffman, pngChunk, pngWithBadCrc, withPngChunks,
+} from '../helpers/hostile.js';
+import { photo, pngClaiming, svgWithScript } from '../helpers/images.js';
+import { withSegments } from '../helpers/jpeg.js';
+import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
+import { assertNothingHalfStored, assertRefusal, assertServed, uploadAndCheck } from './answers.js';
+
+const NOT_AN_IMAGE = /^cannot identify image file$/;
+const formats = ['jpeg', 'png', 'gif', 'webp', 'avif', 'tiff'] as const;
+
+describe('hostile image files', () => {
+  let s: TestServer;
+  const accepted: UploadedImage[] = [];
+  before(async () => { s = await startTestServer(); });
+  after(() => s.close());
+
+  /** Uploads one file that must be refused with `status` and `message`. */
+  const refuse = async (data: Buffer, status: number, message: RegExp, filename = 'image.bin', type?: string) =>
+    assertRefusal(await s.upload(data, { filename, type }), status, message, filename);
+
+  /** Uploads one file that must be accepted as `mime`, and checks it is served back exactly. */
+  const accept = async (data: Buffer, mime: string, filename = 'image.bin', type?: string): Promise<UploadedImage> => {
+    const image = await s.uploadOk(data, { filename, type });
+    accepted.push(image);
+    await assertServed(s, image, data, mime);
+    return image;
+  };
+
+  for (const format of formats) {
+    it(`refuses ${format} files cut short anywhere before their last bytes with 400`, async () => {
+      const whole = await photo(160, 120, format);
+      const cuts = cutPoints(whole.length, 30);
+      for (const cut of cuts) {
+        const answer = await uploadAndCheck(s, whole.subarray(0, cut), `cut-${String(cut)}.${format}`);
+        if (answer.image) accepted.push(answer.image);
+        // Only the end of the trailer may be missing for a decoder to still see every pixel.
+        if (cut < whole.length - 16) {
+          assert.equal(answer.status, 400, `${format} cut at ${String(cut)} of ${String(whole.length)}`);
+          assert.match(answer.error?.message ?? '', NOT_AN_IMAGE);
+        }
+      }
+    });
+  }
+
+  it('refuses a PNG whose IHDR fails its CRC; one whose IDAT does is refused or served exactly', async () => {
+    const png = await photo(120, 90, 'png');
+    await refuse(pngWithBadCrc(png, 'IHDR'), 400, NOT_AN_IMAGE);
+    const answer = await uploadAndCheck(s, pngWithBadCrc(png, 'IDAT'));
+    if (answer.image) accepted.push(answer.image);
+  });
+
+  it('refuses a JPEG with impossible Huffman tables, and one whose tables decode to garbage', async () => {
+    const jpeg = await photo(120, 90, 'jpeg');
+    await refuse(jpegWithBadHuffman(jpeg), 400, NOT_AN_IMAGE);
+    const answer = await uploadAndCheck(s, jpegWithScrambledHuffman(jpeg));
+    if (answer.image) accepted.push(answer.image);
+  });
+
+  it('refuses zero-byte files whatever their name or claimed type', async () => {
+    for (const [name, type] of [['empty.jpg', 'image/jpeg'], ['empty.png', 'image/png'], ['empty.gif', 'image/gif']]) {
+      await refuse(Buffer.alloc(0), 400, NOT_AN_IMAGE, name, type);
+    }
+    const raw = await s.fetch('/api/images?name=empty.png', { method: 'POST', body: new Uint8Array(0), headers: { 'content-type': 'image/png' } });
+    await assertRefusal(raw, 400, NOT_AN_IMAGE);
+  });
+
+  it('refuses text and HTML files that carry image names and types', async () => {
+    await refuse(Buffer.from('just some notes\n'), 400, NOT_AN_IMAGE, 'notes.jpg', 'image/jpeg');
+    await refuse(Buffer.from('<!doctype html><html><script>alert(1)</script></html>'), 400, NOT_AN_IMAGE, 'page.png', 'image/png');
+    await refuse(Buffer.from('GIF89a but only the magic'), 400, NOT_AN_IMAGE, 'magic.gif', 'image/gif');
+  });
+
+  it('serves a GIF that is also an HTML page and a script only as image/gif, even if the uploader said text/html', async () => {
+    const polyglot = gifHtmlPolyglot();
+    assert.match(polyglot.toString('latin1'), /<script>/);
+    const image = await accept(polyglot, 'image/gif', 'page.html', 'text/html');
+    assert.equal(image.format, 'gif');
+    // assertServed checked type, nosniff and sandbox; HEAD and ranges must say the same.
+    for (const init of [{ method: 'HEAD' }, { headers: { range: 'bytes=0-5' } }]) {
+      const res = await s.fetch(image.url, init);
+      await res.arrayBuffer();
+      assert.equal(res.headers.get('content-type'), 'image/gif');
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    }
+  });
+
+  it('refuses an SVG with a script (415), under its own name or disguised as a PNG', async () => {
+    await refuse(svgWithScript, 415, /SVG files are not accepted/, 'drawing.svg', 'image/svg+xml');
+    await refuse(svgWithScript, 415, /SVG files are not accepted/, 'photo.png', 'image/png');
+  });
+
+  it('refuses decompression bombs from their header (413) without the memory a decode would take', async () => {
+    const jpeg = await photo(64, 48, 'jpeg');
+    const bombs: [Buffer, RegExp][] = [
+      [await pngClaiming(65000, 65000), /65000x65000 pixels, more than the limit of 100000000/],
+      [jpegClaiming(jpeg, 60000, 60000), /60000x60000 pixels, more than the limit of 100000000/],
+    ];
+    const rssBefore = process.memoryUsage().rss;
+    for (let round = 0; round < 5; round++) {
+      for (const [bomb, message] of bombs) {
+        assert.ok(bomb.length < 10_000, 'a few KB claim billions of pixels');
+        await refuse(bomb, 413, message);
+      }
+    }
+    // Decoding either would take over 10 GB; refusing from the header takes next to nothing.
+    const grown = process.memoryUsage().rss - rssBefore;
+    assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${String(grown)} bytes`);
+  });
+
+  it('counts every frame of an animation: thousands of frames over max_pixels are refused (413)', async () => {
+    const deep = gif({ width: 200, height: 200, frames: 5000 });
+    assert.ok(deep.length < 200_000);
+    await refuse(deep, 413, /200x200 x 5000 frames pixels/);
+  });
+
+  it('accepts an animation of thousands of small frames and thumbnails its first', async () => {
+    const image = await accept(gif({ width: 10, height: 10, frames: 3000 }), 'image/gif');
+    assert.deepEqual([image.width, image.height, image.thumb.width, image.thumb.height], [10, 10, 10, 10]);
+  });
+
+  it('accepts a CMYK JPEG and a 16-bit PNG, with thumbnails made', async () => {
+    const canvas = { create: { width: 100, height: 80, channels: 3 as const, background: '#336699' } };
+    const cmyk = await sharp(canvas).toColourspace('cmyk').jpeg().toBuffer();
+    assert.equal((await sharp(cmyk).metadata()).space, 'cmyk');
+    const deep = await sharp(canvas).toColourspace('rgb16').png().toBuffer();
+    assert.equal((await sharp(deep).metadata()).depth, 'ushort');
+    for (const [data, mime] of [[cmyk, 'image/jpeg'], [deep, 'image/png']] as const) {
+      const image = await accept(data, mime);
+      assert.deepEqual([image.width, image.height, image.thumb.width, image.thumb.height], [100, 80, 100, 80]);
+    }
+  });
+
+  it('accepts images with enormous EXIF, XMP and ICC blocks, and keeps them out of the thumbnails', async () => {
+    const jpeg = await photo(120, 90, 'jpeg');
+    const png = await photo(120, 90, 'png');
+    const filler = 4 * 1024 * 1024;
+    const stuffed: [Buffer, string][] = [
+      [withSegments(jpeg, [hugeExifSegment(), hugeXmpSegment(), ...hugeIccSegments(filler)]), 'image/jpeg'],
+      [withPngChunks(png, [pngChunk('iTXt', Buffer.concat([Buffer.from('XML:com.adobe.xmp\0\0\0\0\0'), Buffer.alloc(filler, 0x20)]))]), 'image/png'],
+      [withPngChunks(png, [pngChunk('eXIf', Buffer.concat([Buffer.from('II*\0\x08\0\0\0\0\0', 'latin1'), Buffer.alloc(filler)]))]), 'image/png'],
+      [await sharp(await photo(120, 90, 'webp')).withXmp(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><!--${' '.repeat(filler)}--></x:xmpmeta>`).webp().toBuffer(), 'image/webp'],
+    ];
+    for (const [data, mime] of stuffed) {
+      assert.ok(data.length > filler);
+      const image = await accept(data, mime);
+      assert.ok(image.thumb.bytes < 64 * 1024, `a ${mime} thumbnail of ${String(image.thumb.bytes)} bytes carries the metadata`);
+    }
+  });
+
+  it('leaves the server ready with nothing half-stored: no record, blob or temporary file of a refused file', async () => {
+    assert.ok(accepted.length >= 8);
+    await assertNothingHalfStored(s, accepted);
+  });
+});
