@@ -92,6 +92,30 @@ export class WrongDeleteToken extends AppError {
   constructor() { super(403, 'WRONG_DELETE_TOKEN', 'the delete token is missing or wrong'); }
 }
 
+/** RFC 6750: a 401 names its scheme in WWW-Authenticate; a wrong token says invalid_token. */
+export class UploadTokenMissing extends AppError {
+  constructor() {
+    super(401, 'UPLOAD_TOKEN_REQUIRED', 'uploads to this server need a token: send Authorization: Bearer <token>', { 'www-authenticate': 'Bearer realm="imghost"' });
+  }
+}
+
+export class WrongUploadToken extends AppError {
+  constructor() {
+    super(401, 'WRONG_UPLOAD_TOKEN', 'the upload token is wrong', { 'www-authenticate': 'Bearer realm="imghost", error="invalid_token"' });
+  }
+}
+
+export class RateLimited extends AppError {
+  constructor(retryAfterSeconds: number) {
+    super(429, 'RATE_LIMITED', `too many uploads from your address; retry in ${String(retryAfterSeconds)} s`, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
+/** With --public_listing=false the list is not there to find, as pict-rs has none: a 404 saying why. */
+export class ListingDisabled extends AppError {
+  constructor() { super(404, 'LISTING_DISABLED', 'this server does not list its images; open one by its link'); }
+}
+
 export class XsrfRejected extends AppError {
   constructor(reason: string) { super(403, 'XSRF', reason); }
 }

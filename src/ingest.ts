@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { NotAnImage, TooLarge } from './errors.js';
 import { removeFilesOlderThan } from './files.js';
 import { probe } from './images/probe.js';
+import { stripMetadata } from './images/strip/index.js';
 import type { WorkPool } from './images/pool.js';
 import { makeThumbnail, specKey, type ThumbSpec } from './images/thumbnail.js';
 import type { ImageRecord, ImageRepo, NewImage } from './repo/index.js';
@@ -20,6 +21,8 @@ export interface IngestOptions {
   maxUploadSize: number;
   maxPixels: number;
   thumb: ThumbSpec;
+  /** Remove identifying metadata from originals before they are hashed and stored. */
+  stripMetadata: boolean;
 }
 
 export interface Ingested {
@@ -33,7 +36,7 @@ interface Received { path: string; hash: string; bytes: number }
 export const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 
 /** 96 random bits: ids cannot be guessed, so unlisted images cannot be enumerated. */
-const newId = (): string => randomBytes(12).toString('base64url');
+export const newId = (): string => randomBytes(12).toString('base64url');
 
 export class Ingest {
   constructor(
@@ -93,9 +96,12 @@ export class Ingest {
     return { path, hash: hash.digest('hex'), bytes };
   }
 
-  private async save(received: Received, name: string | null): Promise<Ingested> {
+  private async save(spooled: Received, name: string | null): Promise<Ingested> {
     const { maxPixels, thumb: spec } = this.opts;
-    const info = await probe(received.path, maxPixels);
+    const info = await probe(spooled.path, maxPixels);
+    // Stripped before anything is derived from the bytes: the hash, dedup and ETag describe the stored file.
+    const stripped = this.opts.stripMetadata ? await stripMetadata(spooled.path, info.format) : null;
+    const received = { ...spooled, ...stripped };
     const thumbSpec = specKey(spec);
     const duplicate = await this.repo.findDuplicate(received.hash, thumbSpec);
     const makeThumb = () => this.pool.run(() => makeThumbnail(received.path, spec, maxPixels));
@@ -131,8 +137,9 @@ export class Ingest {
       ]);
       await this.repo.markReady(image.id);
     } catch (err) {
-      // The blobs written so far are orphans now; gc removes them.
-      await this.repo.remove(image.id).catch(() => undefined);
+      // The blobs written so far are orphans now; gc removes them. Through then(): an adapter may
+      // throw before returning its promise (SQLite does), and the upload's own error is the one to report.
+      await Promise.resolve().then(() => this.repo.remove(image.id)).catch(() => undefined);
       throw err;
     }
     return { image, deleteToken };

@@ -19,7 +19,7 @@ const ID = /^[A-Za-z0-9_-]{16}$/;
 
 export type LibraryOptions = StorageOptions & Pick<Config,
   'max_upload_size' | 'max_pixels' | 'thumb_size' | 'thumb_format'
-  | 'thumb_concurrency' | 'queue_limit' | 'gc_grace'>;
+  | 'thumb_concurrency' | 'queue_limit' | 'gc_grace' | 'strip_metadata'>;
 
 export class Library {
   private constructor(
@@ -39,6 +39,7 @@ export class Library {
         maxUploadSize: opts.max_upload_size,
         maxPixels: opts.max_pixels,
         thumb: { size: opts.thumb_size, format: opts.thumb_format },
+        stripMetadata: opts.strip_metadata,
       }).init();
       return new Library(repo, store, ingest, opts.gc_grace * 1000);
     } catch (err) {

@@ -49,13 +49,28 @@ export async function migrateStore(from: BlobStore, to: BlobStore, concurrency: 
   return result;
 }
 
+/** A pass-through that hashes what flows through it; `sha256()` gives the hex digest once it has ended. */
+export class HashingStream extends Transform {
+  private readonly hash = createHash('sha256');
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (err: null, chunk: Buffer) => void): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+
+  sha256(): string {
+    return this.hash.digest('hex');
+  }
+}
+
 async function copyBlob(from: BlobStore, to: BlobStore, key: string, spool: string): Promise<void> {
   const path = join(spool, `${key}.${randomBytes(4).toString('hex')}`);
-  const hash = createHash('sha256');
-  const hasher = new Transform({ transform(chunk: Buffer, _encoding, done) { hash.update(chunk); done(null, chunk); } });
+  const hasher = new HashingStream();
   try {
     await pipeline(await from.read(key), hasher, createWriteStream(path));
-    const actual = hash.digest('hex');
+    const actual = hasher.sha256();
     if (actual !== key) throw new Error(`content hash ${actual} does not match the key: the source blob is damaged`);
     // Blobs carry no type of their own: read it from the header, for stores that keep it (S3).
     await to.put(key, { path }, await mimeOf(path));
@@ -68,14 +83,19 @@ export interface DbMigration { copied: number; skipped: number }
 
 const PAGE = 1000;
 
+/** Every ready image record, newest first. */
+export async function readyRecords(repo: ImageRepo): Promise<ImageRecord[]> {
+  const records: ImageRecord[] = [];
+  for (let page = await repo.list(PAGE); page.length > 0; page = await repo.list(PAGE, page.at(-1)?.seq)) {
+    records.push(...page);
+  }
+  return records;
+}
+
 /** Copies every ready image record of `from` missing in `to`, oldest first, so the order is kept. */
 export async function migrateDb(from: ImageRepo, to: ImageRepo,
   onProgress: (p: Progress) => void = () => undefined): Promise<DbMigration> {
-  const records: ImageRecord[] = [];
-  for (let page = await from.list(PAGE); page.length > 0; page = await from.list(PAGE, page.at(-1)?.seq)) {
-    records.push(...page);
-  }
-  records.reverse();
+  const records = (await readyRecords(from)).reverse();
   const result: DbMigration = { copied: 0, skipped: 0 };
   let done = 0;
   onProgress({ total: records.length, done });

@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import type { Config } from './config/options.js';
 import { TooLarge } from './errors.js';
 import { Assets } from './http/assets.js';
+import { UploadAuth } from './http/auth.js';
 import { connectionErrorHandler, errorHandler, frameworkErrors } from './http/error-handler.js';
+import { trustProxy, uploadRateLimit } from './http/rate-limit.js';
 import { rawBodyTypes } from './http/upload-body.js';
 import { Views } from './http/views.js';
 import { Xsrf } from './http/xsrf.js';
@@ -45,6 +47,8 @@ export async function buildServer({ config, library, logger, cookieSecret }: Ser
   const app = Fastify({
     loggerInstance,
     forceCloseConnections: 'idle',
+    // X-Forwarded-For (and -Proto, -Host) are believed only from these peers.
+    trustProxy: trustProxy(config),
     // Node answers 408 to a request not received whole in time, checking every tenth of that.
     requestTimeout,
     http: { headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, requestTimeout / 10) },
@@ -96,9 +100,10 @@ export async function buildServer({ config, library, logger, cookieSecret }: Ser
   });
 
   const xsrf = new Xsrf(config.xsrf_cookies);
+  const uploads = { limit: await uploadRateLimit(app, config), auth: new UploadAuth(config.upload_token) };
   healthRoutes(app, library);
   imageRoutes(app, library);
-  apiRoutes(app, library, config);
-  pageRoutes(app, library, views, xsrf, config);
+  apiRoutes(app, library, config, uploads);
+  pageRoutes(app, library, views, xsrf, config, uploads);
   return app;
 }

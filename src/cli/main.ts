@@ -10,6 +10,9 @@ const commands: Record<string, () => Promise<Command>> = {
   gc: async () => (await import('./gc.js')).gc,
   'migrate-store': async () => (await import('./migrate.js')).migrateStoreCommand,
   'migrate-db': async () => (await import('./migrate.js')).migrateDbCommand,
+  verify: async () => (await import('./verify.js')).verify,
+  backup: async () => (await import('./backup.js')).backup,
+  restore: async () => (await import('./backup.js')).restore,
 };
 
 async function main(argv: string[]): Promise<number> {

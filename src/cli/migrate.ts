@@ -13,7 +13,7 @@ function endpoints({ config }: Invocation): { from: string; to: string } {
 }
 
 /** A bar on a terminal; plain lines (every 10%) in logs and pipes. */
-function progressReporter(what: string): { update: (p: Progress) => void; stop: () => void } {
+export function progressReporter(what: string): { update: (p: Progress) => void; stop: () => void } {
   if (process.stderr.isTTY) {
     const bar = new SingleBar({ format: `${what} [{bar}] {percentage}% | {value}/{total}`, stream: process.stderr }, Presets.shades_classic);
     let started = false;

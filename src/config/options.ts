@@ -74,11 +74,19 @@ export const options = {
 
   xsrf_cookies: bool(true, 'require the _xsrf token on form posts', 'security'),
   cookie_secret: str('', 'secret that signs cookies; nodes behind one load balancer must share it', 'security', { defaultText: 'generated once into <data_dir>/secret' }),
+  upload_token: str('', 'when set, uploads need it, as the header "Authorization: Bearer TOKEN" or the form field upload_token', 'security', { metavar: 'TOKEN' }),
+  upload_rate_limit: int(0, 'uploads one client IP may make per upload_rate_window before the server answers 429 (0: no limit)', 'security'),
+  upload_rate_window: int(60, 'seconds of the upload_rate_limit window', 'security', 1),
+  trusted_proxies: str('', 'comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (empty: trust none)', 'security', { metavar: 'LIST' }),
+  public_listing: bool(true, 'list recent images on / and answer GET /api/images; when false, only those who have an id see its image', 'security'),
+  strip_metadata: bool(true, 'remove GPS and other identifying EXIF/XMP/IPTC metadata from stored JPEG, PNG, WebP and GIF originals, without re-encoding', 'security'),
 
-  from: str('', 'migrate-store / migrate-db: the store or database to copy from (same syntax as --store / --db)', 'operations', { metavar: 'LOCATION' }),
-  to: str('', 'migrate-store / migrate-db: the store or database to copy into', 'operations', { metavar: 'LOCATION' }),
+  from: str('', 'migrate-store / migrate-db: the store or database to copy from (same syntax as --store / --db); restore: the backup directory', 'operations', { metavar: 'LOCATION' }),
+  to: str('', 'migrate-store / migrate-db: the store or database to copy into; backup: the backup directory', 'operations', { metavar: 'LOCATION' }),
   migrate_concurrency: int(8, 'blobs migrate-store copies at once', 'operations', 1),
   gc_grace: int(600, 'seconds an unreferenced blob or unfinished upload is left alone before gc removes it', 'operations'),
+  verify_concurrency: int(8, 'images verify checks at once', 'operations', 1),
+  force: bool(false, 'backup / restore: write into a directory that already holds a library, replacing its database', 'operations'),
 
   logging: oneOf('info', logLevels, 'log level', 'logging'),
   log_to_stderr: autobool('send log output to stderr (by default only when --log_file_prefix is not set)', 'logging'),

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
 import type { Readable } from 'node:stream';
 import type { ByteRange } from '../store/index.js';
+import type { SmallBlobCache } from './blob-cache.js';
 
 export interface BlobResponse {
   hash: string;
@@ -13,7 +14,8 @@ export interface BlobResponse {
   open: (range?: ByteRange) => Promise<Readable>;
 }
 
-export async function sendBlob(request: FastifyRequest, reply: FastifyReply, blob: BlobResponse): Promise<void> {
+/** Sends the blob; one small enough for `cache` is answered from memory once read. */
+export async function sendBlob(request: FastifyRequest, reply: FastifyReply, blob: BlobResponse, cache?: SmallBlobCache): Promise<void> {
   const etag = `"${blob.hash}"`;
   reply.headers({
     'content-type': blob.mime,
@@ -39,6 +41,11 @@ export async function sendBlob(request: FastifyRequest, reply: FastifyReply, blo
   reply.header('content-length', range ? range.end - range.start + 1 : blob.bytes);
   if (request.method === 'HEAD' || blob.bytes === 0) {
     await reply.send();
+    return;
+  }
+  if (cache?.fits(blob.bytes)) {
+    const data = await cache.read(blob);
+    await reply.send(range ? data.subarray(range.start, range.end + 1) : data);
     return;
   }
   await reply.send(await blob.open(range ?? undefined));

@@ -1,7 +1,8 @@
 // The JSON API for scripts and other programs: no cookies, so no CSRF token.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/options.js';
-import { MissingFile } from '../errors.js';
+import { ListingDisabled, MissingFile } from '../errors.js';
+import type { UploadGuards } from '../http/auth.js';
 import { imageJson } from '../http/present.js';
 import { nextCursor, parseCount } from '../http/query.js';
 import { uploadedFiles } from '../http/upload-body.js';
@@ -9,8 +10,9 @@ import type { Library } from '../library.js';
 
 const MAX_PAGE = 100;
 
-export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<Config, 'recent_count'>): void {
-  app.post('/api/images', async (request, reply) => {
+export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<Config, 'recent_count' | 'public_listing'>, guards: UploadGuards): void {
+  // Counted first, so guessing tokens uses up the allowance too; both before the body is read.
+  app.post('/api/images', { onRequest: [...guards.limit, guards.auth.onRequest] }, async (request, reply) => {
     library.ingest.assertCapacity();
     for await (const file of uploadedFiles(request)) {
       const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename);
@@ -22,6 +24,7 @@ export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<C
   });
 
   app.get<{ Querystring: { limit?: string; before?: string } }>('/api/images', async (request) => {
+    if (!config.public_listing) throw new ListingDisabled();
     const limit = Math.min(parseCount(request.query.limit, 'limit', config.recent_count), MAX_PAGE);
     const before = request.query.before === undefined ? undefined : parseCount(request.query.before, 'before', 0);
     const images = await library.list(limit, before);

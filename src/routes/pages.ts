@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/options.js';
 import { MissingFile } from '../errors.js';
+import type { UploadGuards } from '../http/auth.js';
 import { wantsJson } from '../http/negotiate.js';
 import { imageJson, type ImageJson } from '../http/present.js';
 import { nextCursor, parseCount } from '../http/query.js';
@@ -12,7 +13,7 @@ import type { Xsrf } from '../http/xsrf.js';
 import type { Library } from '../library.js';
 import { shareLinks } from '../share.js';
 
-type PageOptions = Pick<Config, 'recent_count' | 'max_upload_size' | 'max_pixels'>;
+type PageOptions = Pick<Config, 'recent_count' | 'max_upload_size' | 'max_pixels' | 'public_listing'>;
 
 /** The site's own origin as the client reached it, for copyable absolute links. */
 const origin = (request: FastifyRequest): string => `${request.protocol}://${request.host}`;
@@ -23,7 +24,7 @@ const deleteBody = {
   required: ['delete_token'],
 } as const;
 
-export function pageRoutes(app: FastifyInstance, library: Library, views: Views, xsrf: Xsrf, config: PageOptions): void {
+export function pageRoutes(app: FastifyInstance, library: Library, views: Views, xsrf: Xsrf, config: PageOptions, guards: UploadGuards): void {
   const page = (request: FastifyRequest, reply: FastifyReply) => ({
     xsrf: xsrf.token(request, reply),
     limits: { maxUploadSize: config.max_upload_size, maxPixels: config.max_pixels },
@@ -31,26 +32,32 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
 
   app.get<{ Querystring: { before?: string } }>('/', { config: { html: true } }, async (request, reply) => {
     const { before } = request.query;
-    const images = await library.list(config.recent_count, before === undefined ? undefined : parseCount(before, 'before', 0));
+    const listing = config.public_listing;
+    const images = listing ? await library.list(config.recent_count, before === undefined ? undefined : parseCount(before, 'before', 0)) : [];
     await views.send(reply, 'index', {
       ...page(request, reply),
+      listing,
+      uploadTokenRequired: guards.auth.required,
       images: images.map(imageJson),
       older: before !== undefined,
       next: nextCursor(images, config.recent_count),
     });
   });
 
-  app.post('/', { config: { html: true } }, async (request, reply) => {
+  // The token may come from the form's upload_token field, which is only read with the body.
+  app.post('/', { config: { html: true }, onRequest: guards.limit }, async (request, reply) => {
     library.ingest.assertCapacity();
     const fields: Record<string, string> = {};
     const uploaded: (ImageJson & { delete_token: string })[] = [];
     for await (const file of uploadedFiles(request, fields)) {
       xsrf.verify(request, reply, fields._xsrf);
+      guards.auth.verify(request, fields.upload_token);
       const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename);
       request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
       uploaded.push({ ...imageJson(image), delete_token: deleteToken });
     }
     xsrf.verify(request, reply, fields._xsrf);
+    guards.auth.verify(request, fields.upload_token);
     if (uploaded.length === 0) throw new MissingFile();
     return wantsJson(request) ? reply.code(201).send({ images: uploaded }) : reply.redirect('/', 303);
   });

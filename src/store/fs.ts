@@ -1,7 +1,7 @@
 // The embedded blob store: one file per blob under <root>/ab/cd/<sha256>.
 // Writes go to a temporary file in <root>/.tmp, are fsynced, then renamed into place.
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -46,9 +46,10 @@ export class FsStore implements BlobStore {
   async put(key: string, source: { path: string } | Buffer): Promise<void> {
     const final = this.path(key);
     const temp = join(this.tmp, `${key}.${randomBytes(6).toString('hex')}`);
-    if (Buffer.isBuffer(source)) await writeFile(temp, source);
-    else await moveOrCopy(source.path, temp);
     try {
+      // Inside the try: a write cut short by a full disk must not leave its part behind.
+      if (Buffer.isBuffer(source)) await writeFile(temp, source);
+      else await moveOrCopy(source.path, temp);
       await fsyncPath(temp);
       await mkdir(join(final, '..'), { recursive: true });
       await rename(temp, final);
@@ -57,6 +58,25 @@ export class FsStore implements BlobStore {
       await unlink(temp).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * Stores the blob `key` of another embedded store (for backups): hard-linked when both are on
+   * one filesystem, which is safe because a blob file is never written in place, else copied.
+   * Rejects with ENOENT when `from` has no such blob.
+   */
+  async adopt(key: string, from: FsStore): Promise<'linked' | 'copied'> {
+    const temp = join(this.tmp, `${key}.${randomBytes(6).toString('hex')}.adopting`);
+    let how: 'linked' | 'copied' = 'linked';
+    try {
+      await link(from.path(key), temp);
+    } catch (err) {
+      if (!cannotLink.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      await copyFile(from.path(key), temp);
+      how = 'copied';
+    }
+    await this.put(key, { path: temp });
+    return how;
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
@@ -106,6 +126,9 @@ export class FsStore implements BlobStore {
   }
 }
 
+/** Another filesystem, one without hard links, a link count at its limit, or a link the kernel forbids. */
+const cannotLink = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP']);
+
 async function moveOrCopy(from: string, to: string): Promise<void> {
   try {
     await rename(from, to);
@@ -115,7 +138,7 @@ async function moveOrCopy(from: string, to: string): Promise<void> {
   }
 }
 
-async function fsyncPath(path: string): Promise<void> {
+export async function fsyncPath(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
     await handle.sync();

@@ -161,6 +161,71 @@ describe('the upload page in Chromium', () => {
   });
 });
 
+describe('the upload page when the server is busy', () => {
+  let s: TestServer;
+  let browser: Browser;
+  before(async () => {
+    [s, browser] = await Promise.all([startTestServer({ thumb_concurrency: 1, queue_limit: 0 }), launchBrowser()]);
+  });
+  after(async () => {
+    await browser.close();
+    await s.close();
+  });
+
+  it('says when to retry, and the retry button sends the file again', async () => {
+    const { page, errors } = await openTab(browser, s.url);
+    await page.goto('/');
+    const big = await photo(2400, 1600);
+    await page.setInputFiles('#file', Array.from({ length: 6 }, (_, i) => ({ name: `big-${String(i)}.jpg`, mimeType: 'image/jpeg', buffer: big })));
+    await page.locator('.upload-item:not([data-state="waiting"]):not([data-state="uploading"]):not([data-state="processing"])').nth(5).waitFor({ timeout: 30_000 });
+    const busy = page.locator('.upload-item[data-state="error"]');
+    assert.ok(await busy.count() >= 1, 'six big uploads at once, one thumbnail slot, no queue: some were refused');
+    assert.match(await busy.first().getByRole('alert').innerText(), /busy.*Try again in \d+ s\./);
+
+    const name = await busy.first().locator('.name').innerText();
+    await busy.first().getByRole('button', { name: 'Retry' }).click();
+    await waitForState(page, name, 'done');
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe('the upload page of a server that requires an upload token', () => {
+  let s: TestServer;
+  let browser: Browser;
+  before(async () => {
+    [s, browser] = await Promise.all([startTestServer({ upload_token: 'open sesame' }), launchBrowser()]);
+  });
+  after(async () => {
+    await browser.close();
+    await s.close();
+  });
+
+  it('asks for the token, sends it, and remembers it in this browser', async () => {
+    const { page, errors } = await openTab(browser, s.url);
+    await page.goto('/');
+    const data = await solid(30, 20, '#228844');
+    await page.setInputFiles('#file', { name: 'no-token.png', mimeType: 'image/png', buffer: data });
+    await waitForState(page, 'no-token.png', 'error');
+    assert.match(await uploadItem(page, 'no-token.png').getByRole('alert').innerText(), /enter the upload token first/);
+
+    await page.getByLabel('Upload token').fill('wrong');
+    await page.getByLabel('Upload token').dispatchEvent('change');
+    await page.setInputFiles('#file', { name: 'wrong-token.png', mimeType: 'image/png', buffer: data });
+    await waitForState(page, 'wrong-token.png', 'error');
+    assert.equal((await listed(s)).length, 0, 'nothing stored with a wrong token');
+
+    await page.getByLabel('Upload token').fill('open sesame');
+    await page.getByLabel('Upload token').dispatchEvent('change');
+    await page.setInputFiles('#file', { name: 'with-token.png', mimeType: 'image/png', buffer: data });
+    await waitForState(page, 'with-token.png', 'done');
+    assert.equal((await listed(s))[0]?.name, 'with-token.png');
+
+    await page.reload();
+    assert.equal(await page.getByLabel('Upload token').inputValue(), 'open sesame');
+    assert.deepEqual(errors, []);
+  });
+});
+
 describe('the recent grid in Chromium', () => {
   let s: TestServer;
   let browser: Browser;

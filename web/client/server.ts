@@ -27,7 +27,7 @@ function errorOf(status: number, body: string, retryAfter: string | null): Serve
  * Posts one file as the form would (XHR rather than fetch: only XHR reports upload progress).
  * `onProgress` gets the fraction of the body sent, from 0 to 1.
  */
-export function uploadFile(file: File, onProgress: (sent: number) => void): Promise<Uploaded> {
+export function uploadFile(file: File, uploadToken: string | null, onProgress: (sent: number) => void): Promise<Uploaded> {
   const form = new FormData();
   form.append('_xsrf', xsrfToken());
   form.append('file', file, file.name);
@@ -35,6 +35,7 @@ export function uploadFile(file: File, onProgress: (sent: number) => void): Prom
   xhr.open('POST', '/');
   xhr.setRequestHeader('accept', 'application/json');
   xhr.setRequestHeader('x-xsrf-token', xsrfToken());
+  if (uploadToken !== null) xhr.setRequestHeader('authorization', `Bearer ${uploadToken}`);
   xhr.upload.addEventListener('progress', (event) => { if (event.lengthComputable) onProgress(event.loaded / event.total); });
   xhr.upload.addEventListener('load', () => { onProgress(1); });
   return new Promise((resolve, reject) => {

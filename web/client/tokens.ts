@@ -9,3 +9,8 @@ function storage(): Storage | null {
 export const rememberDeleteToken = (id: string, token: string): void => { storage()?.setItem(key(id), token); };
 export const deleteTokenOf = (id: string): string | null => storage()?.getItem(key(id)) ?? null;
 export const forgetDeleteToken = (id: string): void => { storage()?.removeItem(key(id)); };
+
+// The upload token of a server that requires one, so it is typed once per browser.
+const UPLOAD_TOKEN = 'imghost:upload-token';
+export const savedUploadToken = (): string => storage()?.getItem(UPLOAD_TOKEN) ?? '';
+export const saveUploadToken = (token: string): void => { storage()?.setItem(UPLOAD_TOKEN, token); };

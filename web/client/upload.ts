@@ -3,7 +3,7 @@
 // its own progress bar; a few at a time, so one big file does not hold up the rest.
 import { formatBytes } from './dom.js';
 import { ServerError, uploadFile } from './server.js';
-import { rememberDeleteToken } from './tokens.js';
+import { rememberDeleteToken, savedUploadToken, saveUploadToken } from './tokens.js';
 import { UploadItem } from './upload-item.js';
 
 const PARALLEL = 3;
@@ -19,11 +19,18 @@ export function setUpUploads({ form, list, onUploaded }: UploadPage): void {
   const maxBytes = Number(form.dataset.maxBytes);
   const types = new Set((form.dataset.types ?? '').split(','));
   const input = form.querySelector<HTMLInputElement>('input[type="file"]');
+  // Present only when the server requires an upload token.
+  const tokenInput = form.querySelector<HTMLInputElement>('input[name="upload_token"]');
+  if (tokenInput) {
+    tokenInput.value ||= savedUploadToken();
+    tokenInput.addEventListener('change', () => { saveUploadToken(tokenInput.value); });
+  }
   const queue: (() => Promise<void>)[] = [];
   let running = 0;
 
   /** Why the server would refuse this file, checked before sending it; null when it may go. */
   const refusal = (file: File): string | null => {
+    if (tokenInput?.value === '') return 'enter the upload token first';
     if (file.size === 0) return 'the file is empty';
     if (file.size > maxBytes) return `the file is ${formatBytes(file.size)}; the limit is ${formatBytes(maxBytes)}`;
     // An empty type means the system did not recognise it: let the server look at the bytes.
@@ -51,7 +58,7 @@ export function setUpUploads({ form, list, onUploaded }: UploadPage): void {
     if (problem !== null) { item.failed(new Error(problem)); return; }
     queue.push(async () => {
       try {
-        const image = await uploadFile(file, (sent) => { item.sending(sent); });
+        const image = await uploadFile(file, tokenInput ? tokenInput.value : null, (sent) => { item.sending(sent); });
         rememberDeleteToken(image.id, image.delete_token);
         item.done(image);
       } catch (err) {

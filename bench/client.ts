@@ -1,0 +1,136 @@
+// The load the benchmark puts on a server: uploads in a closed loop, GETs at saturation through
+// autocannon, and GETs at a steady rate timed one by one. Any answer that is not a success
+// fails the run: a benchmark of errors would measure nothing.
+import autocannon from 'autocannon';
+import { Agent, request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface Uploaded { id: string; thumbBytes: number }
+
+export interface UploadRun { uploads: Uploaded[]; seconds: number; perSecond: number }
+
+/**
+ * POSTs `count` raw image bodies to /api/images, `concurrency` at a time, each body made by
+ * `body()` when its turn comes (so each can be a different file).
+ */
+export async function uploadMany(url: string, body: () => Buffer, mime: string, count: number, concurrency: number): Promise<UploadRun> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const uploads: Uploaded[] = [];
+  let started = 0;
+  const began = performance.now();
+  const loop = async (): Promise<void> => {
+    while (started < count) {
+      started++;
+      const res = await send(agent, `${url}/api/images`, 'POST', { 'content-type': mime }, body());
+      if (res.status !== 201) throw new Error(`upload answered ${String(res.status)}: ${res.text}`);
+      const json = JSON.parse(res.text) as { id: string; thumb: { bytes: number } };
+      uploads.push({ id: json.id, thumbBytes: json.thumb.bytes });
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, loop));
+  } finally {
+    agent.destroy();
+  }
+  const seconds = (performance.now() - began) / 1000;
+  return { uploads, seconds, perSecond: count / seconds };
+}
+
+/** Keeps `concurrency` uploads running until `stop` resolves; returns how many finished. */
+export async function uploadUntil(stop: Promise<void>, url: string, body: () => Buffer, mime: string, concurrency: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  let stopped = false;
+  let done = 0;
+  void stop.then(() => { stopped = true; });
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      const res = await send(agent, `${url}/api/images`, 'POST', { 'content-type': mime }, body());
+      if (res.status !== 201) throw new Error(`upload answered ${String(res.status)}: ${res.text}`);
+      done++;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, loop));
+  } finally {
+    agent.destroy();
+  }
+  return done;
+}
+
+export interface Saturation {
+  requestsPerSecond: number;
+  bytesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * GETs `paths` round-robin on `connections` keep-alive connections for `seconds`, as fast as the
+ * server answers (autocannon). Latencies are autocannon's, whole milliseconds.
+ */
+export async function saturate(url: string, paths: readonly string[], connections: number, seconds: number,
+  headers: Record<string, string> = {}): Promise<Saturation> {
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: paths.map((path) => ({ method: 'GET', path, headers })),
+  });
+  if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) {
+    throw new Error(`GET load on ${url}: ${String(result.errors)} errors, ${String(result.timeouts)} timeouts, ${String(result.non2xx)} non-2xx answers`);
+  }
+  return {
+    requestsPerSecond: result.requests.average,
+    bytesPerSecond: result.throughput.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+  };
+}
+
+/**
+ * GETs `paths` round-robin at a steady `rate` per second for `seconds` on a few keep-alive
+ * connections, and returns each request's latency in milliseconds (microsecond resolution):
+ * the latency a visitor sees when the server is not saturated by the GETs themselves.
+ */
+export async function steadyLatencies(url: string, paths: readonly string[], rate: number, seconds: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  const total = Math.round(rate * seconds);
+  const began = performance.now();
+  try {
+    for (let i = 0; i < total; i++) {
+      const due = began + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      const path = paths[i % paths.length] ?? '/';
+      pending.push((async () => {
+        const sent = performance.now();
+        const res = await send(agent, `${url}${path}`, 'GET');
+        if (res.status !== 200) throw new Error(`GET ${path} answered ${String(res.status)}`);
+        latencies.push(performance.now() - sent);
+      })());
+    }
+    await Promise.all(pending);
+  } finally {
+    agent.destroy();
+  }
+  return latencies;
+}
+
+interface Answer { status: number; text: string }
+
+function send(agent: Agent, url: string, method: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent, headers: body ? { ...headers, 'content-length': String(body.length) } : headers }, (res) => {
+      const chunks: Buffer[] = [];
+      // Only small JSON answers are kept as text; image bytes are counted and dropped.
+      const keep = !(res.headers['content-type'] ?? '').startsWith('image/');
+      res.on('data', (chunk: Buffer) => { if (keep) chunks.push(chunk); });
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }); });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

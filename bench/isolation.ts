@@ -1,0 +1,52 @@
+// Scenario 3: does image processing leave serving alone? p99 of thumbnail GETs at a steady rate
+// with no uploads, then while uploads of 5120x2880 photos keep the processing pool full.
+import { steadyLatencies, uploadUntil } from './client.js';
+import { smallPhoto, type Bench } from './context.js';
+import { populate } from './populate.js';
+import { median, percentile, ratio, repeat, round } from './stats.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** GETs per second: a busy site's thumbnails, far below what the server can answer. */
+const RATE = 200;
+
+export async function isolationScenario(bench: Bench): Promise<void> {
+  const large = await bench.images(bench.imageClass('jpeg-5120x2880'));
+  await bench.withImghost([], async (server) => {
+    const thumbs = await populate(server.url, await bench.images(smallPhoto), 200, 'thumb');
+    const paths = thumbs.map(({ id }) => `/imgs/${id}/thumb`);
+    const seconds = bench.pick(4, 10);
+    // Enough uploads at once that the pool always has work waiting, twice its size.
+    const uploaders = bench.cores * 4;
+    await steadyLatencies(server.url, paths, RATE, 1); // warm-up
+    const runs = await repeat(bench.runs, async () => {
+      const idle = await steadyLatencies(server.url, paths, RATE, seconds);
+      let stop!: () => void;
+      const stopped = new Promise<void>((resolve) => { stop = resolve; });
+      const uploading = uploadUntil(stopped, server.url, () => large.next(), large.cls.mime, uploaders);
+      let loaded: number[];
+      const began = performance.now();
+      try {
+        await sleep(1000); // the pool fills up
+        loaded = await steadyLatencies(server.url, paths, RATE, seconds);
+      } finally {
+        stop();
+      }
+      const uploads = await uploading;
+      return { idle, loaded, uploadsPerSecond: uploads / ((performance.now() - began) / 1000) };
+    });
+    const idleP99 = median(runs.map((r) => percentile(r.idle, 99)));
+    const loadedP99 = median(runs.map((r) => percentile(r.loaded, 99)));
+    bench.emit({
+      scenario: 'isolation',
+      gets_per_s: RATE,
+      uploaders,
+      upload_class: large.cls.name,
+      uploads_per_s: round(median(runs.map((r) => r.uploadsPerSecond))),
+      idle_p50_ms: round(median(runs.map((r) => percentile(r.idle, 50)))),
+      idle_p99_ms: round(idleP99),
+      loaded_p50_ms: round(median(runs.map((r) => percentile(r.loaded, 50)))),
+      loaded_p99_ms: round(loadedP99),
+      x_idle_p99: ratio(loadedP99, idleP99),
+    });
+  });
+}

@@ -1,0 +1,23 @@
+// Fills a running imghost with images to serve.
+import { uploadMany } from './client.js';
+import type { ImageSet } from './context.js';
+
+export interface Served {
+  id: string;
+  /** SHA-256 of the blob: its path in the blob store, for nginx to serve the same file. */
+  hash: string;
+}
+
+/** Uploads `count` distinct copies of `set` and returns their ids and the hashes of `variant`. */
+export async function populate(url: string, set: ImageSet, count: number, variant: 'thumb' | 'orig'): Promise<Served[]> {
+  const { uploads } = await uploadMany(url, () => set.next(), set.cls.mime, count, 8);
+  return Promise.all(uploads.map(async ({ id }) => {
+    const res = await fetch(`${url}/imgs/${id}/${variant}`, { method: 'HEAD' });
+    const etag = res.headers.get('etag');
+    if (res.status !== 200 || etag === null) throw new Error(`HEAD /imgs/${id}/${variant} answered ${String(res.status)}`);
+    return { id, hash: etag.replaceAll('"', '') };
+  }));
+}
+
+/** The path of a blob under the blob store's root (see src/store/fs.ts). */
+export const blobPath = (hash: string): string => `/${hash.slice(0, 2)}/${hash.slice(2, 4)}/${hash}`;

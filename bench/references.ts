@@ -1,0 +1,117 @@
+// What imghost is measured against in the same run: the bare sharp pipeline (imghost's own
+// thumbnail function, no HTTP, no storage), a Pillow thread pool like the original application,
+// and nginx serving the same files from disk. Pillow and nginx are optional.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pLimit from 'p-limit';
+import { defaults } from '../src/config/options.js';
+import { makeThumbnail } from '../src/images/thumbnail.js';
+import { eventually, exitOf, freePort } from '../test/helpers/process.js';
+import { root } from '../test/helpers/cli.js';
+
+const run = promisify(execFile);
+
+/** Thumbnails per second of imghost's pipeline on `files`, as many at once as the server makes. */
+export async function bareSharpPerSecond(files: readonly string[]): Promise<number> {
+  const config = defaults();
+  const spec = { size: config.thumb_size, format: config.thumb_format };
+  const limit = pLimit(config.thumb_concurrency);
+  const began = performance.now();
+  await Promise.all(files.map((file) => limit(() => makeThumbnail(file, spec, config.max_pixels))));
+  return files.length / ((performance.now() - began) / 1000);
+}
+
+/** Debian's python3-pil installs for Debian's python3, which may not be first on PATH. */
+const pythons = ['/usr/bin/python3', 'python3'];
+
+async function pillowPython(): Promise<string | null> {
+  for (const python of pythons) {
+    try {
+      await run(python, ['-c', 'import PIL']);
+      return python;
+    } catch {
+      // try the next one
+    }
+  }
+  return null;
+}
+
+/** Thumbnails per second of the Pillow pipeline on `files`, or null when Pillow is not installed. */
+export async function pillowPerSecond(files: readonly string[]): Promise<number | null> {
+  const python = await pillowPython();
+  if (python === null) return null;
+  const { stdout } = await run(python, [join(root, 'bench/pillow_pipeline.py'), ...files], { maxBuffer: 1 << 20 });
+  return (JSON.parse(stdout) as { per_second: number }).per_second;
+}
+
+export interface Nginx { url: string; stop(): Promise<void> }
+
+const NGINX = '/usr/sbin/nginx';
+
+/**
+ * Debian's nginx serving `rootDir` on a free loopback port with one worker per core, tuned as a
+ * static file server would be; null when nginx is not installed.
+ */
+export async function startNginx(rootDir: string, workDir: string, mime: string): Promise<Nginx | null> {
+  if (!existsSync(NGINX)) return null;
+  const dir = join(workDir, 'nginx');
+  await mkdir(dir, { recursive: true });
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  // Running as root, nginx would hand its workers to an unprivileged user that cannot enter our
+  // private temporary directories.
+  const user = process.getuid?.() === 0 ? 'user root;' : '';
+  await writeFile(conf, `${user}
+worker_processes ${String(availableParallelism())};
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  open_file_cache max=10000 inactive=60s;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${String(port)};
+    root ${rootDir};
+    default_type ${mime};
+  }
+}
+`);
+  const child = spawn(NGINX, ['-c', conf, '-p', dir, '-e', join(dir, 'error.log')], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${String(port)}`;
+  const listening = async (): Promise<boolean> => {
+    if (child.exitCode !== null) throw new Error(`nginx exited with ${String(child.exitCode)}`);
+    try {
+      // Any answer means it listens; / itself is a 403 or 404.
+      await (await fetch(`${url}/`)).arrayBuffer();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    await eventually('nginx to listen', listening);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    url,
+    async stop() {
+      child.kill('SIGQUIT');
+      await exitOf(child);
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// Checking a library against its records: every ready image's original and thumbnail must be
+// in the store, whole, with the content hash and size the record names. Works through the repo
+// and store interfaces only, so it checks the embedded store and PostgreSQL/S3 alike.
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pLimit from 'p-limit';
+import { BlobMissing, Unavailable } from './errors.js';
+import { HashingStream, readyRecords, type Progress } from './migrate.js';
+import type { BlobRef, ImageRepo } from './repo/index.js';
+import type { BlobStore } from './store/index.js';
+
+export interface Damage { id: string; problems: string[] }
+
+export interface VerifyReport { checked: number; damaged: Damage[] }
+
+/** Checks every ready record, `concurrency` at a time; damaged records are reported newest first. */
+export async function verifyLibrary(repo: ImageRepo, store: BlobStore, concurrency: number,
+  onProgress: (p: Progress) => void = () => undefined): Promise<VerifyReport> {
+  const records = await readyRecords(repo);
+  const limit = pLimit(concurrency);
+  let done = 0;
+  onProgress({ total: records.length, done });
+  const problems = await Promise.all(records.map((record) => limit(async () => {
+    const found = [
+      await checkBlob(store, 'original', record.orig),
+      await checkBlob(store, 'thumbnail', record.thumb),
+    ].filter((problem) => problem !== null);
+    onProgress({ total: records.length, done: ++done });
+    return { id: record.id, problems: found };
+  })));
+  return { checked: records.length, damaged: problems.filter((d) => d.problems.length > 0) };
+}
+
+/** What is wrong with one blob, or null when it is whole. */
+async function checkBlob(store: BlobStore, what: string, ref: BlobRef): Promise<string | null> {
+  const hasher = new HashingStream();
+  try {
+    await pipeline(await store.read(ref.hash), hasher, discard());
+  } catch (err) {
+    if (err instanceof BlobMissing) return `${what} ${ref.hash} is missing`;
+    // A store that cannot be reached says nothing about the blob: stop rather than report damage.
+    if (err instanceof Unavailable) throw err;
+    return `${what} ${ref.hash} cannot be read: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  const actual = hasher.sha256();
+  if (actual !== ref.hash) return `${what} ${ref.hash} is corrupt: its content hashes to ${actual}`;
+  if (hasher.bytes !== ref.bytes) return `${what} ${ref.hash} has ${String(hasher.bytes)} bytes, the record says ${String(ref.bytes)}`;
+  return null;
+}
+
+const discard = (): Writable => new Writable({ write(_chunk, _encoding, done) { done(); } });

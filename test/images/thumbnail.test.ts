@@ -1,0 +1,96 @@
+// The thumbnail pipeline is tuned for speed and size (PNG filtering, libvips threads and cache);
+// these tests hold it to what sharp makes with its default settings, by a pixel metric, so a
+// tuning that degrades the picture fails here rather than on a user's screen.
+import assert from 'node:assert/strict';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp, { type Sharp } from 'sharp';
+import { makeThumbnail } from '../../src/images/thumbnail.js';
+import { tempDir } from '../helpers/server.js';
+
+const SIZE = 128;
+/** Peak signal-to-noise ratio, in dB, that counts as the same picture. */
+const SAME_PICTURE_DB = 40;
+
+/** A picture with edges, gradients and colour: detail a careless downscale or encoder would lose. */
+function scene(width: number, height: number, alpha: boolean): Sharp {
+  const circles = Array.from({ length: 12 }, (_, i) =>
+    `<circle cx="${String((i * 137) % width)}" cy="${String((i * 89) % height)}" r="${String(40 + i * 9)}" fill="hsl(${String(i * 30)},70%,50%)" opacity="0.8"/>`).join('');
+  const stripes = Array.from({ length: 40 }, (_, i) =>
+    `<rect x="${String(i * 24)}" y="${String(height - 120)}" width="12" height="120" fill="#202020"/>`).join('');
+  return sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${String(width)}" height="${String(height)}">
+    <defs><linearGradient id="g" x2="1" y2="1"><stop offset="0" stop-color="#1e5aa8"/><stop offset="1" stop-color="#f2c14e"/></linearGradient></defs>
+    <rect width="100%" height="100%" fill="url(#g)" ${alpha ? 'opacity="0.6"' : ''}/>${circles}${stripes}</svg>`));
+}
+
+interface Pixels { data: Buffer; width: number; height: number; channels: number }
+
+async function pixels(image: Buffer): Promise<Pixels> {
+  const { data, info } = await sharp(image).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+/** What sharp makes of `path` with nothing but the same resize: the reference picture. */
+async function reference(path: string): Promise<Pixels> {
+  return pixels(await sharp(path).autoOrient()
+    .resize({ width: SIZE, height: SIZE, fit: 'inside', withoutEnlargement: true }).png().toBuffer());
+}
+
+function psnr(a: Pixels, b: Pixels): number {
+  assert.deepEqual([a.width, a.height, a.channels], [b.width, b.height, b.channels], 'same size and channels');
+  let squared = 0;
+  for (let i = 0; i < a.data.length; i++) squared += ((a.data[i] ?? 0) - (b.data[i] ?? 0)) ** 2;
+  const mse = squared / a.data.length;
+  return mse === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((255 * 255) / mse);
+}
+
+describe('makeThumbnail', () => {
+  let dir: string;
+  const inputs: Record<string, string> = {};
+
+  before(async () => {
+    dir = await tempDir();
+    const files: Record<string, Promise<Buffer>> = {
+      // JPEG goes through shrink-on-load, a different path from the full decode of the rest.
+      'photo.jpeg': scene(1920, 1200, false).jpeg({ quality: 90 }).toBuffer(),
+      'drawing.png': scene(1600, 1000, false).png().toBuffer(),
+      'transparent.png': scene(1000, 1600, true).png().toBuffer(),
+      'photo.webp': scene(1920, 1200, false).webp({ quality: 90 }).toBuffer(),
+    };
+    for (const [name, data] of Object.entries(files)) {
+      inputs[name] = join(dir, name);
+      await writeFile(join(dir, name), await data);
+    }
+  });
+  after(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  for (const name of ['photo.jpeg', 'drawing.png', 'transparent.png', 'photo.webp']) {
+    it(`makes the same picture as sharp's defaults from ${name}`, async () => {
+      const path = inputs[name] ?? '';
+      const thumb = await makeThumbnail(path, { size: SIZE, format: 'png' }, 100_000_000);
+      assert.equal(thumb.mime, 'image/png');
+      const made = await pixels(thumb.data);
+      assert.equal(Math.max(made.width, made.height), SIZE);
+      assert.deepEqual([thumb.width, thumb.height], [made.width, made.height]);
+      const db = psnr(made, await reference(path));
+      assert.ok(db >= SAME_PICTURE_DB, `PSNR ${db.toFixed(1)} dB against sharp's defaults, below ${String(SAME_PICTURE_DB)} dB`);
+    });
+  }
+
+  it('tells a degraded thumbnail from a faithful one (the metric is not blind)', async () => {
+    const path = inputs['photo.jpeg'] ?? '';
+    // What a reckless speed-up would make: nearest-neighbour sampling and a 16-colour palette.
+    const degraded = await pixels(await sharp(path)
+      .resize({ width: SIZE, height: SIZE, fit: 'inside', kernel: 'nearest' }).png({ palette: true, colours: 16 }).toBuffer());
+    const db = psnr(degraded, await reference(path));
+    assert.ok(db < SAME_PICTURE_DB, `a degraded thumbnail scored ${db.toFixed(1)} dB`);
+  });
+
+  it('makes PNG thumbnails no larger than sharp does by default', async () => {
+    const path = inputs['drawing.png'] ?? '';
+    const thumb = await makeThumbnail(path, { size: SIZE, format: 'png' }, 100_000_000);
+    const plain = await sharp(path).resize({ width: SIZE, height: SIZE, fit: 'inside' }).png().toBuffer();
+    assert.ok(thumb.data.length <= plain.length, `${String(thumb.data.length)} bytes against ${String(plain.length)}`);
+  });
+});
