@@ -3,7 +3,7 @@
 // decoders and encoders work as hard as on real photos; each carries some EXIF, as camera files
 // do. Every upload must be a different file, or imghost's deduplication would skip the thumbnail.
 import sharp from 'sharp';
-import { crc32 } from 'node:zlib';
+import { pngChunk } from '../src/images/strip/png.js';
 
 export interface ImageClass {
   /** Names the class in the output, e.g. jpeg-2560x1600. */
@@ -94,13 +94,4 @@ function withQuantisationMark(jpeg: Buffer, n: number): Buffer {
     pos += 2 + length;
   }
   throw new Error('the JPEG template has no quantisation table');
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  data.copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
 }

@@ -104,6 +104,18 @@ export class SqliteRepo implements ImageRepo {
   }
 
   insertPending(image: NewImage): Promise<void> {
+    // A pending record need not survive a power cut: its blobs would then be swept as orphans. So
+    // its commit skips the fsync, and markReady's commit makes one for both (WAL appends in order).
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.insert(image);
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+    return Promise.resolve();
+  }
+
+  private insert(image: NewImage): void {
     this.stmts.insert.run({
       id: image.id,
       created_at: image.createdAt.getTime(),
@@ -122,7 +134,6 @@ export class SqliteRepo implements ImageRepo {
       thumb_spec: image.thumbSpec,
       delete_token_hash: image.deleteTokenHash,
     });
-    return Promise.resolve();
   }
 
   markReady(id: string): Promise<void> {

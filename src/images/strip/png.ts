@@ -9,7 +9,8 @@ import type { Plan } from './plan.js';
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const METADATA = new Set(['eXIf', 'tEXt', 'zTXt', 'iTXt', 'tIME', 'caBX']);
 
-function chunk(type: string, data: Buffer): Buffer {
+/** A PNG chunk: length, type, data and CRC. */
+export function pngChunk(type: string, data: Buffer): Buffer {
   const out = Buffer.alloc(12 + data.length);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'latin1');
@@ -39,7 +40,7 @@ export async function planPng(plan: Plan): Promise<void> {
       if (type === 'eXIf' && !orientationWritten) {
         orientationWritten = true;
         const orientation = orientationOf(await source.bytes(pos + 8, length));
-        if (turns(orientation)) plan.insert(chunk('eXIf', orientationOnly(orientation)));
+        if (turns(orientation)) plan.insert(pngChunk('eXIf', orientationOnly(orientation)));
       }
     }
     pos = end;
