@@ -93,6 +93,39 @@ describe('the image page in Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('is operable by keyboard alone: upload, open, copy and delete', async () => {
+    const { page, errors } = await openTab(browser, s.url);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.goto('/');
+    /** Presses Tab until the focused element matches, as a keyboard user would. */
+    const tabTo = async (matches: (el: Element) => boolean, description: string) => {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluateHandle(() => document.activeElement).then((h) => h.asElement()?.evaluate(matches))) return;
+      }
+      assert.fail(`Tab never reached ${description}`);
+    };
+    await tabTo((el) => el.id === 'file', 'the file picker');
+    const chooser = page.waitForEvent('filechooser', { timeout: 5000 });
+    await page.keyboard.press('Space');
+    await (await chooser).setFiles({ name: 'keyboard.png', mimeType: 'image/png', buffer: await solid(40, 40, '#884422') });
+    await page.locator('.upload-item[data-state="done"]').filter({ hasText: 'keyboard.png' }).waitFor();
+    await tabTo((el) => el.textContent === 'Open', 'the Open link');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/i\//);
+    const id = page.url().split('/i/')[1] ?? '';
+
+    await tabTo((el) => el.getAttribute('aria-label') === 'Copy Markdown', 'Copy Markdown');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `![keyboard.png](${s.url}/imgs/${id}/orig)`);
+    await tabTo((el) => el.textContent === 'Delete image', 'the delete button');
+    page.once('dialog', (dialog) => { void dialog.accept(); });
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${s.url}/`);
+    assert.equal((await s.fetch(`/api/images/${id}`)).status, 404);
+    assert.deepEqual(errors, []);
+  });
+
   it('keeps the image when the person cancels the delete', async () => {
     const { page } = await openTab(browser, s.url);
     await page.goto('/');
