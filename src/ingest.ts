@@ -12,7 +12,8 @@ import { removeFilesOlderThan } from './files.js';
 import { probe } from './images/probe.js';
 import { stripMetadata } from './images/strip/index.js';
 import type { WorkPool } from './images/pool.js';
-import { makeThumbnail, specKey, type ThumbSpec } from './images/thumbnail.js';
+import { specKey, type ThumbSpec } from './images/thumbnail.js';
+import type { MakeThumbnail } from './images/thumbnailer.js';
 import type { ImageRecord, ImageRepo, NewImage } from './repo/index.js';
 import type { BlobStore } from './store/index.js';
 
@@ -21,6 +22,8 @@ export interface IngestOptions {
   maxUploadSize: number;
   maxPixels: number;
   thumb: ThumbSpec;
+  /** In this process, or in a child process of lower priority (images/thumbnailer.ts). */
+  makeThumbnail: MakeThumbnail;
   /** Remove identifying metadata from originals before they are hashed and stored. */
   stripMetadata: boolean;
 }
@@ -97,7 +100,7 @@ export class Ingest {
   }
 
   private async save(spooled: Received, name: string | null): Promise<Ingested> {
-    const { maxPixels, thumb: spec } = this.opts;
+    const { maxPixels, thumb: spec, makeThumbnail } = this.opts;
     const info = await probe(spooled.path, maxPixels);
     // Stripped before anything is derived from the bytes: the hash, dedup and ETag describe the stored file.
     const stripped = this.opts.stripMetadata ? await stripMetadata(spooled.path, info.format) : null;

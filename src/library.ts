@@ -7,6 +7,8 @@ import type { Config } from './config/options.js';
 import { NotFound, WrongDeleteToken } from './errors.js';
 import { collectGarbage, releaseBlobs, type GcReport } from './gc.js';
 import { WorkPool } from './images/pool.js';
+import { makeThumbnail } from './images/thumbnail.js';
+import { Thumbnailer } from './images/thumbnailer.js';
 import { Ingest, sha256 } from './ingest.js';
 import type { ImageRecord, ImageRepo } from './repo/index.js';
 import { openRepo, openStore, type StorageOptions } from './storage.js';
@@ -19,7 +21,7 @@ const ID = /^[A-Za-z0-9_-]{16}$/;
 
 export type LibraryOptions = StorageOptions & Pick<Config,
   'max_upload_size' | 'max_pixels' | 'thumb_size' | 'thumb_format'
-  | 'thumb_concurrency' | 'queue_limit' | 'gc_grace' | 'strip_metadata'>;
+  | 'thumb_concurrency' | 'thumb_nice' | 'queue_limit' | 'gc_grace' | 'strip_metadata'>;
 
 export class Library {
   private constructor(
@@ -27,6 +29,7 @@ export class Library {
     readonly store: BlobStore,
     readonly ingest: Ingest,
     private readonly graceMs: number,
+    private readonly thumbnailer: Thumbnailer | null,
   ) {}
 
   static async open(opts: LibraryOptions): Promise<Library> {
@@ -34,14 +37,16 @@ export class Library {
     try {
       const store = await openStore(opts);
       const pool = new WorkPool(opts.thumb_concurrency, opts.queue_limit);
+      const thumbnailer = opts.thumb_nice > 0 ? new Thumbnailer(opts.thumb_nice, opts.thumb_concurrency) : null;
       const ingest = await new Ingest(repo, store, pool, {
+        makeThumbnail: thumbnailer?.make ?? makeThumbnail,
         tmpDir: resolve(opts.data_dir, 'tmp'),
         maxUploadSize: opts.max_upload_size,
         maxPixels: opts.max_pixels,
         thumb: { size: opts.thumb_size, format: opts.thumb_format },
         stripMetadata: opts.strip_metadata,
       }).init();
-      return new Library(repo, store, ingest, opts.gc_grace * 1000);
+      return new Library(repo, store, ingest, opts.gc_grace * 1000, thumbnailer);
     } catch (err) {
       await repo.close();
       throw err;
@@ -88,6 +93,6 @@ export class Library {
   }
 
   async close(): Promise<void> {
-    await this.repo.close();
+    await Promise.all([this.repo.close(), this.thumbnailer?.close()]);
   }
 }

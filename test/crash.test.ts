@@ -12,6 +12,7 @@ import { runCli } from './helpers/cli.js';
 import { assertVerifyClean, leftovers } from './helpers/data-dir.js';
 import { prng } from './helpers/hostile.js';
 import { animatedGif, photo, rotatedJpeg, solid } from './helpers/images.js';
+import { listedIds } from './helpers/listing.js';
 import { exitOf, freePort, serveCli, stopCli, type Running } from './helpers/process.js';
 import { multipart, tempDir, type UploadedImage } from './helpers/server.js';
 
@@ -67,18 +68,6 @@ async function uploadUntilKilled(server: Running, pool: Buffer[], random: () => 
   };
   await Promise.all(Array.from({ length: UPLOADERS }, uploader));
   return round;
-}
-
-async function listedIds(url: string): Promise<Set<string>> {
-  const ids = new Set<string>();
-  for (let cursor: string | null = ''; cursor !== null;) {
-    const res: Response = await fetch(`${url}/api/images?limit=100${cursor === '' ? '' : `&before=${cursor}`}`);
-    assert.equal(res.status, 200);
-    const page = await res.json() as { images: { id: string }[]; next_cursor: string | null };
-    for (const image of page.images) ids.add(image.id);
-    cursor = page.next_cursor;
-  }
-  return ids;
 }
 
 describe('SIGKILL while uploads are in flight', () => {

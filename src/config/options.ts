@@ -69,6 +69,7 @@ export const options = {
   thumb_size: int(128, 'thumbnails fit in a box of this many pixels per side', 'images', 1),
   thumb_format: oneOf('png', thumbFormats, 'thumbnail format', 'images'),
   thumb_concurrency: int(availableParallelism(), 'thumbnails made at once', 'images', 1, { defaultText: 'number of CPUs' }),
+  thumb_nice: int(10, 'thumbnails are made in a child process this much lower in CPU priority (nice, up to 19), so serving goes first on a busy machine; 0 makes them in the server process', 'images'),
   queue_limit: int(100, 'uploads allowed to wait for a thumbnail slot before the server answers 503', 'images'),
   recent_count: int(20, 'images shown in the recent list of the front page', 'images', 1),
 

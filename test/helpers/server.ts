@@ -42,7 +42,10 @@ export function multipart(data: Buffer, { filename = 'image.bin', type = 'applic
 
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const dataDir = overrides.data_dir ?? await tempDir();
-  const config: Config = { ...defaults(), port: 0, address: '127.0.0.1', logging: 'none', data_dir: dataDir, ...overrides };
+  // Thumbnails in-process unless a test asks for the child process (the default of `imghost`, which
+  // the tests that start the real command, the hostile-input suites and thumbnailer.test.ts use):
+  // a child per test server would cost each file a second of start-up.
+  const config: Config = { ...defaults(), port: 0, address: '127.0.0.1', logging: 'none', data_dir: dataDir, thumb_nice: 0, ...overrides };
   const server = await startServer(config, createLogger(config));
   const fetchPath = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
   const upload = (data: Buffer, options: UploadOptions = {}) =>

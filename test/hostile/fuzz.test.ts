@@ -20,7 +20,7 @@ describe('fuzzed uploads', () => {
   let originals: Buffer[];
   const accepted: UploadedImage[] = [];
   before(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ thumb_nice: 10 });
     originals = [await photo(96, 64, 'jpeg'), await photo(96, 64, 'png'), await animatedGif(3, 48, 32), await photo(96, 64, 'webp')];
   });
   after(() => s.close());

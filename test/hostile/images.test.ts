@@ -20,7 +20,7 @@ const formats = ['jpeg', 'png', 'gif', 'webp', 'avif', 'tiff'] as const;
 describe('hostile image files', () => {
   let s: TestServer;
   const accepted: UploadedImage[] = [];
-  before(async () => { s = await startTestServer(); });
+  before(async () => { s = await startTestServer({ thumb_nice: 10 }); });
   after(() => s.close());
 
   /** Uploads one file that must be refused with `status` and `message`. */
