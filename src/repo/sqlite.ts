@@ -54,6 +54,9 @@ const toRecord = (r: Row): ImageRecord => ({
   deleteTokenHash: r.delete_token_hash,
 });
 
+/** Records read at a time by referencedHashes. */
+const HASH_PAGE = 5000;
+
 export class SqliteRepo implements ImageRepo {
   private readonly db: Database.Database;
   private readonly stmts;
@@ -82,7 +85,8 @@ export class SqliteRepo implements ImageRepo {
       referenced: db.prepare<[string, string], { one: number }>(
         'SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM images WHERE orig_hash = ?) OR EXISTS (SELECT 1 FROM images WHERE thumb_hash = ?)'),
       stale: db.prepare<[number], Row>('SELECT * FROM images WHERE ready = 0 AND created_at < ?'),
-      hashes: db.prepare<[], { orig_hash: string; thumb_hash: string }>('SELECT orig_hash, thumb_hash FROM images'),
+      hashes: db.prepare<[number, number], { seq: number; orig_hash: string; thumb_hash: string }>(
+        'SELECT seq, orig_hash, thumb_hash FROM images WHERE seq > ? ORDER BY seq LIMIT ?'),
       ping: db.prepare('SELECT 1'),
     };
   }
@@ -167,10 +171,19 @@ export class SqliteRepo implements ImageRepo {
     return Promise.resolve(this.stmts.stale.all(olderThan.getTime()).map(toRecord));
   }
 
-  referencedHashes(): Promise<Set<string>> {
+  async referencedHashes(): Promise<Set<string>> {
     const set = new Set<string>();
-    for (const row of this.stmts.hashes.iterate()) set.add(row.orig_hash).add(row.thumb_hash);
-    return Promise.resolve(set);
+    // Page by page, yielding between pages: the start-up sweep reads every record, and requests
+    // (readiness probes first) must not wait for a large library to be read.
+    let after = 0;
+    for (;;) {
+      const page = this.stmts.hashes.all(after, HASH_PAGE);
+      const last = page.at(-1);
+      if (last === undefined) return set;
+      for (const row of page) set.add(row.orig_hash).add(row.thumb_hash);
+      after = last.seq;
+      await new Promise(setImmediate);
+    }
   }
 
   close(): Promise<void> {

@@ -72,3 +72,22 @@ describe('SqliteRepo migrations and journal', () => {
     assert.equal(inspect(path, (db) => db.pragma('journal_mode', { simple: true })), 'wal');
   });
 });
+
+describe('SqliteRepo.referencedHashes on a large library', () => {
+  it('reads every record page by page, letting other work run in between', async () => {
+    const repo = new SqliteRepo(newPath());
+    try {
+      const images = Array.from({ length: 6_000 }, () => image());
+      for (const img of images) await repo.insertPending(img);
+      let turns = 0;
+      const ticker = setInterval(() => { turns++; }, 0);
+      const referenced = await repo.referencedHashes();
+      clearInterval(ticker);
+      assert.equal(referenced.size, 12_000, 'an original and a thumbnail hash per record, across several pages');
+      assert.ok(images.every((img) => referenced.has(img.orig.hash) && referenced.has(img.thumb.hash)));
+      assert.ok(turns >= 1, `timers ran ${String(turns)} times while the records were read`);
+    } finally {
+      await repo.close();
+    }
+  });
+});
