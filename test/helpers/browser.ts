@@ -2,7 +2,7 @@
 // is downloaded: `apt-get install chromium` provides /usr/bin/chromium (scripts/test-deps.sh).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type FileChooser, type Page } from 'playwright-core';
 import { root } from './cli.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -38,6 +38,23 @@ export async function openTab(browser: Browser, baseURL: string, options: Browse
     if (message.type() === 'error' && message.text().includes('Content Security Policy')) errors.push(new Error(message.text()));
   });
   return { page, errors };
+}
+
+/**
+ * Presses Space on the focused file input and returns the file chooser it opens. Headless
+ * Chromium now and then drops the first activation of a freshly focused picker, so a press that
+ * opens nothing is repeated, as a person would: three presses that all fail are a real failure.
+ */
+export async function openPickerByKeyboard(page: Page): Promise<FileChooser> {
+  for (let attempt = 1; ; attempt++) {
+    const chooser = page.waitForEvent('filechooser', { timeout: 3000 });
+    await page.keyboard.press('Space');
+    try {
+      return await chooser;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { desktop, launchBrowser, openTab, phone, screenshot } from '../helpers/browser.js';
+import { desktop, launchBrowser, openPickerByKeyboard, openTab, phone, screenshot } from '../helpers/browser.js';
 import { photo, scene, solid } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -106,9 +106,7 @@ describe('the image page in Chromium', () => {
       assert.fail(`Tab never reached ${description}`);
     };
     await tabTo((el) => el.id === 'file', 'the file picker');
-    const chooser = page.waitForEvent('filechooser', { timeout: 5000 });
-    await page.keyboard.press('Space');
-    await (await chooser).setFiles({ name: 'keyboard.png', mimeType: 'image/png', buffer: await solid(40, 40, '#884422') });
+    await (await openPickerByKeyboard(page)).setFiles({ name: 'keyboard.png', mimeType: 'image/png', buffer: await solid(40, 40, '#884422') });
     await page.locator('.upload-item[data-state="done"]').filter({ hasText: 'keyboard.png' }).waitFor();
     await tabTo((el) => el.textContent === 'Open', 'the Open link');
     await page.keyboard.press('Enter');
