@@ -8,7 +8,7 @@ import type { Config } from './config/options.js';
 import { TooLarge } from './errors.js';
 import { Assets } from './http/assets.js';
 import { UploadAuth } from './http/auth.js';
-import { connectionErrorHandler, errorHandler, frameworkErrors } from './http/error-handler.js';
+import { connectionErrorHandler, errorHandler, EVERY_RESPONSE_HEADERS, frameworkErrors } from './http/error-handler.js';
 import { trustProxy, uploadRateLimit } from './http/rate-limit.js';
 import { rawBodyTypes } from './http/upload-body.js';
 import { Views } from './http/views.js';
@@ -78,8 +78,7 @@ export async function buildServer({ config, library, logger, cookieSecret }: Ser
   });
 
   app.addHook('onSend', async (_request, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'strict-origin-when-cross-origin');
+    reply.headers(EVERY_RESPONSE_HEADERS);
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
       reply.header('content-security-policy', PAGE_CSP);
       reply.header('x-frame-options', 'DENY');

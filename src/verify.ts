@@ -18,33 +18,42 @@ export async function verifyLibrary(repo: ImageRepo, store: BlobStore, concurren
   onProgress: (p: Progress) => void = () => undefined): Promise<VerifyReport> {
   const records = await readyRecords(repo);
   const limit = pLimit(concurrency);
+  // Deduplicated images share blobs: each is read and hashed once, whatever refers to it.
+  const checked = new Map<string, Promise<string | null>>();
+  const check = async (what: string, ref: BlobRef): Promise<string | null> => {
+    let problem = checked.get(ref.hash);
+    if (!problem) {
+      problem = blobProblem(store, ref);
+      checked.set(ref.hash, problem);
+    }
+    const found = await problem;
+    return found === null ? null : `${what} ${ref.hash} ${found}`;
+  };
   let done = 0;
   onProgress({ total: records.length, done });
   const problems = await Promise.all(records.map((record) => limit(async () => {
-    const found = [
-      await checkBlob(store, 'original', record.orig),
-      await checkBlob(store, 'thumbnail', record.thumb),
-    ].filter((problem) => problem !== null);
+    const found = [await check('original', record.orig), await check('thumbnail', record.thumb)]
+      .filter((problem) => problem !== null);
     onProgress({ total: records.length, done: ++done });
     return { id: record.id, problems: found };
   })));
   return { checked: records.length, damaged: problems.filter((d) => d.problems.length > 0) };
 }
 
-/** What is wrong with one blob, or null when it is whole. */
-async function checkBlob(store: BlobStore, what: string, ref: BlobRef): Promise<string | null> {
+/** What is wrong with one blob (`is missing`, `is corrupt: …`), or null when it is whole. */
+async function blobProblem(store: BlobStore, ref: BlobRef): Promise<string | null> {
   const hasher = new HashingStream();
   try {
     await pipeline(await store.read(ref.hash), hasher, discard());
   } catch (err) {
-    if (err instanceof BlobMissing) return `${what} ${ref.hash} is missing`;
+    if (err instanceof BlobMissing) return 'is missing';
     // A store that cannot be reached says nothing about the blob: stop rather than report damage.
     if (err instanceof Unavailable) throw err;
-    return `${what} ${ref.hash} cannot be read: ${err instanceof Error ? err.message : String(err)}`;
+    return `cannot be read: ${err instanceof Error ? err.message : String(err)}`;
   }
   const actual = hasher.sha256();
-  if (actual !== ref.hash) return `${what} ${ref.hash} is corrupt: its content hashes to ${actual}`;
-  if (hasher.bytes !== ref.bytes) return `${what} ${ref.hash} has ${String(hasher.bytes)} bytes, the record says ${String(ref.bytes)}`;
+  if (actual !== ref.hash) return `is corrupt: its content hashes to ${actual}`;
+  if (hasher.bytes !== ref.bytes) return `has ${String(hasher.bytes)} bytes, the record says ${String(ref.bytes)}`;
   return null;
 }
 

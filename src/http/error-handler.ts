@@ -61,8 +61,8 @@ export function errorHandler(renderPage: ErrorPage, debug: boolean) {
   };
 }
 
-/** What every response carries: the onSend hook adds these, but the two answers below bypass hooks. */
-const HOOKLESS_HEADERS: Readonly<Record<string, string>> = {
+/** What every response carries: server.ts's onSend hook adds them, and the two answers below, which bypass hooks. */
+export const EVERY_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'strict-origin-when-cross-origin',
 };
@@ -77,7 +77,7 @@ const frameworkErrorsByCode: Readonly<Record<string, () => AppError>> = {
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { status, error, message, headers } = describe(frameworkErrorsByCode[err.code]?.() ?? err);
   request.log.info({ status, error }, message);
-  void reply.code(status).headers({ ...headers, ...HOOKLESS_HEADERS }).send({ status, error, message });
+  void reply.code(status).headers({ ...headers, ...EVERY_RESPONSE_HEADERS }).send({ status, error, message });
 }
 
 const connectionErrorsByCode: Readonly<Record<string, () => AppError>> = {
@@ -98,7 +98,7 @@ export function connectionErrorHandler(log: FastifyBaseLogger) {
     const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
     if (socket.writable && inFlight?.headersSent !== true) {
       const body = JSON.stringify({ status, error: code, message });
-      const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...HOOKLESS_HEADERS, connection: 'close' };
+      const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...EVERY_RESPONSE_HEADERS, connection: 'close' };
       const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
       socket.write(`HTTP/1.1 ${String(status)} ${STATUS_CODES[status] ?? ''}\r\n${head}\r\n${body}`);
     }

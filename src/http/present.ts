@@ -34,3 +34,8 @@ export function imageJson(image: NewImage | ImageRecord): ImageJson {
     thumb: { width: image.thumb.width, height: image.thumb.height, bytes: image.thumb.bytes, mime: image.thumb.mime },
   };
 }
+
+/** An upload's answer: the image, and the delete token its uploader alone receives. */
+export type UploadedJson = ImageJson & { delete_token: string };
+
+export const uploadedJson = (image: NewImage, deleteToken: string): UploadedJson => ({ ...imageJson(image), delete_token: deleteToken });

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/options.js';
 import { ListingDisabled, MissingFile } from '../errors.js';
 import type { UploadGuards } from '../http/auth.js';
-import { imageJson } from '../http/present.js';
+import { imageJson, uploadedJson } from '../http/present.js';
 import { nextCursor, parseCount } from '../http/query.js';
 import { uploadedFiles } from '../http/upload-body.js';
 import type { Library } from '../library.js';
@@ -18,7 +18,7 @@ export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<C
       const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename);
       request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
       // One image per request: a second file part is left unread.
-      return reply.code(201).header('location', `/imgs/${image.id}/orig`).send({ ...imageJson(image), delete_token: deleteToken });
+      return reply.code(201).header('location', `/imgs/${image.id}/orig`).send(uploadedJson(image, deleteToken));
     }
     throw new MissingFile();
   });

@@ -5,7 +5,7 @@ import type { Config } from '../config/options.js';
 import { MissingFile } from '../errors.js';
 import type { UploadGuards } from '../http/auth.js';
 import { wantsJson } from '../http/negotiate.js';
-import { imageJson, type ImageJson } from '../http/present.js';
+import { imageJson, uploadedJson, type UploadedJson } from '../http/present.js';
 import { nextCursor, parseCount } from '../http/query.js';
 import { uploadedFiles } from '../http/upload-body.js';
 import type { Views } from '../http/views.js';
@@ -48,13 +48,13 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
   app.post('/', { config: { html: true }, onRequest: guards.limit }, async (request, reply) => {
     library.ingest.assertCapacity();
     const fields: Record<string, string> = {};
-    const uploaded: (ImageJson & { delete_token: string })[] = [];
+    const uploaded: UploadedJson[] = [];
     for await (const file of uploadedFiles(request, fields)) {
       xsrf.verify(request, reply, fields._xsrf);
       guards.auth.verify(request, fields.upload_token);
       const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename);
       request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
-      uploaded.push({ ...imageJson(image), delete_token: deleteToken });
+      uploaded.push(uploadedJson(image, deleteToken));
     }
     xsrf.verify(request, reply, fields._xsrf);
     guards.auth.verify(request, fields.upload_token);

@@ -1,8 +1,6 @@
 // Talking to imghost from the page: uploads with real progress, deletes, and the server's errors
 // turned into messages a person can act on. Every request carries the page's CSRF token.
-import type { ImageJson } from '../../src/http/present.js';
-
-export type Uploaded = ImageJson & { delete_token: string };
+import type { UploadedJson } from '../../src/http/present.js';
 
 /** A refused request, with the server's own message and, when it is busy, when to retry. */
 export class ServerError extends Error {
@@ -27,7 +25,7 @@ function errorOf(status: number, body: string, retryAfter: string | null): Serve
  * Posts one file as the form would (XHR rather than fetch: only XHR reports upload progress).
  * `onProgress` gets the fraction of the body sent, from 0 to 1.
  */
-export function uploadFile(file: File, uploadToken: string | null, onProgress: (sent: number) => void): Promise<Uploaded> {
+export function uploadFile(file: File, uploadToken: string | null, onProgress: (sent: number) => void): Promise<UploadedJson> {
   const form = new FormData();
   form.append('_xsrf', xsrfToken());
   form.append('file', file, file.name);
@@ -41,7 +39,7 @@ export function uploadFile(file: File, uploadToken: string | null, onProgress: (
   return new Promise((resolve, reject) => {
     xhr.addEventListener('load', () => {
       if (xhr.status !== 201) { reject(errorOf(xhr.status, xhr.responseText, xhr.getResponseHeader('retry-after'))); return; }
-      const { images } = JSON.parse(xhr.responseText) as { images: Uploaded[] };
+      const { images } = JSON.parse(xhr.responseText) as { images: UploadedJson[] };
       const [image] = images;
       if (image) resolve(image); else reject(new ServerError('the server stored nothing', xhr.status));
     });

@@ -3,7 +3,8 @@
 import { altText, shareLinks } from '../../src/share.js';
 import { copyText } from './copy.js';
 import { el, formatBytes } from './dom.js';
-import type { ServerError, Uploaded } from './server.js';
+import type { UploadedJson } from '../../src/http/present.js';
+import type { ServerError } from './server.js';
 
 export class UploadItem {
   readonly node: HTMLLIElement;
@@ -28,7 +29,7 @@ export class UploadItem {
     this.setState(sent < 1 ? 'uploading' : 'processing', sent < 1 ? `Uploading… ${String(percent)}%` : 'Making the thumbnail…');
   }
 
-  done(image: Uploaded): void {
+  done(image: UploadedJson): void {
     const links = shareLinks(image, location.origin);
     const preview = el('img', {
       src: image.thumb_url, width: image.thumb.width, height: image.thumb.height, alt: altText(image),
