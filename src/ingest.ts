@@ -1,5 +1,5 @@
-// The one place an upload becomes an image: receive the bytes to a temporary file while hashing
-// them, validate from the header, make the thumbnail in the work pool, store original and
+// The one place an upload becomes an image: receive the bytes to a temporary file while stripping
+// their metadata and hashing them, validate from the header, make the thumbnail in the work pool, store original and
 // thumbnail in parallel, then make the record visible. Nothing is visible until all of it held.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { NotAnImage, TooLarge } from './errors.js';
 import { removeFilesOlderThan } from './files.js';
 import { probe } from './images/probe.js';
-import { stripMetadata } from './images/strip/index.js';
+import { metadataStripper, stripSpooled } from './images/strip/index.js';
 import type { WorkPool } from './images/pool.js';
 import { specKey, type ThumbSpec } from './images/thumbnail.js';
 import type { MakeThumbnail } from './images/thumbnailer.js';
@@ -75,24 +75,33 @@ export class Ingest {
 
   private async receive(body: Readable): Promise<Received> {
     const path = join(this.opts.tmpDir, `upload-${randomBytes(8).toString('hex')}`);
-    const hash = createHash('sha256');
     const limit = this.opts.maxUploadSize;
-    let bytes = 0;
+    let received = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
+        received += chunk.length;
+        if (received > limit) { done(new TooLarge(limit)); return; }
+        done(null, chunk);
+      },
+    });
+    // What is stored, after stripping: the hash, dedup and ETag describe the stored file.
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const digest = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
         bytes += chunk.length;
-        if (bytes > limit) { done(new TooLarge(limit)); return; }
         hash.update(chunk);
         done(null, chunk);
       },
     });
+    const stages = this.opts.stripMetadata ? [meter, metadataStripper(), digest] : [meter, digest];
     try {
-      await pipeline(body, meter, createWriteStream(path));
+      await pipeline([body, ...stages, createWriteStream(path)]);
     } catch (err) {
       await unlink(path).catch(() => undefined);
       throw err;
     }
-    if (bytes === 0) {
+    if (received === 0) {
       await unlink(path).catch(() => undefined);
       throw new NotAnImage();
     }
@@ -102,8 +111,8 @@ export class Ingest {
   private async save(spooled: Received, name: string | null): Promise<Ingested> {
     const { maxPixels, thumb: spec, makeThumbnail } = this.opts;
     const info = await probe(spooled.path, maxPixels);
-    // Stripped before anything is derived from the bytes: the hash, dedup and ETag describe the stored file.
-    const stripped = this.opts.stripMetadata ? await stripMetadata(spooled.path, info.format) : null;
+    // The formats the stream could not strip, before anything is derived from their bytes.
+    const stripped = this.opts.stripMetadata ? await stripSpooled(spooled.path, info.format) : null;
     const received = { ...spooled, ...stripped };
     const thumbSpec = specKey(spec);
     const duplicate = await this.repo.findDuplicate(received.hash, thumbSpec);

@@ -1,18 +1,28 @@
-// What the server keeps of an upload when --strip_metadata is on: the same stripper run on a
-// temporary file, for tests that check an accepted file is served back as stored.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// What the server keeps of an upload when --strip_metadata is on: the same two steps the ingest
+// runs (stripped while spooled, then the formats the stream leaves alone rewritten), on a
+// temporary file, for tests that check what is stored.
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stripMetadata } from '../../src/images/strip/index.js';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { metadataStripper, stripSpooled, type Stripped } from '../../src/images/strip/index.js';
 
-export async function strippedBytes(data: Buffer, format: string): Promise<Buffer> {
+/** Feeds `data` in `chunk`-byte pieces (the whole at once by default), as a request body arrives. */
+export async function stripUpload(data: Buffer, format: string, chunk = data.length): Promise<{ out: Buffer; spooled: Stripped | null }> {
   const dir = await mkdtemp(join(tmpdir(), 'imghost-stripped-'));
   try {
     const path = join(dir, 'upload');
-    await writeFile(path, data);
-    await stripMetadata(path, format);
-    return await readFile(path);
+    const pieces = Array.from({ length: Math.ceil(data.length / chunk) }, (_, i) => data.subarray(i * chunk, (i + 1) * chunk));
+    await pipeline(Readable.from(pieces), metadataStripper(), createWriteStream(path));
+    const spooled = await stripSpooled(path, format);
+    return { out: await readFile(path), spooled };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+export async function strippedBytes(data: Buffer, format: string): Promise<Buffer> {
+  return (await stripUpload(data, format)).out;
 }

@@ -1,19 +1,57 @@
-// Removes identifying metadata (GPS and camera EXIF, XMP, IPTC, comments) from a spooled upload
-// without re-encoding it: the format's walker keeps the pixel data as byte ranges of the original
-// and the file is rewritten only when something was dropped. TIFF and AVIF keep their metadata:
-// removing it losslessly would mean rewriting their offset tables (docs/reliability.md#privacy).
+// Removes identifying metadata (GPS and camera EXIF, XMP, IPTC, comments) from uploads without
+// re-encoding them. JPEG and PNG are stripped as the bytes arrive, in the same pass that spools
+// and hashes them: their metadata is whole segments or chunks that can be left out in passing.
+// WebP and GIF are stripped once spooled: a WebP's header holds the file size and flags that
+// dropping a later chunk changes. TIFF and AVIF keep their metadata: removing it losslessly would
+// mean rewriting their offset tables (docs/reliability.md#privacy).
 import { createHash } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
+import { Transform } from 'node:stream';
 import { planGif } from './gif.js';
-import { planJpeg } from './jpeg.js';
+import { Incoming, type Walk } from './incoming.js';
+import { isJpeg, stripJpeg } from './jpeg.js';
 import { Plan } from './plan.js';
-import { planPng } from './png.js';
+import { isPng, stripPng } from './png.js';
 import { Source } from './source.js';
 import { planWebp } from './webp.js';
 
+/** Enough of the start of a file to tell JPEG and PNG apart from everything else. */
+const SNIFF = 8;
+
+function* stripAny(input: Incoming): Walk {
+  yield* input.need(SNIFF);
+  const head = input.peek(SNIFF);
+  if (isJpeg(head)) yield* stripJpeg(input);
+  else if (isPng(head)) yield* stripPng(input);
+  else yield* input.passRest();
+}
+
+/** A stream that passes an upload on without the metadata of a JPEG or PNG; anything else passes as it came. */
+export function metadataStripper(): Transform {
+  let walk: Walk | null = null;
+  let input: Incoming | null = null;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      input ??= new Incoming();
+      input.feed(chunk);
+      walk ??= stripAny(input);
+      walk.next();
+      done(null, input.output());
+    },
+    flush(done) {
+      if (input && walk) {
+        input.ended = true;
+        // Every wait returns at once now: one step runs the walker to its end.
+        if (walk.next().done !== true) { done(new Error('metadata walker waited past the end of the upload')); return; }
+        done(null, input.output());
+        return;
+      }
+      done();
+    },
+  });
+}
+
 const walkers: Readonly<Record<string, (plan: Plan) => Promise<void>>> = {
-  jpeg: planJpeg,
-  png: planPng,
   webp: planWebp,
   gif: planGif,
 };
@@ -23,10 +61,11 @@ const COPY_CHUNK = 1024 * 1024;
 export interface Stripped { hash: string; bytes: number }
 
 /**
- * Rewrites the file at `path` (of the probed `format`) without its metadata, in place, and returns
- * the new SHA-256 and size; null when there was nothing to remove (the file is left untouched).
+ * Rewrites the spooled upload at `path` (of the probed `format`) without its metadata, for the
+ * formats `metadataStripper` leaves alone, in place; returns the new SHA-256 and size, or null
+ * when there was nothing to remove (the file is left untouched).
  */
-export async function stripMetadata(path: string, format: string): Promise<Stripped | null> {
+export async function stripSpooled(path: string, format: string): Promise<Stripped | null> {
   const walk = walkers[format];
   if (walk === undefined) return null;
   const input = await open(path, 'r');

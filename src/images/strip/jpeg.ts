@@ -1,9 +1,10 @@
-// JPEG: walks the marker segments and keeps only what decoding and colour need (JFIF, ICC
-// profile, Adobe colour transform, tables, frames and scans); EXIF, XMP, IPTC/Photoshop, comments,
-// MPF/FlashPix, vendor APPn blocks and anything after the end-of-image marker are dropped. A
-// non-trivial EXIF Orientation is written back in a minimal EXIF block where the old one was.
+// JPEG: walks the marker segments as the upload arrives and keeps only what decoding and colour
+// need (JFIF, ICC profile, Adobe colour transform, tables, frames and scans); EXIF, XMP,
+// IPTC/Photoshop, comments, MPF/FlashPix, vendor APPn blocks and anything after the end-of-image
+// marker are dropped. A non-trivial EXIF Orientation is written back in a minimal EXIF block
+// where the old one was.
 import { orientationOf, orientationOnly, turns } from './exif.js';
-import type { Plan } from './plan.js';
+import type { Incoming, Walk } from './incoming.js';
 
 const SOI = 0xd8;
 const EOI = 0xd9;
@@ -16,8 +17,11 @@ const COM = 0xfe;
 
 const EXIF_HEADER = Buffer.from('Exif\0\0', 'latin1');
 
+export const isJpeg = (head: Buffer): boolean => head[0] === 0xff && head[1] === SOI;
+
 /** Markers that stand alone, without a length: TEM and the restart markers. */
-const standalone = (code: number): boolean => code === 0x01 || (code >= 0xd0 && code <= 0xd7);
+const standalone = (code: number): boolean => code === 0x01 || isRestart(code);
+const isRestart = (code: number): boolean => code >= 0xd0 && code <= 0xd7;
 
 const startsWith = (payload: Buffer, text: string): boolean => payload.toString('latin1', 0, text.length) === text;
 
@@ -36,58 +40,60 @@ function app1(payload: Buffer): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-export async function planJpeg(plan: Plan): Promise<void> {
-  const { source } = plan;
-  const soi = await source.bytes(0, 2);
-  if (soi[0] !== 0xff || soi[1] !== SOI) { plan.keepRest(0); return; }
-  plan.keep(0, 2);
-  let pos = 2;
+export function* stripJpeg(input: Incoming): Walk {
+  input.pass(2);
   let orientationWritten = false;
   for (;;) {
-    const head = await source.bytes(pos, 4);
-    if (head.length < 2 || head[0] !== 0xff) { plan.keepRest(pos); return; }
+    yield* input.need(4);
+    const head = input.peek(4);
+    if (head.length < 2 || head[0] !== 0xff) return yield* input.passRest();
     const code = head[1] ?? 0;
     // 0xff may pad before a marker.
-    if (code === 0xff) { plan.keep(pos, pos + 1); pos += 1; continue; }
-    if (code === EOI) { plan.keep(pos, pos + 2); plan.dropTrailing(pos + 2); return; }
-    if (standalone(code)) { plan.keep(pos, pos + 2); pos += 2; continue; }
-    if (head.length < 4) { plan.keepRest(pos); return; }
-    const end = pos + 2 + head.readUInt16BE(2);
-    if (end - pos < 4 || end > source.size) { plan.keepRest(pos); return; }
+    if (code === 0xff) { input.pass(1); continue; }
+    if (code === EOI) { input.pass(2); return yield* input.dropRest(); }
+    if (standalone(code)) { input.pass(2); continue; }
+    const size = head.length < 4 ? 0 : 2 + head.readUInt16BE(2);
+    // A segment is at most 64 KiB: held whole, it is decided on at once.
+    yield* input.need(size);
+    if (size < 4 || input.available < size) return yield* input.passRest();
+    const payload = input.peek(size).subarray(4);
     if (code === SOS) {
-      // Entropy-coded data follows the scan header: it ends at the first 0xff that is neither
-      // stuffing (0xff00) nor a restart marker.
-      const next = await scanEnd(plan, end);
-      if (next === -1) { plan.keepRest(pos); return; }
-      plan.keep(pos, next);
-      pos = next;
-      continue;
-    }
-    // Only the start of a payload is needed to tell what it is; an EXIF block is read whole.
-    const payload = await source.bytes(pos + 4, code === APP1 ? end - pos - 4 : 16);
-    if (needed(code, payload)) {
-      plan.keep(pos, end);
+      input.pass(size);
+      yield* entropyCoded(input);
+    } else if (needed(code, payload)) {
+      input.pass(size);
     } else {
-      plan.drop();
       if (code === APP1 && !orientationWritten && startsWith(payload, 'Exif\0')) {
         orientationWritten = true;
         const orientation = orientationOf(payload.subarray(EXIF_HEADER.length));
-        if (turns(orientation)) plan.insert(app1(Buffer.concat([EXIF_HEADER, orientationOnly(orientation)])));
+        if (turns(orientation)) input.insert(app1(Buffer.concat([EXIF_HEADER, orientationOnly(orientation)])));
       }
+      input.skip(size);
     }
-    pos = end;
   }
 }
 
-/** Where the entropy-coded data that starts at `from` ends (the next marker), or -1 if it never does. */
-async function scanEnd(plan: Plan, from: number): Promise<number> {
-  let pos = from;
+/**
+ * Passes the entropy-coded data that follows a scan header: it ends at the first 0xff that is
+ * neither stuffing (0xff00) nor a restart marker. Passed a buffer at a time, not between stuffings.
+ */
+function* entropyCoded(input: Incoming): Walk {
+  // The buffered bytes before `from` are known to be entropy-coded.
+  let from = 0;
   for (;;) {
-    const at = await plan.source.indexOf(0xff, pos);
-    if (at === -1) return -1;
-    const code = await plan.source.u8(at + 1);
-    if (code === undefined) return -1;
-    if (code !== 0x00 && !(code >= 0xd0 && code <= 0xd7)) return at;
-    pos = at + 1;
+    const at = input.indexOf(0xff, from);
+    const code = at === -1 ? undefined : input.at(at + 1);
+    if (code === undefined) {
+      // Kept back: a 0xff the next chunk will tell the meaning of.
+      input.pass(at === -1 ? input.available : at);
+      from = 0;
+      if (input.ended) return;
+      yield;
+    } else if (code === 0x00 || isRestart(code)) {
+      from = at + 2;
+    } else {
+      input.pass(at);
+      return;
+    }
   }
 }

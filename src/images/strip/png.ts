@@ -1,48 +1,52 @@
-// PNG: walks the chunks and drops the metadata ones (eXIf, the tEXt/zTXt/iTXt text chunks, which
-// hold XMP too, tIME and caBX content credentials) and anything after IEND. Colour chunks (iCCP,
-// gAMA, cHRM, sRGB, cICP) and everything else are kept byte for byte. A non-trivial EXIF
-// Orientation is written back as a minimal eXIf chunk where the old one was.
+// PNG: walks the chunks as the upload arrives and drops the metadata ones (eXIf, the
+// tEXt/zTXt/iTXt text chunks, which hold XMP too, tIME and caBX content credentials) and anything
+// after IEND. Colour chunks (iCCP, gAMA, cHRM, sRGB, cICP) and everything else are kept byte for
+// byte. A non-trivial EXIF Orientation is written back as a minimal eXIf chunk where the old one was.
 import { crc32 } from 'node:zlib';
 import { orientationOf, orientationOnly, turns } from './exif.js';
-import type { Plan } from './plan.js';
+import type { Incoming, Walk } from './incoming.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const METADATA = new Set(['eXIf', 'tEXt', 'zTXt', 'iTXt', 'tIME', 'caBX']);
+/** Length and type before a chunk's data, CRC after it. */
+const HEAD = 8;
+const CRC = 4;
+/** The largest eXIf chunk held to read its orientation: as much as a JPEG's EXIF block can be. */
+const MAX_EXIF = 0xffff;
+
+export const isPng = (head: Buffer): boolean => head.subarray(0, SIGNATURE.length).equals(SIGNATURE);
 
 /** A PNG chunk: length, type, data and CRC. */
 export function pngChunk(type: string, data: Buffer): Buffer {
-  const out = Buffer.alloc(12 + data.length);
+  const out = Buffer.alloc(HEAD + data.length + CRC);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'latin1');
-  data.copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  data.copy(out, HEAD);
+  out.writeUInt32BE(crc32(out.subarray(4, HEAD + data.length)), HEAD + data.length);
   return out;
 }
 
-export async function planPng(plan: Plan): Promise<void> {
-  const { source } = plan;
-  if (!(await source.bytes(0, SIGNATURE.length)).equals(SIGNATURE)) { plan.keepRest(0); return; }
-  plan.keep(0, SIGNATURE.length);
-  let pos = SIGNATURE.length;
+export function* stripPng(input: Incoming): Walk {
+  input.pass(SIGNATURE.length);
   let orientationWritten = false;
   for (;;) {
-    const head = await source.bytes(pos, 8);
-    if (head.length < 8) { plan.keepRest(pos); return; }
+    yield* input.need(HEAD);
+    if (input.available < HEAD) return yield* input.passRest();
+    const head = input.peek(HEAD);
     const length = head.readUInt32BE(0);
     const type = head.toString('latin1', 4, 8);
-    const end = pos + 12 + length;
-    if (end > source.size) { plan.keepRest(pos); return; }
     if (!METADATA.has(type)) {
-      plan.keep(pos, end);
-      if (type === 'IEND') { plan.dropTrailing(end); return; }
-    } else {
-      plan.drop();
-      if (type === 'eXIf' && !orientationWritten) {
-        orientationWritten = true;
-        const orientation = orientationOf(await source.bytes(pos + 8, length));
-        if (turns(orientation)) plan.insert(pngChunk('eXIf', orientationOnly(orientation)));
-      }
+      // Image data streams through: IDAT chunks can be as large as the file.
+      yield* input.passOn(HEAD + length + CRC);
+      if (type === 'IEND') return yield* input.dropRest();
+      continue;
     }
-    pos = end;
+    if (type === 'eXIf' && !orientationWritten && length <= MAX_EXIF) {
+      orientationWritten = true;
+      yield* input.need(HEAD + length);
+      const orientation = orientationOf(input.peek(HEAD + length).subarray(HEAD));
+      if (turns(orientation)) input.insert(pngChunk('eXIf', orientationOnly(orientation)));
+    }
+    yield* input.skipOver(HEAD + length + CRC);
   }
 }

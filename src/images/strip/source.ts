@@ -23,17 +23,6 @@ export class Source {
     return (await this.bytes(pos, 1))[0];
   }
 
-  /** The first position at or after `from` holding `byte`, or -1. */
-  async indexOf(byte: number, from: number): Promise<number> {
-    for (let pos = from; pos < this.size; pos = this.windowStart + this.window.length) {
-      // Searches what the window already holds before reading on: scans meet a marker byte often.
-      if (pos < this.windowStart || pos >= this.windowStart + this.window.length) await this.load(pos, WINDOW);
-      const at = this.window.indexOf(byte, pos - this.windowStart);
-      if (at !== -1) return this.windowStart + at;
-    }
-    return -1;
-  }
-
   private async load(pos: number, length: number): Promise<void> {
     const buffer = Buffer.alloc(Math.min(Math.max(length, WINDOW), this.size - pos));
     const { bytesRead } = await this.file.read(buffer, 0, buffer.length, pos);
