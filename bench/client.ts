@@ -1,7 +1,10 @@
 // The load the benchmark puts on a server: uploads in a closed loop, GETs at saturation through
 // autocannon, and GETs at a steady rate timed one by one. Any answer that is not a success
-// fails the run: a benchmark of errors would measure nothing.
+// fails the run: a benchmark of errors would measure nothing. Uploads are multipart/form-data
+// with a `file` field, as a browser's form and `curl -F` send them and as the original
+// application took them, so imghost and that reference are driven alike.
 import autocannon from 'autocannon';
+import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -21,8 +24,7 @@ export async function uploadMany(url: string, body: () => Buffer, mime: string, 
   const loop = async (): Promise<void> => {
     while (started < count) {
       started++;
-      const res = await send(agent, `${url}/api/images`, 'POST', { 'content-type': mime }, body());
-      if (res.status !== 201) throw new Error(`upload answered ${String(res.status)}: ${res.text}`);
+      const res = await upload(agent, url, body(), mime);
       const json = JSON.parse(res.text) as { id: string; thumb: { bytes: number } };
       uploads.push({ id: json.id, thumbBytes: json.thumb.bytes });
     }
@@ -44,8 +46,7 @@ export async function uploadUntil(stop: Promise<void>, url: string, body: () => 
   void stop.then(() => { stopped = true; });
   const loop = async (): Promise<void> => {
     while (!stopped) {
-      const res = await send(agent, `${url}/api/images`, 'POST', { 'content-type': mime }, body());
-      if (res.status !== 201) throw new Error(`upload answered ${String(res.status)}: ${res.text}`);
+      await upload(agent, url, body(), mime);
       done++;
     }
   };
@@ -120,9 +121,20 @@ export async function steadyLatencies(url: string, paths: readonly string[], rat
 
 interface Answer { status: number; text: string }
 
-function send(agent: Agent, url: string, method: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Answer> {
+/** POSTs `file` to /api/images as a form's `file` field; fails unless it is answered 201. */
+async function upload(agent: Agent, url: string, file: Buffer, mime: string): Promise<Answer> {
+  const boundary = `bench${randomBytes(12).toString('hex')}`;
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="upload"\r\nContent-Type: ${mime}\r\n\r\n`);
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const res = await send(agent, `${url}/api/images`, 'POST', { 'content-type': `multipart/form-data; boundary=${boundary}` }, [head, file, tail]);
+  if (res.status !== 201) throw new Error(`upload answered ${String(res.status)}: ${res.text}`);
+  return res;
+}
+
+function send(agent: Agent, url: string, method: string, headers: Record<string, string> = {}, body: readonly Buffer[] = []): Promise<Answer> {
+  const length = body.reduce((sum, part) => sum + part.length, 0);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent, headers: body ? { ...headers, 'content-length': String(body.length) } : headers }, (res) => {
+    const req = request(url, { method, agent, headers: body.length > 0 ? { ...headers, 'content-length': String(length) } : headers }, (res) => {
       const chunks: Buffer[] = [];
       // Only small JSON answers are kept as text; image bytes are counted and dropped.
       const keep = !(res.headers['content-type'] ?? '').startsWith('image/');
@@ -131,6 +143,8 @@ function send(agent: Agent, url: string, method: string, headers: Record<string,
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(body);
+    // The parts are written as they are: no copy of a large file into one body.
+    for (const part of body) req.write(part);
+    req.end();
   });
 }

@@ -1,17 +1,21 @@
 // Scenario 3: does image processing leave serving alone? p99 of thumbnail GETs at a steady rate
-// with no uploads, then while uploads of 5120x2880 photos keep the processing pool full.
+// with no uploads, then while uploads of 5120x2880 photos keep the processing pool full; next to
+// nginx serving the same files at the same rate to the same client (the floor of this machine
+// and client: what no server could go below).
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { steadyLatencies, uploadUntil } from './client.js';
 import { smallPhoto, type Bench } from './context.js';
-import { populate } from './populate.js';
+import { blobPath, populate } from './populate.js';
+import { startNginx } from './references.js';
 import { median, percentile, ratio, repeat, round } from './stats.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 /** GETs per second: a busy site's thumbnails, far below what the server can answer. */
 const RATE = 200;
 
 export async function isolationScenario(bench: Bench): Promise<void> {
   const large = await bench.images(bench.imageClass('jpeg-5120x2880'));
-  await bench.withImghost([], async (server) => {
+  await bench.withImghost([], async (server, dataDir) => {
     const thumbs = await populate(server.url, await bench.images(smallPhoto), 200, 'thumb');
     const paths = thumbs.map(({ id }) => `/imgs/${id}/thumb`);
     const seconds = bench.pick(4, 10);
@@ -34,6 +38,17 @@ export async function isolationScenario(bench: Bench): Promise<void> {
       const uploads = await uploading;
       return { idle, loaded, uploadsPerSecond: uploads / ((performance.now() - began) / 1000) };
     });
+    const nginx = await startNginx(join(dataDir, 'blobs'), bench.workDir, 'image/png');
+    let floorP99: number | null = null;
+    try {
+      if (nginx) {
+        const files = thumbs.map(({ hash }) => blobPath(hash));
+        await steadyLatencies(nginx.url, files, RATE, 1); // warm-up
+        floorP99 = median(await repeat(bench.runs, async () => percentile(await steadyLatencies(nginx.url, files, RATE, seconds), 99)));
+      }
+    } finally {
+      await nginx?.stop();
+    }
     const idleP99 = median(runs.map((r) => percentile(r.idle, 99)));
     const loadedP99 = median(runs.map((r) => percentile(r.loaded, 99)));
     bench.emit({
@@ -47,6 +62,7 @@ export async function isolationScenario(bench: Bench): Promise<void> {
       loaded_p50_ms: round(median(runs.map((r) => percentile(r.loaded, 50)))),
       loaded_p99_ms: round(loadedP99),
       x_idle_p99: ratio(loadedP99, idleP99),
+      ...(floorP99 === null ? { nginx: 'unavailable' } : { nginx_idle_p99_ms: round(floorP99), idle_x_nginx_p99: ratio(idleP99, floorP99) }),
     });
   });
 }

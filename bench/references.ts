@@ -1,7 +1,8 @@
 // What imghost is measured against in the same run: the bare sharp pipeline (imghost's own
-// thumbnail function, no HTTP, no storage), a Pillow thread pool like the original application,
-// and nginx serving the same files from disk. Pillow and nginx are optional.
-import { execFile, spawn } from 'node:child_process';
+// thumbnail function, no HTTP, no storage), a Pillow thread pool like the original application's,
+// the original application's whole upload path (Tornado and Pillow), and nginx serving the same
+// files from disk. Pillow, Tornado and nginx are optional.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -15,23 +16,29 @@ import { root } from '../test/helpers/cli.js';
 
 const run = promisify(execFile);
 
-/** Thumbnails per second of imghost's pipeline on `files`, as many at once as the server makes. */
-export async function bareSharpPerSecond(files: readonly string[]): Promise<number> {
+/**
+ * Thumbnails per second of imghost's pipeline on `files`, as many at once as the server makes,
+ * and the CPU milliseconds each took (this process's, which does nothing else meanwhile).
+ */
+export async function bareSharp(files: readonly string[]): Promise<{ perSecond: number; cpuMs: number }> {
   const config = defaults();
   const spec = { size: config.thumb_size, format: config.thumb_format };
   const limit = pLimit(config.thumb_concurrency);
   const began = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(files.map((file) => limit(() => makeThumbnail(file, spec, config.max_pixels))));
-  return files.length / ((performance.now() - began) / 1000);
+  const used = process.cpuUsage(cpu);
+  return { perSecond: files.length / ((performance.now() - began) / 1000), cpuMs: (used.user + used.system) / 1000 / files.length };
 }
 
 /** Debian's python3-pil installs for Debian's python3, which may not be first on PATH. */
 const pythons = ['/usr/bin/python3', 'python3'];
 
-async function pillowPython(): Promise<string | null> {
+/** A Python that has `modules`, or null. */
+async function pythonWith(modules: string): Promise<string | null> {
   for (const python of pythons) {
     try {
-      await run(python, ['-c', 'import PIL']);
+      await run(python, ['-c', `import ${modules}`]);
       return python;
     } catch {
       // try the next one
@@ -42,13 +49,56 @@ async function pillowPython(): Promise<string | null> {
 
 /** Thumbnails per second of the Pillow pipeline on `files`, or null when Pillow is not installed. */
 export async function pillowPerSecond(files: readonly string[]): Promise<number | null> {
-  const python = await pillowPython();
+  const python = await pythonWith('PIL');
   if (python === null) return null;
   const { stdout } = await run(python, [join(root, 'bench/pillow_pipeline.py'), ...files], { maxBuffer: 1 << 20 });
   return (JSON.parse(stdout) as { per_second: number }).per_second;
 }
 
-export interface Nginx { url: string; stop(): Promise<void> }
+/** A reference server on loopback. */
+export interface Reference { url: string; pid: number; stop(): Promise<void> }
+
+/**
+ * The original application's upload path (`bench/original_app.py`: Tornado, Pillow in a thread
+ * pool, files) on a free loopback port, storing into `dataDir`; null without Tornado and Pillow.
+ */
+export async function startOriginal(dataDir: string): Promise<Reference | null> {
+  const python = await pythonWith('tornado, PIL');
+  if (python === null) return null;
+  const port = await freePort();
+  const child = spawn(python, [join(root, 'bench/original_app.py'), String(port), dataDir], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${String(port)}`;
+  await untilListening(url, child, 'the original application');
+  return {
+    url,
+    pid: child.pid ?? 0,
+    async stop() {
+      child.kill('SIGTERM');
+      await exitOf(child);
+    },
+  };
+}
+
+/** Waits for `child` to answer at `url`; kills it if it never does. */
+async function untilListening(url: string, child: ChildProcess, what: string): Promise<void> {
+  const listening = async (): Promise<boolean> => {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${String(child.exitCode)}`);
+    try {
+      // Any answer means it listens; / itself may be a 403 or 404.
+      await (await fetch(`${url}/`)).arrayBuffer();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    await eventually(`${what} to listen`, listening);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+}
+
 
 const NGINX = '/usr/sbin/nginx';
 
@@ -56,7 +106,7 @@ const NGINX = '/usr/sbin/nginx';
  * Debian's nginx serving `rootDir` on a free loopback port with one worker per core, tuned as a
  * static file server would be; null when nginx is not installed.
  */
-export async function startNginx(rootDir: string, workDir: string, mime: string): Promise<Nginx | null> {
+export async function startNginx(rootDir: string, workDir: string, mime: string): Promise<Reference | null> {
   if (!existsSync(NGINX)) return null;
   const dir = join(workDir, 'nginx');
   await mkdir(dir, { recursive: true });
@@ -91,24 +141,10 @@ http {
 `);
   const child = spawn(NGINX, ['-c', conf, '-p', dir, '-e', join(dir, 'error.log')], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${String(port)}`;
-  const listening = async (): Promise<boolean> => {
-    if (child.exitCode !== null) throw new Error(`nginx exited with ${String(child.exitCode)}`);
-    try {
-      // Any answer means it listens; / itself is a 403 or 404.
-      await (await fetch(`${url}/`)).arrayBuffer();
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  try {
-    await eventually('nginx to listen', listening);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw err;
-  }
+  await untilListening(url, child, 'nginx');
   return {
     url,
+    pid: child.pid ?? 0,
     async stop() {
       child.kill('SIGQUIT');
       await exitOf(child);

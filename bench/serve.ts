@@ -6,7 +6,7 @@ import { saturate, type Saturation } from './client.js';
 import { smallPhoto, type Bench } from './context.js';
 import type { Imghost } from './imghost-process.js';
 import { blobPath, populate, type Served } from './populate.js';
-import { startNginx, type Nginx } from './references.js';
+import { startNginx, type Reference } from './references.js';
 import { median, ratio, repeat, round } from './stats.js';
 
 const CONNECTIONS = 16;
@@ -33,7 +33,7 @@ export async function serveScenario(bench: Bench): Promise<void> {
 
 type Target = Pick<Imghost, 'url'>;
 
-async function measureThumbs(bench: Bench, server: Imghost, nginx: Nginx | null, thumbs: readonly Served[], workers: number): Promise<void> {
+async function measureThumbs(bench: Bench, server: Imghost, nginx: Reference | null, thumbs: readonly Served[], workers: number): Promise<void> {
   const seconds = bench.pick(3, 10);
   const ours = await medianLoad(bench, server, thumbs.map(({ id }) => `/imgs/${id}/thumb`), seconds);
   const theirs = nginx ? await medianLoad(bench, nginx, thumbs.map(({ hash }) => blobPath(hash)), seconds) : null;
@@ -51,7 +51,7 @@ async function measureThumbs(bench: Bench, server: Imghost, nginx: Nginx | null,
   });
 }
 
-async function measureOrigs(bench: Bench, server: Imghost, nginx: Nginx | null, origs: readonly Served[], workers: number): Promise<void> {
+async function measureOrigs(bench: Bench, server: Imghost, nginx: Reference | null, origs: readonly Served[], workers: number): Promise<void> {
   const seconds = bench.pick(2, 6);
   // A 64 KiB slice from the middle, as a video-like seek or a resumed download asks.
   const range = { range: 'bytes=1048576-1114111' };

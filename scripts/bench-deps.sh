@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages `npm run bench` measures imghost against: nginx (the static-file
-# ceiling for serving) and python3-pil (a Pillow thread-pool pipeline like the original
-# application's). The benchmark runs without them, printing "reference": "unavailable".
+# ceiling for serving), python3-pil (a Pillow thread-pool pipeline like the original
+# application's) and python3-tornado (the original application's whole upload path). The benchmark runs without them, printing "reference": "unavailable".
 # Needs root; skips what is there.
 set -euo pipefail
 need=()
 [ -x /usr/sbin/nginx ] || need+=(nginx)
-# Debian's python3, not whatever python3 comes first on PATH: python3-pil installs for it.
-/usr/bin/python3 -c 'import PIL' >/dev/null 2>&1 || need+=(python3 python3-pil)
+# Debian's python3, not whatever python3 comes first on PATH: python3-pil and -tornado install for it.
+/usr/bin/python3 -c "import PIL, tornado" >/dev/null 2>&1 || need+=(python3 python3-pil python3-tornado)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing benchmark dependencies: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
