@@ -67,20 +67,12 @@ export async function startOriginal(dataDir: string): Promise<Reference | null> 
   if (python === null) return null;
   const port = await freePort();
   const child = spawn(python, [join(root, 'bench/original_app.py'), String(port), dataDir], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${String(port)}`;
-  await untilListening(url, child, 'the original application');
-  return {
-    url,
-    pid: child.pid ?? 0,
-    async stop() {
-      child.kill('SIGTERM');
-      await exitOf(child);
-    },
-  };
+  return listeningReference(child, port, 'the original application', 'SIGTERM');
 }
 
-/** Waits for `child` to answer at `url`; kills it if it never does. */
-async function untilListening(url: string, child: ChildProcess, what: string): Promise<void> {
+/** `child` once it answers on loopback `port`, stopped by `signal`; killed if it never answers. */
+async function listeningReference(child: ChildProcess, port: number, what: string, signal: NodeJS.Signals): Promise<Reference> {
+  const url = `http://127.0.0.1:${String(port)}`;
   const listening = async (): Promise<boolean> => {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${String(child.exitCode)}`);
     try {
@@ -97,6 +89,14 @@ async function untilListening(url: string, child: ChildProcess, what: string): P
     child.kill('SIGKILL');
     throw err;
   }
+  return {
+    url,
+    pid: child.pid ?? 0,
+    async stop() {
+      child.kill(signal);
+      await exitOf(child);
+    },
+  };
 }
 
 
@@ -140,14 +140,6 @@ http {
 }
 `);
   const child = spawn(NGINX, ['-c', conf, '-p', dir, '-e', join(dir, 'error.log')], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${String(port)}`;
-  await untilListening(url, child, 'nginx');
-  return {
-    url,
-    pid: child.pid ?? 0,
-    async stop() {
-      child.kill('SIGQUIT');
-      await exitOf(child);
-    },
-  };
+  // SIGQUIT: nginx's graceful stop.
+  return listeningReference(child, port, 'nginx', 'SIGQUIT');
 }
