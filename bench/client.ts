@@ -5,8 +5,12 @@
 // application took them, so imghost and that reference are driven alike.
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
+import { fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { extname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { UploadLoad } from './upload-process.js';
 
 export interface Uploaded { id: string; thumbBytes: number }
 
@@ -56,6 +60,32 @@ export async function uploadUntil(stop: Promise<void>, url: string, body: () => 
     agent.destroy();
   }
   return done;
+}
+
+// The same extension as this module: .ts when run from the sources (tsx, which fork passes on).
+const uploadProcess = fileURLToPath(new URL(`./upload-process${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+
+/**
+ * Keeps `load.concurrency` uploads running from another process until the returned stop() is
+ * called, which resolves to how many finished (and rejects if one failed).
+ */
+export function uploadInBackground(load: UploadLoad): { stop(): Promise<number> } {
+  const child = fork(uploadProcess, [], { serialization: 'advanced' });
+  const finished = new Promise<number>((resolve, reject) => {
+    child.once('message', (answer: { done?: number; error?: string }) => {
+      if (answer.done === undefined) reject(new Error(`background uploads: ${answer.error ?? 'no answer'}`));
+      else resolve(answer.done);
+    });
+    child.once('exit', (code) => { reject(new Error(`background uploads exited with ${String(code)}`)); });
+  });
+  finished.catch(() => undefined); // reported by stop(), not as an unhandled rejection before it
+  child.send(load);
+  return {
+    stop() {
+      child.send('stop');
+      return finished;
+    },
+  };
 }
 
 export interface Saturation {

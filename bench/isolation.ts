@@ -4,7 +4,7 @@
 // and client: what no server could go below).
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { steadyLatencies, uploadUntil } from './client.js';
+import { steadyLatencies, uploadInBackground } from './client.js';
 import { smallPhoto, type Bench } from './context.js';
 import { blobPath, populate } from './populate.js';
 import { startNginx } from './references.js';
@@ -22,20 +22,20 @@ export async function isolationScenario(bench: Bench): Promise<void> {
     // Enough uploads at once that the pool always has work waiting, twice its size.
     const uploaders = bench.cores * 4;
     await steadyLatencies(server.url, paths, RATE, 1); // warm-up
-    const runs = await repeat(bench.runs, async () => {
+    const runs = await repeat(bench.runs, async (run) => {
       const idle = await steadyLatencies(server.url, paths, RATE, seconds);
-      let stop!: () => void;
-      const stopped = new Promise<void>((resolve) => { stop = resolve; });
-      const uploading = uploadUntil(stopped, server.url, () => large.next(), large.cls.mime, uploaders);
+      // Copies numbered apart from the main thread's, so none is a duplicate that skips its thumbnail.
+      const uploading = uploadInBackground({ url: server.url, template: large.template, mime: large.cls.mime, concurrency: uploaders, firstCopy: (run + 1) * 1_000_000 });
       let loaded: number[];
       const began = performance.now();
       try {
         await sleep(1000); // the pool fills up
         loaded = await steadyLatencies(server.url, paths, RATE, seconds);
-      } finally {
-        stop();
+      } catch (err) {
+        await uploading.stop();
+        throw err;
       }
-      const uploads = await uploading;
+      const uploads = await uploading.stop();
       return { idle, loaded, uploadsPerSecond: uploads / ((performance.now() - began) / 1000) };
     });
     const nginx = await startNginx(join(dataDir, 'blobs'), bench.workDir, 'image/png');
