@@ -22,6 +22,7 @@ export async function startImghost(dataDir: string, args: readonly string[] = []
   const child = spawn(process.execPath, ['bin/imghost.js', 'serve', '--address=127.0.0.1', `--port=${String(port)}`,
     `--data_dir=${dataDir}`, '--logging=warning', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = captureOutput(child);
+  const forget = killedWithBench(child);
   const url = `http://127.0.0.1:${String(port)}`;
   try {
     await pollReady(`${url}/readyz`, child, output);
@@ -34,12 +35,20 @@ export async function startImghost(dataDir: string, args: readonly string[] = []
     url, child, output, readyMs,
     memory: () => processMemory(child.pid ?? 0),
     async stop() {
+      forget();
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const exit = await exitOf(child);
       if (exit.code !== 0) throw new Error(`imghost exited with ${String(exit.code ?? exit.signal)}: ${output.stderr()}`);
     },
   };
+}
+
+/** Kills `child` if the benchmark exits first, so a crash leaves no server running; returns the undo. */
+export function killedWithBench(child: ChildProcess): () => void {
+  const kill = (): void => { child.kill('SIGKILL'); };
+  process.once('exit', kill);
+  return () => { process.off('exit', kill); };
 }
 
 /** Like waitForHttp in test/helpers, but polling often enough to time a start-up of tens of milliseconds. */

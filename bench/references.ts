@@ -12,6 +12,7 @@ import pLimit from 'p-limit';
 import { defaults } from '../src/config/options.js';
 import { makeThumbnail } from '../src/images/thumbnail.js';
 import { eventually, exitOf, freePort } from '../test/helpers/process.js';
+import { killedWithBench } from './imghost-process.js';
 import { root } from '../test/helpers/cli.js';
 
 const run = promisify(execFile);
@@ -72,6 +73,7 @@ export async function startOriginal(dataDir: string): Promise<Reference | null> 
 
 /** `child` once it answers on loopback `port`, stopped by `signal`; killed if it never answers. */
 async function listeningReference(child: ChildProcess, port: number, what: string, signal: NodeJS.Signals): Promise<Reference> {
+  const forget = killedWithBench(child);
   const url = `http://127.0.0.1:${String(port)}`;
   const listening = async (): Promise<boolean> => {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${String(child.exitCode)}`);
@@ -93,6 +95,7 @@ async function listeningReference(child: ChildProcess, port: number, what: strin
     url,
     pid: child.pid ?? 0,
     async stop() {
+      forget();
       child.kill(signal);
       await exitOf(child);
     },
