@@ -18,8 +18,8 @@ export class Incoming {
   }
 
   /**
-   * What the walker passed on since the last call, as one buffer (none if nothing): the stream writes it once per
-   * chunk received, however many pieces (scans, chunks, stuffed bytes) the walker cut it into.
+   * What the walker passed on since the last call, as one buffer (none if nothing): the stream
+   * sends it on once per chunk received, however many pieces the walker cut it into.
    */
   output(): Buffer | undefined {
     if (this.passed.length === 0) return undefined;
