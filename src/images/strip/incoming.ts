@@ -59,7 +59,7 @@ export class Incoming {
   }
 
   /** Drops `length` buffered bytes. */
-  skip(length: number): void {
+  discard(length: number): void {
     this.buffered = this.buffered.subarray(length);
   }
 
@@ -75,7 +75,7 @@ export class Incoming {
 
   /** Drops the next `length` bytes, however many chunks they come in. */
   skipOver(length: number): Walk {
-    return this.advance(length, (now) => { this.skip(now); });
+    return this.advance(length, (now) => { this.discard(now); });
   }
 
   private *advance(length: number, take: (now: number) => void): Walk {

@@ -68,7 +68,7 @@ export function* stripJpeg(input: Incoming): Walk {
         const orientation = orientationOf(payload.subarray(EXIF_HEADER.length));
         if (turns(orientation)) input.insert(app1(Buffer.concat([EXIF_HEADER, orientationOnly(orientation)])));
       }
-      input.skip(size);
+      input.discard(size);
     }
   }
 }
