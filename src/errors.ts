@@ -37,6 +37,24 @@ export class TooManyPixels extends AppError {
   }
 }
 
+/** Decoding the image would need more memory than decode_budget, judged from its header. */
+export class OverDecodeBudget extends AppError {
+  /** `needBytes`: the estimate, when the image was refused from its header rather than stopped while decoding. */
+  constructor(budgetBytes: number, needBytes?: number) {
+    const mib = (n: number) => `${String(Math.ceil(n / 1048576))} MiB`;
+    super(413, 'OVER_DECODE_BUDGET', needBytes === undefined
+      ? `decoding the image took more memory than the limit of ${mib(budgetBytes)} per image allows`
+      : `decoding the image would need about ${mib(needBytes)} of memory, more than the limit of ${mib(budgetBytes)}`);
+  }
+}
+
+/** Decoding or thumbnailing the image took longer than thumb_timeout (e.g. a JPEG of thousands of scans). */
+export class ImageTooComplex extends AppError {
+  constructor(seconds: number) {
+    super(422, 'IMAGE_TOO_COMPLEX', `the image took longer than ${String(seconds)} s to decode; send a simpler file`);
+  }
+}
+
 export class UnsupportedFormat extends AppError {
   constructor(format: string) { super(415, 'UNSUPPORTED_FORMAT', `${format} files are not accepted; send JPEG, PNG, WebP, GIF, AVIF or TIFF`); }
 }
@@ -70,6 +88,11 @@ export class BadRequest extends AppError {
 
 export class BadFileName extends AppError {
   constructor(reason: string) { super(400, 'BAD_FILE_NAME', `the file name ${reason}`); }
+}
+
+/** A Host (or forwarded host or scheme) the server will not build links from. */
+export class BadHost extends AppError {
+  constructor(reason: string) { super(400, 'BAD_HOST', reason); }
 }
 
 // Errors of the connection itself, answered on the socket before it is closed.
@@ -120,8 +143,29 @@ export class XsrfRejected extends AppError {
   constructor(reason: string) { super(403, 'XSRF', reason); }
 }
 
-export class Busy extends AppError {
-  constructor(retryAfterSeconds: number) {
-    super(503, 'BUSY', 'the server is busy making thumbnails; retry shortly', { 'retry-after': String(retryAfterSeconds) });
+/** A browser posting to the JSON API from another site's page, without an upload token. */
+export class CrossSiteUpload extends AppError {
+  constructor() {
+    super(403, 'CROSS_SITE_UPLOAD', 'uploads to the API from another site need Authorization: Bearer <token>; use the upload page instead');
   }
+}
+
+export class Busy extends AppError {
+  /** `doing`: what the server is busy with, e.g. 'making thumbnails'. */
+  constructor(retryAfterSeconds: number, doing = 'making thumbnails') {
+    super(503, 'BUSY', `the server is busy ${doing}; retry shortly`, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
+/** The upload's pending record was taken away before it was made visible (its lease ran out). */
+export class UploadLost extends AppError {
+  override readonly damage = true;
+  constructor() {
+    super(503, 'UPLOAD_LOST', 'the upload was interrupted before it was stored; retry', { 'retry-after': '1' });
+  }
+}
+
+/** The client closed the connection before its upload was answered: nothing is kept. */
+export class UploadAbandoned extends AppError {
+  constructor() { super(400, 'UPLOAD_ABANDONED', 'the client closed the connection before the upload was answered'); }
 }

@@ -8,7 +8,10 @@ import type { Config } from './config/options.js';
 import { TooLarge } from './errors.js';
 import { Assets } from './http/assets.js';
 import { UploadAuth } from './http/auth.js';
+import { connectionCap, limitConnections } from './http/connections.js';
+import { sameSiteOnly } from './http/cross-site.js';
 import { connectionErrorHandler, errorHandler, EVERY_RESPONSE_HEADERS, frameworkErrors } from './http/error-handler.js';
+import { publicBase } from './http/origin.js';
 import { trustProxy, uploadRateLimit } from './http/rate-limit.js';
 import { rawBodyTypes } from './http/upload-body.js';
 import { Views } from './http/views.js';
@@ -41,9 +44,22 @@ const MULTIPART_OVERHEAD = 64 * 1024;
 const PAGE_CSP = "default-src 'self'; img-src 'self' data: blob:; script-src 'self'; style-src 'self'; " +
   "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/**
+ * True for any path the router could take for one under /imgs/ (`/imgs`, `/%69mgs/`, `//imgs/`):
+ * those answers are image bytes or JSON, never an HTML page, whatever the client accepts.
+ */
+function underImages(url: string): boolean {
+  const path = url.split('?', 1)[0] ?? '';
+  let decoded = path;
+  try { decoded = decodeURIComponent(path); } catch { /* a path that does not decode is judged as sent */ }
+  return /^\/+imgs(?:\/|$)/i.test(decoded) || /^\/+imgs(?:\/|$)/i.test(path);
+}
+
 export async function buildServer({ config, library, logger, cookieSecret }: ServerDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = logger;
   const requestTimeout = config.request_timeout * 1000;
+  const headersTimeout = Math.min(config.headers_timeout * 1000, requestTimeout);
+  const base = publicBase(config.public_url);
   const app = Fastify({
     loggerInstance,
     forceCloseConnections: 'idle',
@@ -51,9 +67,15 @@ export async function buildServer({ config, library, logger, cookieSecret }: Ser
     trustProxy: trustProxy(config),
     // Node answers 408 to a request not received whole in time, checking every tenth of that.
     requestTimeout,
-    http: { headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, requestTimeout / 10) },
+    keepAliveTimeout: config.keepalive_timeout * 1000,
+    http: { headersTimeout, connectionsCheckingInterval: Math.min(30_000, headersTimeout / 10) },
     clientErrorHandler: connectionErrorHandler(loggerInstance),
     frameworkErrors,
+  });
+  limitConnections(app.server, {
+    total: connectionCap(config.max_connections),
+    perAddress: config.max_connections_per_ip,
+    trustedProxies: trustProxy(config) || [],
   });
   const assets = Assets.load();
   const views = new Views(config.debug, assets);
@@ -91,7 +113,7 @@ export async function buildServer({ config, library, logger, cookieSecret }: Ser
 
   app.setNotFoundHandler({}, async (request, reply) => {
     reply.code(404);
-    if (request.headers.accept?.includes('text/html')) {
+    if (request.headers.accept?.includes('text/html') && !underImages(request.url)) {
       await views.send(reply, 'error', { status: 404, error: 'NOT_FOUND', message: 'page not found', detail: null });
     } else {
       await reply.send({ status: 404, error: 'NOT_FOUND', message: 'not found' });
@@ -99,10 +121,10 @@ export async function buildServer({ config, library, logger, cookieSecret }: Ser
   });
 
   const xsrf = new Xsrf(config.xsrf_cookies);
-  const uploads = { limit: await uploadRateLimit(app, config), auth: new UploadAuth(config.upload_token) };
+  const uploads = { limit: await uploadRateLimit(app, config), auth: new UploadAuth(config.upload_token), sameSite: sameSiteOnly(base) };
   healthRoutes(app, library);
   imageRoutes(app, library);
   apiRoutes(app, library, config, uploads);
-  pageRoutes(app, library, views, xsrf, config, uploads);
+  pageRoutes(app, library, views, xsrf, { ...config, publicBase: base }, uploads);
   return app;
 }

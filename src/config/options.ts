@@ -50,6 +50,11 @@ export const options = {
   workers: int(1, 'processes serving the same port (Node cluster); a crashed one is restarted', 'server', 1),
   shutdown_timeout: int(10, 'seconds to let in-flight requests finish on SIGTERM/SIGINT', 'server'),
   request_timeout: int(300, 'seconds a client has to send a whole request, headers and body; a slower one (slow-loris) gets 408 and is disconnected', 'server', 1),
+  headers_timeout: int(20, 'seconds a client has to send a request\'s headers (at most request_timeout); a slower one gets 408 and is disconnected', 'server', 1),
+  keepalive_timeout: int(72, 'seconds an idle keep-alive connection stays open between requests (keep it above a reverse proxy\'s upstream idle timeout)', 'server', 1),
+  max_connections: int(0, 'connections open at once; past it a new connection is closed at once', 'server', 0, { defaultText: '3/4 of the open-file limit, at most 16384' }),
+  max_connections_per_ip: int(100, 'connections open at once from one client address (IPv6: per /64), not counting --trusted_proxies; past it a new one is closed at once (0: no cap)', 'server'),
+  public_url: str('', 'the address users reach the site at (e.g. https://img.example.com): share links are built on it instead of the request\'s Host', 'server', { metavar: 'URL' }),
 
   data_dir: str('./data', 'root of the embedded storage (database, blobs, temporary files)', 'storage', { metavar: 'DIR' }),
   db: str('', 'metadata store: sqlite:PATH or postgres://user:pass@host:5432/dbname', 'storage', { defaultText: 'sqlite:<data_dir>/imghost.db', metavar: 'URL' }),
@@ -66,11 +71,14 @@ export const options = {
 
   max_upload_size: size(32 * 1024 * 1024, 'largest accepted upload in bytes (units allowed: 32MiB, 500k)', 'images'),
   max_pixels: int(100_000_000, 'largest accepted image in pixels (width x height x frames); refused from the header, before decoding', 'images', 1),
+  decode_budget: size(512 * 1024 * 1024, 'most memory one image may need to decode, estimated from its header (format, bit depth, channels, progressive/interlaced mode, frames); a larger one is refused with 413 before decoding', 'images'),
+  thumb_timeout: int(30, 'seconds a thumbnail may take to decode and encode; a slower image is refused with 422 and its work is stopped', 'images', 1),
   thumb_size: int(128, 'thumbnails fit in a box of this many pixels per side', 'images', 1),
   thumb_format: oneOf('png', thumbFormats, 'thumbnail format', 'images'),
   thumb_concurrency: int(availableParallelism(), 'thumbnails made at once', 'images', 1, { defaultText: 'number of CPUs' }),
   thumb_nice: int(10, 'thumbnails are made in a child process this much lower in CPU priority (nice, up to 19), so serving goes first on a busy machine; 0 makes them in the server process', 'images'),
   queue_limit: int(100, 'uploads allowed to wait for a thumbnail slot before the server answers 503', 'images'),
+  max_receiving: int(4 * availableParallelism(), 'uploads received, checked and stripped at once; past it a new upload gets 503 before its body is read', 'images', 1, { defaultText: '4 x number of CPUs' }),
   recent_count: int(20, 'images shown in the recent list of the front page', 'images', 1),
 
   xsrf_cookies: bool(true, 'require the _xsrf token on form posts', 'security'),

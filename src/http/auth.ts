@@ -33,8 +33,9 @@ export class UploadAuth {
   readonly onRequest = (request: FastifyRequest): Promise<void> => Promise.resolve().then(() => { this.verify(request); });
 }
 
-/** What guards the upload routes: the rate limit's hooks (none when off) and the token check. */
+/** What guards the upload routes: the rate limit's hooks (none when off), the token check, and the API's refusal of other sites' pages. */
 export interface UploadGuards {
   limit: onRequestAsyncHookHandler[];
   auth: UploadAuth;
+  sameSite: onRequestAsyncHookHandler;
 }

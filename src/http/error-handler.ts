@@ -1,5 +1,6 @@
 // Maps every error to a response in one place: catalogue errors keep their status and message,
-// Fastify's own client errors keep theirs, storage exhaustion is 507, anything else is a logged 500;
+// Fastify's own client errors keep theirs, a full storage is 507, running out of descriptors or
+// memory is 503 with Retry-After, anything else is a logged 500;
 // errors met while routing or on the connection itself get the same JSON shape.
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
@@ -9,14 +10,27 @@ import { wantsJson } from './negotiate.js';
 
 export interface ErrorBody { status: number; error: string; message: string }
 
-const storageErrors: Readonly<Record<string, [number, string]>> = {
-  ENOSPC: [507, 'the server has no storage space left'],
-  EDQUOT: [507, 'the server has no storage space left'],
-  EROFS: [503, 'the server storage is read-only'],
-  EACCES: [503, 'the server storage is not writable'],
+interface ResourceError { status: number; message: string; headers: Readonly<Record<string, string>> }
+const full = { status: 507, message: 'the server has no storage space left', headers: {} };
+// Out of file descriptors, memory or processes: the condition passes once other requests finish.
+const exhausted = { status: 503, message: 'the server is out of resources for the moment; retry shortly', headers: { 'retry-after': '5' } };
+
+const resourceErrors: Readonly<Record<string, ResourceError>> = {
+  ENOSPC: full,
+  EDQUOT: full,
+  EROFS: { status: 503, message: 'the server storage is read-only', headers: {} },
+  EACCES: { status: 503, message: 'the server storage is not writable', headers: {} },
+  EMFILE: exhausted,
+  ENFILE: exhausted,
+  ENOMEM: exhausted,
+  ENOBUFS: exhausted,
+  // fork/spawn or a thread that cannot be made now; (a non-blocking read's EAGAIN never surfaces here.)
+  EAGAIN: exhausted,
   // The same conditions met by SQLite, which reports them with its own codes.
-  SQLITE_FULL: [507, 'the server has no storage space left'],
-  SQLITE_READONLY: [503, 'the server storage is read-only'],
+  SQLITE_FULL: full,
+  SQLITE_READONLY: { status: 503, message: 'the server storage is read-only', headers: {} },
+  SQLITE_NOMEM: exhausted,
+  SQLITE_CANTOPEN: exhausted,
 };
 
 function describe(err: unknown): ErrorBody & { headers: Readonly<Record<string, string>>; expected: boolean } {
@@ -24,8 +38,8 @@ function describe(err: unknown): ErrorBody & { headers: Readonly<Record<string, 
     return { status: err.status, error: err.code, message: err.message, headers: err.headers, expected: !err.damage };
   }
   const { statusCode, code, message } = err as Partial<FastifyError>;
-  const storage = code === undefined ? undefined : storageErrors[code];
-  if (storage) return { status: storage[0], error: code ?? '', message: storage[1], headers: {}, expected: false };
+  const resource = code === undefined ? undefined : resourceErrors[code];
+  if (resource) return { ...resource, error: code ?? '', expected: false };
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     return { status: statusCode, error: code ?? 'BAD_REQUEST', message: message ?? 'bad request', headers: {}, expected: true };
   }

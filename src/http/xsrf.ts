@@ -16,7 +16,9 @@ export class Xsrf {
     const existing = this.secret(request, reply);
     if (existing !== null) return tokens.create(existing);
     const secret = tokens.secretSync();
-    reply.setCookie(COOKIE, secret, { path: '/', httpOnly: true, sameSite: 'lax', signed: true });
+    // Secure when the page came over HTTPS (directly, or per X-Forwarded-Proto from a trusted proxy),
+    // so the browser never sends the secret over plain HTTP.
+    reply.setCookie(COOKIE, secret, { path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: request.protocol === 'https' });
     return tokens.create(secret);
   }
 

@@ -5,18 +5,18 @@ import type { Config } from '../config/options.js';
 import { MissingFile } from '../errors.js';
 import type { UploadGuards } from '../http/auth.js';
 import { wantsJson } from '../http/negotiate.js';
+import { linkBase } from '../http/origin.js';
 import { imageJson, uploadedJson, type UploadedJson } from '../http/present.js';
 import { nextCursor, parseCount } from '../http/query.js';
+import { clientGone } from '../http/client-gone.js';
 import { uploadedFiles } from '../http/upload-body.js';
 import type { Views } from '../http/views.js';
 import type { Xsrf } from '../http/xsrf.js';
 import type { Library } from '../library.js';
 import { shareLinks } from '../share.js';
 
-type PageOptions = Pick<Config, 'recent_count' | 'max_upload_size' | 'max_pixels' | 'public_listing'>;
-
-/** The site's own origin as the client reached it, for copyable absolute links. */
-const origin = (request: FastifyRequest): string => `${request.protocol}://${request.host}`;
+/** `publicBase`: --public_url, normalised, or null to build links from the request's validated Host. */
+type PageOptions = Pick<Config, 'recent_count' | 'max_upload_size' | 'max_pixels' | 'public_listing'> & { publicBase: string | null };
 
 const deleteBody = {
   type: 'object',
@@ -52,7 +52,7 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
     for await (const file of uploadedFiles(request, fields)) {
       xsrf.verify(request, reply, fields._xsrf);
       guards.auth.verify(request, fields.upload_token);
-      const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename);
+      const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename, clientGone(reply.raw));
       request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
       uploaded.push(uploadedJson(image, deleteToken));
     }
@@ -64,7 +64,7 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
 
   app.get<{ Params: { id: string } }>('/i/:id', { config: { html: true } }, async (request, reply) => {
     const image = imageJson(await library.get(request.params.id));
-    await views.send(reply, 'image', { ...page(request, reply), image, share: shareLinks(image, origin(request)) });
+    await views.send(reply, 'image', { ...page(request, reply), image, share: shareLinks(image, linkBase(request, config.publicBase)) });
   });
 
   // The page's delete button: the token comes from the browser that uploaded the image.

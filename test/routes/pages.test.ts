@@ -362,7 +362,8 @@ describe('a hostile file name', () => {
     assert.match(/<title>([^<]*)<\/title>/.exec(html)?.[1] ?? '', /^&lt;script&gt;alert\(1\)&lt;\/script&gt;\.png/);
     assert.ok(textOf(html).includes(`Name ${name}`));
     const markdown = tags(html, 'input').map(attributes).map((a) => a.value ?? '').find((v) => v.startsWith('!['));
-    assert.equal(markdown, `![${name}](${s.url}${image.url})`);
+    // Markdown-escaped, so the name's brackets and tags stay text.
+    assert.equal(markdown, `![\\<script\\>alert\\(1\\)\\</script\\>.png](${s.url}${image.url})`);
   });
 
   it('stays inside the alt attribute of the HTML snippet even when it contains quotes', async () => {
