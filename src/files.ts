@@ -2,6 +2,15 @@
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** Settles a file operation that may find its file already gone (removed or moved by another). */
+export async function ignoreMissing(operation: Promise<unknown>): Promise<void> {
+  try {
+    await operation;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
 export async function readdirIfAny(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);

@@ -1,6 +1,8 @@
-// Garbage collection: what a crash or an interrupted upload can leave behind, removed once it
-// is older than the grace period (so uploads in flight on any node are never touched).
-import type { ImageRepo } from './repo/index.js';
+// Garbage collection: what a crash or an interrupted upload can leave behind. Unfinished uploads
+// go once their lease ran out, temporary files once untouched for longer than both a lease and the
+// grace period (a live upload renews and touches them: upload-lease.ts), orphan blobs once older
+// than the grace period; copies parked by a removal that died go back if an image needs them.
+import { PENDING_LEASE, type ImageRepo } from './repo/index.js';
 import type { BlobStore } from './store/index.js';
 
 export interface GcReport {
@@ -27,10 +29,11 @@ export async function collectGarbage(
   sweepSpool: (olderThan: Date) => Promise<string[]>,
   graceMs: number,
 ): Promise<GcReport> {
-  const cutoff = new Date(Date.now() - graceMs);
+  const now = Date.now();
+  const cutoff = new Date(now - graceMs);
+  const tempCutoff = new Date(now - Math.max(graceMs, PENDING_LEASE.durationMs));
   const report: GcReport = { unfinished: [], blobs: [], temp: [] };
-  for (const image of await repo.stalePending(cutoff)) {
-    if (!(await repo.remove(image.id))) continue;
+  for (const image of await repo.removeExpiredPending()) {
     report.unfinished.push(image.id);
     report.blobs.push(...await releaseBlobs(repo, store, [image.orig.hash, image.thumb.hash]));
   }
@@ -40,6 +43,6 @@ export async function collectGarbage(
     if (!referenced.has(blob.key) && blob.modified < cutoff) orphans.push(blob.key);
   }
   report.blobs.push(...await releaseBlobs(repo, store, orphans));
-  report.temp = [...await sweepSpool(cutoff), ...await store.sweep(cutoff)];
+  report.temp = [...await sweepSpool(tempCutoff), ...await store.sweep(tempCutoff, (key) => repo.isReferenced(key))];
   return report;
 }

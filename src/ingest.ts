@@ -1,31 +1,37 @@
 // The one place an upload becomes an image: receive the bytes to a temporary file while stripping
 // their metadata and hashing them, validate from the header, make the thumbnail in the work pool, store original and
-// thumbnail in parallel, then make the record visible. Nothing is visible until all of it held.
+// thumbnail in parallel, then make the record visible. Nothing is visible until all of it held,
+// and an upload that fails, is abandoned by its client or loses its pending record leaves nothing.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NotAnImage, TooLarge } from './errors.js';
+import { Busy, NotAnImage, TooLarge, UploadAbandoned, UploadLost } from './errors.js';
 import { removeFilesOlderThan } from './files.js';
-import { probe } from './images/probe.js';
+import { releaseBlobs } from './gc.js';
+import { probe, type DecodeLimits } from './images/probe.js';
 import { metadataStripper, stripSpooled } from './images/strip/index.js';
 import type { WorkPool } from './images/pool.js';
 import { specKey, type ThumbSpec } from './images/thumbnail.js';
 import type { MakeThumbnail } from './images/thumbnailer.js';
 import type { ImageRecord, ImageRepo, NewImage } from './repo/index.js';
 import type { BlobStore } from './store/index.js';
+import { UploadLeases } from './upload-lease.js';
 
 export interface IngestOptions {
   tmpDir: string;
   maxUploadSize: number;
-  maxPixels: number;
+  /** What decoding one upload may cost (images/probe.ts). */
+  limits: DecodeLimits;
   thumb: ThumbSpec;
   /** In this process, or in a child process of lower priority (images/thumbnailer.ts). */
   makeThumbnail: MakeThumbnail;
   /** Remove identifying metadata from originals before they are hashed and stored. */
   stripMetadata: boolean;
+  /** Uploads received, probed and stripped at once; more get Busy before their body is read. */
+  maxReceiving: number;
 }
 
 export interface Ingested {
@@ -36,6 +42,9 @@ export interface Ingested {
 
 interface Received { path: string; hash: string; bytes: number }
 
+/** Told when the client goes away before the answer; then the upload is dropped. */
+type Abandoned = AbortSignal | undefined;
+
 const WRITE_BATCH = 1024 * 1024;
 
 export const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
@@ -43,13 +52,22 @@ export const sha256 = (data: Buffer | string): string => createHash('sha256').up
 /** 96 random bits: ids cannot be guessed, so unlisted images cannot be enumerated. */
 export const newId = (): string => randomBytes(12).toString('base64url');
 
+function stopIfAbandoned(abandoned: Abandoned): void {
+  if (abandoned?.aborted === true) throw new UploadAbandoned();
+}
+
 export class Ingest {
+  private readonly leases: UploadLeases;
+  private receiving = 0;
+
   constructor(
     private readonly repo: ImageRepo,
     private readonly store: BlobStore,
     private readonly pool: WorkPool,
     private readonly opts: IngestOptions,
-  ) {}
+  ) {
+    this.leases = new UploadLeases(repo);
+  }
 
   async init(): Promise<this> {
     await mkdir(this.opts.tmpDir, { recursive: true });
@@ -61,22 +79,31 @@ export class Ingest {
     return removeFilesOlderThan(this.opts.tmpDir, olderThan);
   }
 
-  /** Fails fast with Busy when the thumbnail queue is full, before a body is read. */
+  /** Fails fast with Busy when receiving or the thumbnail queue is full, before a body is read. */
   assertCapacity(): void {
+    if (this.receiving >= this.opts.maxReceiving) throw new Busy(1, 'receiving uploads');
     this.pool.assertCapacity();
   }
 
-  async upload(body: Readable, name: string | null): Promise<Ingested> {
-    const received = await this.receive(body);
+  async upload(body: Readable, name: string | null, abandoned?: Abandoned): Promise<Ingested> {
+    // Checked again here: requests admitted together may have filled the slots meanwhile.
+    if (this.receiving >= this.opts.maxReceiving) throw new Busy(1, 'receiving uploads');
+    const path = join(this.opts.tmpDir, `upload-${randomBytes(8).toString('hex')}`);
+    const released = this.leases.keepFile(path);
+    this.receiving++;
+    let slot = true;
+    const endReceiving = () => { if (slot) { slot = false; this.receiving--; } };
     try {
-      return await this.save(received, name);
+      const spooled = await this.receive(body, path);
+      return await this.save(spooled, name, abandoned, endReceiving);
     } finally {
-      await unlink(received.path).catch(() => undefined);
+      endReceiving();
+      released();
+      await unlink(path).catch(() => undefined);
     }
   }
 
-  private async receive(body: Readable): Promise<Received> {
-    const path = join(this.opts.tmpDir, `upload-${randomBytes(8).toString('hex')}`);
+  private async receive(body: Readable, path: string): Promise<Received> {
     const limit = this.opts.maxUploadSize;
     let received = 0;
     const meter = new Transform({
@@ -121,15 +148,20 @@ export class Ingest {
     return { path, hash: hash.digest('hex'), bytes };
   }
 
-  private async save(spooled: Received, name: string | null): Promise<Ingested> {
-    const { maxPixels, thumb: spec, makeThumbnail } = this.opts;
-    const info = await probe(spooled.path, maxPixels);
+  private async save(spooled: Received, name: string | null, abandoned: Abandoned, endReceiving: () => void): Promise<Ingested> {
+    const { limits, thumb: spec, makeThumbnail } = this.opts;
+    const info = await probe(spooled.path, limits);
     // The formats the stream could not strip, before anything is derived from their bytes.
     const stripped = this.opts.stripMetadata ? await stripSpooled(spooled.path, info.format) : null;
+    endReceiving();
     const received = { ...spooled, ...stripped };
     const thumbSpec = specKey(spec);
     const duplicate = await this.repo.findDuplicate(received.hash, thumbSpec);
-    const makeThumb = () => this.pool.run(() => makeThumbnail(received.path, spec, maxPixels));
+    // A client that left while the upload waited for a slot costs no thumbnail.
+    const makeThumb = () => this.pool.run(() => {
+      stopIfAbandoned(abandoned);
+      return makeThumbnail(received.path, spec, limits);
+    });
     let thumb: ImageRecord['thumb'];
     let thumbData: Buffer | null = null;
     if (duplicate) {
@@ -152,22 +184,34 @@ export class Ingest {
       thumbSpec,
       deleteTokenHash: sha256(deleteToken),
     };
-    // The pending record goes first: from here on no delete can take these blobs away.
+    // The pending record goes first: from here on no delete can take these blobs away, and no gc
+    // while its lease is renewed.
+    stopIfAbandoned(abandoned);
     await this.repo.insertPending(image);
+    const releaseLease = this.leases.keepRecord(image.id);
     try {
       await Promise.all([
         this.putMissing(image.orig.hash, image.orig.mime, () => ({ path: received.path })),
         // A duplicate's thumbnail may have been deleted since it was found: then make it again.
         this.putMissing(thumb.hash, thumb.mime, async () => thumbData ?? (await makeThumb()).data),
       ]);
-      await this.repo.markReady(image.id);
+      stopIfAbandoned(abandoned);
+      if (!(await this.repo.markReady(image.id))) throw new UploadLost();
     } catch (err) {
-      // The blobs written so far are orphans now; gc removes them. Through then(): an adapter may
-      // throw before returning its promise (SQLite does), and the upload's own error is the one to report.
-      await Promise.resolve().then(() => this.repo.remove(image.id)).catch(() => undefined);
+      await this.discard(image);
       throw err;
+    } finally {
+      releaseLease();
     }
     return { image, deleteToken };
+  }
+
+  /** Removes a failed upload's record and the blobs no other image shares. */
+  private async discard(image: NewImage): Promise<void> {
+    // Through then(): an adapter may throw before returning its promise (SQLite does), and the
+    // upload's own error is the one to report. What cannot be removed now, gc removes later.
+    await Promise.resolve().then(() => this.repo.remove(image.id)).catch(() => undefined);
+    await releaseBlobs(this.repo, this.store, [image.orig.hash, image.thumb.hash]).catch(() => undefined);
   }
 
   private async putMissing(key: string, mime: string, source: () => { path: string } | Buffer | Promise<Buffer>): Promise<void> {

@@ -20,8 +20,8 @@ export type Variant = 'orig' | 'thumb';
 const ID = /^[A-Za-z0-9_-]{16}$/;
 
 export type LibraryOptions = StorageOptions & Pick<Config,
-  'max_upload_size' | 'max_pixels' | 'thumb_size' | 'thumb_format'
-  | 'thumb_concurrency' | 'thumb_nice' | 'queue_limit' | 'gc_grace' | 'strip_metadata'>;
+  'max_upload_size' | 'max_pixels' | 'decode_budget' | 'thumb_timeout' | 'thumb_size' | 'thumb_format'
+  | 'thumb_concurrency' | 'thumb_nice' | 'queue_limit' | 'max_receiving' | 'gc_grace' | 'strip_metadata'>;
 
 export class Library {
   private constructor(
@@ -37,14 +37,15 @@ export class Library {
     try {
       const store = await openStore(opts);
       const pool = new WorkPool(opts.thumb_concurrency, opts.queue_limit);
-      const thumbnailer = opts.thumb_nice > 0 ? new Thumbnailer(opts.thumb_nice, opts.thumb_concurrency) : null;
+      const thumbnailer = opts.thumb_nice > 0 ? new Thumbnailer(opts.thumb_nice, opts.thumb_concurrency, opts.decode_budget) : null;
       const ingest = await new Ingest(repo, store, pool, {
         makeThumbnail: thumbnailer?.make ?? makeThumbnail,
         tmpDir: resolve(opts.data_dir, 'tmp'),
         maxUploadSize: opts.max_upload_size,
-        maxPixels: opts.max_pixels,
+        limits: { maxPixels: opts.max_pixels, decodeBudget: opts.decode_budget, timeoutSeconds: opts.thumb_timeout },
         thumb: { size: opts.thumb_size, format: opts.thumb_format },
         stripMetadata: opts.strip_metadata,
+        maxReceiving: opts.max_receiving,
       }).init();
       return new Library(repo, store, ingest, opts.gc_grace * 1000, thumbnailer);
     } catch (err) {

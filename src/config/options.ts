@@ -52,7 +52,7 @@ export const options = {
   request_timeout: int(300, 'seconds a client has to send a whole request, headers and body; a slower one (slow-loris) gets 408 and is disconnected', 'server', 1),
   headers_timeout: int(20, 'seconds a client has to send a request\'s headers (at most request_timeout); a slower one gets 408 and is disconnected', 'server', 1),
   keepalive_timeout: int(72, 'seconds an idle keep-alive connection stays open between requests (keep it above a reverse proxy\'s upstream idle timeout)', 'server', 1),
-  max_connections: int(0, 'connections open at once; past it a new connection is closed at once', 'server', 0, { defaultText: '3/4 of the open-file limit, at most 16384' }),
+  max_connections: int(0, 'connections open at once; past it a new connection is closed at once', 'server', 0, { defaultText: '3/4 of the open-file limit, at most 10000' }),
   max_connections_per_ip: int(100, 'connections open at once from one client address (IPv6: per /64), not counting --trusted_proxies; past it a new one is closed at once (0: no cap)', 'server'),
   public_url: str('', 'the address users reach the site at (e.g. https://img.example.com): share links are built on it instead of the request\'s Host', 'server', { metavar: 'URL' }),
 

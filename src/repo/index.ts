@@ -28,6 +28,15 @@ export interface ImageRecord {
 
 export type NewImage = Omit<ImageRecord, 'seq'>;
 
+/**
+ * A pending record belongs to a live upload only while its lease lasts; the upload renews it
+ * every `renewEveryMs` (upload-lease.ts) and gc removes only records whose lease ran out. Six
+ * renewals fit in one lease, so a renewal may fail or wait out a database timeout (db_timeout,
+ * 5 s by default) several times before a live upload could lose its record; and a dead upload
+ * is collected half a minute after it died, whatever gc_grace says.
+ */
+export const PENDING_LEASE = { durationMs: 30_000, renewEveryMs: 5_000 } as const;
+
 export interface ImageRepo {
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
@@ -35,9 +44,14 @@ export interface ImageRepo {
    * Records an upload whose blobs are about to be written. A pending record is invisible to
    * readers but counts as a reference, so no concurrent delete can remove the blobs it needs.
    */
-  insertPending(image: NewImage): Promise<void>;
-  /** Makes a pending record visible, once its blobs are durable. */
-  markReady(id: string): Promise<void>;
+  insertPending(image: NewImage, leaseMs?: number): Promise<void>;
+  /** Extends the leases of these pending records to `leaseMs` from now (ready or missing ones are skipped). */
+  renewLeases(ids: readonly string[], leaseMs: number): Promise<void>;
+  /**
+   * Makes a pending record visible, once its blobs are durable; false when the record is gone
+   * (its lease ran out and gc removed it), and then the upload must not be acknowledged.
+   */
+  markReady(id: string): Promise<boolean>;
   get(id: string): Promise<ImageRecord | null>;
   /** Newest first; `before` is a cursor (a record's seq) from an earlier page. */
   list(limit: number, before?: number): Promise<ImageRecord[]>;
@@ -47,8 +61,13 @@ export interface ImageRepo {
   remove(id: string): Promise<boolean>;
   /** Whether any record, pending or ready, refers to this blob. */
   isReferenced(hash: string): Promise<boolean>;
-  /** Pending records created before `olderThan`: uploads that died half-way. */
+  /** Pending records created before `olderThan`, leased or not (for tools that inspect a library at rest). */
   stalePending(olderThan: Date): Promise<ImageRecord[]>;
+  /**
+   * Deletes the pending records whose lease has run out (uploads that died half-way) and returns
+   * them. One statement per record set: a record made ready meanwhile is never taken.
+   */
+  removeExpiredPending(): Promise<ImageRecord[]>;
   /** Every blob hash any record refers to (for gc). */
   referencedHashes(): Promise<Set<string>>;
   close(): Promise<void>;

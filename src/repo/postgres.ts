@@ -3,7 +3,7 @@
 import pg from 'pg';
 import type { PoolClient, QueryResult } from 'pg';
 import { Unavailable } from '../errors.js';
-import type { ImageRecord, ImageRepo, NewImage } from './index.js';
+import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage } from './index.js';
 
 // Numbered migrations: entry N brings a database whose schema_migrations ends at N to N+1.
 // Append, never edit. Each runs in the transaction that records it.
@@ -31,6 +31,10 @@ const migrations: readonly string[] = [
    CREATE INDEX images_ready_seq ON images (ready, seq);
    CREATE INDEX images_orig ON images (orig_hash, thumb_spec);
    CREATE INDEX images_thumb ON images (thumb_hash);`,
+  // Until when a live upload holds its pending record, by the database's clock, so the clocks
+  // of the nodes do not matter.
+  `ALTER TABLE images ADD COLUMN lease_until TIMESTAMPTZ NOT NULL DEFAULT '-infinity';
+   CREATE INDEX images_pending_lease ON images (lease_until) WHERE NOT ready;`,
 ];
 
 /** Advisory lock key serialising migrations across nodes: 'imghost' read as a 56-bit number. */
@@ -45,8 +49,12 @@ const COLUMNS = `seq, id, created_at, name, format, width, height, orig_hash, or
 const sql = {
   ping: 'SELECT 1',
   insert: `INSERT INTO images (id, ready, created_at, name, format, width, height, orig_hash, orig_bytes,
-      orig_mime, thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height, thumb_spec, delete_token_hash)
-    VALUES ($1, FALSE, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+      orig_mime, thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height, thumb_spec, delete_token_hash,
+      lease_until)
+    VALUES ($1, FALSE, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+      now() + $17::double precision * interval '1 millisecond')`,
+  renew: `UPDATE images SET lease_until = now() + $2::double precision * interval '1 millisecond'
+    WHERE id = ANY($1::text[]) AND NOT ready`,
   markReady: 'UPDATE images SET ready = TRUE WHERE id = $1',
   get: `SELECT ${COLUMNS} FROM images WHERE id = $1 AND ready`,
   list: `SELECT ${COLUMNS} FROM images WHERE ready AND seq < $1 ORDER BY seq DESC LIMIT $2`,
@@ -55,6 +63,7 @@ const sql = {
   referenced: `SELECT EXISTS (SELECT 1 FROM images WHERE orig_hash = $1)
     OR EXISTS (SELECT 1 FROM images WHERE thumb_hash = $1) AS referenced`,
   stale: `SELECT ${COLUMNS} FROM images WHERE NOT ready AND created_at < $1`,
+  expired: `DELETE FROM images WHERE NOT ready AND lease_until < now() RETURNING ${COLUMNS}`,
   hashes: 'SELECT orig_hash AS hash FROM images UNION SELECT thumb_hash FROM images',
 } as const;
 
@@ -184,7 +193,7 @@ export class PostgresRepo implements ImageRepo {
     }
   }
 
-  private async records(name: 'get' | 'list' | 'duplicate' | 'stale', values: unknown[]): Promise<ImageRecord[]> {
+  private async records(name: 'get' | 'list' | 'duplicate' | 'stale' | 'expired', values: unknown[]): Promise<ImageRecord[]> {
     return ((await this.query(name, values)).rows as Row[]).map(toRecord);
   }
 
@@ -192,17 +201,21 @@ export class PostgresRepo implements ImageRepo {
     await this.query('ping');
   }
 
-  async insertPending(image: NewImage): Promise<void> {
+  async insertPending(image: NewImage, leaseMs: number = PENDING_LEASE.durationMs): Promise<void> {
     await this.query('insert', [
       image.id, image.createdAt, image.name, image.format, image.width, image.height,
       image.orig.hash, image.orig.bytes, image.orig.mime,
       image.thumb.hash, image.thumb.bytes, image.thumb.mime, image.thumb.width, image.thumb.height,
-      image.thumbSpec, image.deleteTokenHash,
+      image.thumbSpec, image.deleteTokenHash, leaseMs,
     ]);
   }
 
-  async markReady(id: string): Promise<void> {
-    await this.query('markReady', [id]);
+  async renewLeases(ids: readonly string[], leaseMs: number): Promise<void> {
+    await this.query('renew', [ids, leaseMs]);
+  }
+
+  async markReady(id: string): Promise<boolean> {
+    return ((await this.query('markReady', [id])).rowCount ?? 0) > 0;
   }
 
   async get(id: string): Promise<ImageRecord | null> {
@@ -228,6 +241,10 @@ export class PostgresRepo implements ImageRepo {
 
   async stalePending(olderThan: Date): Promise<ImageRecord[]> {
     return this.records('stale', [olderThan]);
+  }
+
+  async removeExpiredPending(): Promise<ImageRecord[]> {
+    return this.records('expired', []);
   }
 
   async referencedHashes(): Promise<Set<string>> {

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { GroupSync } from './group-sync.js';
-import type { ImageRecord, ImageRepo, NewImage } from './index.js';
+import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage } from './index.js';
 
 // Numbered migrations: entry N brings a database at user_version N to N+1. Append, never edit.
 const migrations: readonly string[] = [
@@ -35,6 +35,9 @@ const migrations: readonly string[] = [
    CREATE INDEX images_ready_seq ON images (ready, seq);
    CREATE INDEX images_orig ON images (orig_hash, thumb_spec);
    CREATE INDEX images_thumb ON images (thumb_hash);`,
+  // Milliseconds since the epoch until which a live upload holds its pending record.
+  `ALTER TABLE images ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX images_pending_lease ON images (lease_until) WHERE ready = 0;`,
 ];
 
 interface Row {
@@ -84,9 +87,10 @@ export class SqliteRepo implements ImageRepo {
     this.stmts = {
       insert: db.prepare(`INSERT INTO images (id, ready, created_at, name, format, width, height,
           orig_hash, orig_bytes, orig_mime, thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height,
-          thumb_spec, delete_token_hash)
+          thumb_spec, delete_token_hash, lease_until)
         VALUES (@id, 0, @created_at, @name, @format, @width, @height, @orig_hash, @orig_bytes, @orig_mime,
-          @thumb_hash, @thumb_bytes, @thumb_mime, @thumb_width, @thumb_height, @thumb_spec, @delete_token_hash)`),
+          @thumb_hash, @thumb_bytes, @thumb_mime, @thumb_width, @thumb_height, @thumb_spec, @delete_token_hash, @lease_until)`),
+      renew: db.prepare('UPDATE images SET lease_until = ? WHERE id = ? AND ready = 0'),
       markReady: db.prepare('UPDATE images SET ready = 1 WHERE id = ?'),
       get: db.prepare<[string], Row>('SELECT * FROM images WHERE id = ? AND ready = 1'),
       list: db.prepare<[number, number], Row>('SELECT * FROM images WHERE ready = 1 AND seq < ? ORDER BY seq DESC LIMIT ?'),
@@ -96,6 +100,7 @@ export class SqliteRepo implements ImageRepo {
       referenced: db.prepare<[string, string], { one: number }>(
         'SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM images WHERE orig_hash = ?) OR EXISTS (SELECT 1 FROM images WHERE thumb_hash = ?)'),
       stale: db.prepare<[number], Row>('SELECT * FROM images WHERE ready = 0 AND created_at < ?'),
+      expired: db.prepare<[number], Row>('DELETE FROM images WHERE ready = 0 AND lease_until < ? RETURNING *'),
       hashes: db.prepare<[number, number], { seq: number; orig_hash: string; thumb_hash: string }>(
         'SELECT seq, orig_hash, thumb_hash FROM images WHERE seq > ? ORDER BY seq LIMIT ?'),
       ping: db.prepare('SELECT 1'),
@@ -124,7 +129,7 @@ export class SqliteRepo implements ImageRepo {
     return this.wal;
   }
 
-  insertPending(image: NewImage): Promise<void> {
+  insertPending(image: NewImage, leaseMs: number = PENDING_LEASE.durationMs): Promise<void> {
     // A pending record need not survive a power cut (its blobs would then be swept as orphans):
     // markReady's sync makes both durable.
     this.stmts.insert.run({
@@ -144,14 +149,23 @@ export class SqliteRepo implements ImageRepo {
       thumb_height: image.thumb.height,
       thumb_spec: image.thumbSpec,
       delete_token_hash: image.deleteTokenHash,
+      lease_until: Date.now() + leaseMs,
     });
     return Promise.resolve();
   }
 
-  /** Acknowledged with 201 once this resolves: the record survives a power cut. */
-  markReady(id: string): Promise<void> {
-    this.stmts.markReady.run(id);
-    return this.durable.sync();
+  /** Not synced: a power cut ends the uploads whose leases these are anyway. */
+  renewLeases(ids: readonly string[], leaseMs: number): Promise<void> {
+    const until = Date.now() + leaseMs;
+    this.db.transaction(() => { for (const id of ids) this.stmts.renew.run(until, id); })();
+    return Promise.resolve();
+  }
+
+  /** Acknowledged with 201 once this resolves true: the record survives a power cut. */
+  async markReady(id: string): Promise<boolean> {
+    if (this.stmts.markReady.run(id).changes === 0) return false;
+    await this.durable.sync();
+    return true;
   }
 
   get(id: string): Promise<ImageRecord | null> {
@@ -181,6 +195,12 @@ export class SqliteRepo implements ImageRepo {
 
   stalePending(olderThan: Date): Promise<ImageRecord[]> {
     return Promise.resolve(this.stmts.stale.all(olderThan.getTime()).map(toRecord));
+  }
+
+  async removeExpiredPending(): Promise<ImageRecord[]> {
+    const removed = this.stmts.expired.all(Date.now()).map(toRecord);
+    if (removed.length > 0) await this.durable.sync();
+    return removed;
   }
 
   async referencedHashes(): Promise<Set<string>> {

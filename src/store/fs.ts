@@ -1,12 +1,13 @@
 // The embedded blob store: one file per blob under <root>/ab/cd/<sha256>.
-// Writes go to a temporary file in <root>/.tmp, are fsynced, then renamed into place.
+// Writes go to a temporary file in <root>/.tmp, are fsynced, then renamed into place. A removal
+// parks the blob as <root>/.tmp/<sha256>.deleting.<random> while it checks references again.
 import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobMissing } from '../errors.js';
-import { readdirIfAny, removeFilesOlderThan } from '../files.js';
+import { ignoreMissing, readdirIfAny } from '../files.js';
 import { BLOB_KEY as KEY, type BlobInfo, type BlobStore, type ByteRange } from './index.js';
 
 export class FsStore implements BlobStore {
@@ -80,6 +81,15 @@ export class FsStore implements BlobStore {
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
+    try {
+      return await this.open(key, range);
+    } catch (err) {
+      if (!(err instanceof BlobMissing) || !(await this.restoreParked(key))) throw err;
+      return this.open(key, range);
+    }
+  }
+
+  private async open(key: string, range?: ByteRange): Promise<Readable> {
     const stream = createReadStream(this.path(key), range ? { start: range.start, end: range.end } : {});
     // Resolve once the file is open, so a missing blob is an error here rather than mid-response.
     return await new Promise((resolve, reject) => {
@@ -91,21 +101,43 @@ export class FsStore implements BlobStore {
   async removeUnlessReferenced(key: string, isReferenced: () => Promise<boolean>): Promise<boolean> {
     if (await isReferenced()) return false;
     const final = this.path(key);
-    const parked = join(this.tmp, `${key}.deleting.${randomBytes(6).toString('hex')}`);
+    const parked = join(this.tmp, `${key}${PARKED}${randomBytes(6).toString('hex')}`);
     try {
       await rename(final, parked);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
     }
+    // Its age in .tmp is the time since it was parked, which is what the sweep goes by.
+    const now = new Date();
+    await utimes(parked, now, now);
     if (await isReferenced()) {
-      // An upload of the same bytes began meanwhile; put the blob back unless it rewrote it.
-      if ((await this.size(key)) === null) await rename(parked, final);
-      else await unlink(parked);
+      // An upload of the same bytes began meanwhile: put the blob back.
+      await this.unpark(key, parked);
       return false;
     }
-    await unlink(parked);
+    // A reader or a sweep may have put it back meanwhile; then it stays, an orphan for gc.
+    await ignoreMissing(unlink(parked));
     return true;
+  }
+
+  /** Puts a parked copy back unless the blob was rewritten meanwhile, then drops the copy. */
+  private async unpark(key: string, parked: string): Promise<void> {
+    const final = this.path(key);
+    if ((await this.size(key)) === null) {
+      await mkdir(join(final, '..'), { recursive: true });
+      await ignoreMissing(rename(parked, final));
+      await fsyncPath(join(final, '..'));
+    } else {
+      await ignoreMissing(unlink(parked));
+    }
+  }
+
+  /** Puts back a copy of `key` that a removal parked; false when there is none. */
+  private async restoreParked(key: string): Promise<boolean> {
+    const copies = (await readdirIfAny(this.tmp)).filter((name) => name.startsWith(`${key}${PARKED}`));
+    for (const name of copies) await this.unpark(key, join(this.tmp, name));
+    return copies.length > 0;
   }
 
   async *list(): AsyncIterable<BlobInfo> {
@@ -121,10 +153,25 @@ export class FsStore implements BlobStore {
     }
   }
 
-  sweep(olderThan: Date): Promise<string[]> {
-    return removeFilesOlderThan(this.tmp, olderThan);
+  async sweep(olderThan: Date, isReferenced: (key: string) => Promise<boolean>): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of await readdirIfAny(this.tmp)) {
+      const path = join(this.tmp, name);
+      const info = await stat(path).catch(() => null);
+      if (!info?.isFile() || info.mtime >= olderThan) continue;
+      const key = name.slice(0, name.indexOf('.'));
+      if (name.startsWith(`${key}${PARKED}`) && KEY.test(key) && await isReferenced(key)) {
+        await this.unpark(key, path);
+        continue;
+      }
+      await ignoreMissing(unlink(path));
+      removed.push(path);
+    }
+    return removed;
   }
 }
+
+const PARKED = '.deleting.';
 
 /** Another filesystem, one without hard links, a link count at its limit, or a link the kernel forbids. */
 const cannotLink = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP']);

@@ -20,18 +20,25 @@ export interface BlobStore {
    * where the store can keep it, so a bucket serving the blob directly sends the right type.
    */
   put(key: string, source: { path: string } | Buffer, mime?: string): Promise<void>;
-  /** Rejects with BlobMissing when there is no such blob. */
+  /**
+   * Rejects with BlobMissing when there is no such blob. A blob a removal parked and never put
+   * back (its process died) is put back first: only a record that needs the blob asks for it.
+   */
   read(key: string, range?: ByteRange): Promise<Readable>;
   /**
    * Deletes the blob unless `isReferenced` says an image still needs it. The check runs after
-   * the blob is out of readers' reach, and the blob is put back if the answer is yes, so a
-   * concurrent upload of the same bytes never ends up pointing at nothing.
+   * the blob is out of readers' reach (parked), and the blob is put back if the answer is yes,
+   * so a concurrent upload of the same bytes never ends up pointing at nothing. A removal that
+   * dies while the blob is parked leaves the parked copy for `read` and `sweep` to put back.
    */
   removeUnlessReferenced(key: string, isReferenced: () => Promise<boolean>): Promise<boolean>;
   /** Every blob, for gc. */
   list(): AsyncIterable<BlobInfo>;
-  /** Removes what interrupted writes begun before `olderThan` left behind; returns what it removed. */
-  sweep(olderThan: Date): Promise<string[]>;
+  /**
+   * Removes what interrupted writes begun before `olderThan` left behind, and settles the copies
+   * removals parked before then: put back when `isReferenced`, else deleted. Returns what it removed.
+   */
+  sweep(olderThan: Date, isReferenced: (key: string) => Promise<boolean>): Promise<string[]>;
   /** Where clients can fetch the blob directly, if the store is published; null when not. */
   publicUrl?(key: string): string | null;
 }

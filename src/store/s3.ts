@@ -2,7 +2,8 @@
 // S3-compatible service (AWS, Ceph RGW, MinIO, Garage, R2...). PutObject and
 // CompleteMultipartUpload are atomic, so readers see a whole blob or none. S3 has no rename, so a
 // removal parks a copy under <prefix>/.deleting/ while it checks references again (FsStore's
-// rename into .tmp, done as copy + delete).
+// rename into .tmp, done as copy + delete); a removal that died leaves the copy there for read and
+// sweep to put back.
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Agent as HttpAgent } from 'node:http';
@@ -133,6 +134,15 @@ export class S3Store implements BlobStore {
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
+    try {
+      return await this.get(key, range);
+    } catch (err) {
+      if (!(err instanceof BlobMissing) || !(await this.restoreParked(key))) throw err;
+      return this.get(key, range);
+    }
+  }
+
+  private async get(key: string, range?: ByteRange): Promise<Readable> {
     const objectKey = this.objectKey(key);
     try {
       const { Body } = await this.client.send(new GetObjectCommand({
@@ -160,16 +170,37 @@ export class S3Store implements BlobStore {
     }
     await this.remove(original);
     if (await isReferenced()) {
-      // An upload of the same bytes began meanwhile; put the blob back unless it rewrote it.
-      if (!(await this.exists(original))) {
-        await this.call(`CopyObject ${this.describe(parked)}`, () =>
-          this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: original, CopySource: this.copySource(parked) })));
-      }
-      await this.remove(parked);
+      // An upload of the same bytes began meanwhile: put the blob back.
+      await this.unpark(key, parked);
       return false;
     }
     await this.remove(parked);
     return true;
+  }
+
+  /** Puts a parked copy back unless the blob was rewritten meanwhile, then drops the copy. */
+  private async unpark(key: string, parked: string): Promise<void> {
+    const original = this.objectKey(key);
+    if (!(await this.exists(original))) {
+      try {
+        await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: original, CopySource: this.copySource(parked) }));
+      } catch (err) {
+        // Put back by a reader or a sweep meanwhile.
+        if (!isMissing(err)) throw failure(err, `CopyObject ${this.describe(parked)}`);
+      }
+    }
+    await this.remove(parked);
+  }
+
+  /** Puts back a copy of `key` that a removal parked; false when there is none. */
+  private async restoreParked(key: string): Promise<boolean> {
+    let found = false;
+    for await (const object of this.objects(`${this.base}${PARKING}${key}.`)) {
+      if (object.Key === undefined) continue;
+      await this.unpark(key, object.Key);
+      found = true;
+    }
+    return found;
   }
 
   async *list(): AsyncIterable<BlobInfo> {
@@ -182,7 +213,7 @@ export class S3Store implements BlobStore {
     }
   }
 
-  async sweep(olderThan: Date): Promise<string[]> {
+  async sweep(olderThan: Date, isReferenced: (key: string) => Promise<boolean>): Promise<string[]> {
     const removed: string[] = [];
     // Uploads a crash interrupted: their parts are stored (and billed) until aborted.
     let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
@@ -191,6 +222,9 @@ export class S3Store implements BlobStore {
         this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.base, ...markers })));
       for (const { Key, UploadId, Initiated } of page.Uploads ?? []) {
         if (Key === undefined || UploadId === undefined || !Initiated || Initiated >= olderThan) continue;
+        // A put may outlast the cutoff: while a live upload (its leased record) needs a blob
+        // that is not there yet, its put is left alone.
+        if (await this.stillWanted(Key, isReferenced)) continue;
         try {
           await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }));
           removed.push(`${this.describe(Key)} (unfinished upload ${UploadId})`);
@@ -202,13 +236,23 @@ export class S3Store implements BlobStore {
       if (page.IsTruncated !== true) break;
       markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
     }
-    // Copies parked by removals that died half-way.
+    // Copies parked by removals that died half-way: put back if an image needs them.
     for await (const object of this.objects(this.base + PARKING)) {
       if (object.Key === undefined || !object.LastModified || object.LastModified >= olderThan) continue;
+      const key = object.Key.slice(this.base.length + PARKING.length).split('.')[0] ?? '';
+      if (BLOB_KEY.test(key) && await isReferenced(key)) {
+        await this.unpark(key, object.Key);
+        continue;
+      }
       await this.remove(object.Key);
       removed.push(this.describe(object.Key));
     }
     return removed;
+  }
+
+  private async stillWanted(objectKey: string, isReferenced: (key: string) => Promise<boolean>): Promise<boolean> {
+    const key = objectKey.slice(this.base.length);
+    return BLOB_KEY.test(key) && await isReferenced(key) && !(await this.exists(objectKey));
   }
 
   publicUrl(key: string): string | null {

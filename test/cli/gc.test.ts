@@ -1,5 +1,6 @@
 // `imghost gc` and the server's startup sweep: what a crash leaves behind is removed once it is
-// older than --gc_grace, and nothing an image needs, nor anything younger, is touched.
+// older than --gc_grace (unfinished uploads: once their lease ran out), and nothing an image
+// needs, nor anything younger, nor anything a live upload holds, is touched.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
@@ -29,10 +30,10 @@ interface Ready { image: UploadedImage; orig: Buffer; thumb: Buffer }
 interface Crashed {
   dataDir: string;
   ready: Ready[];
-  /** Unfinished uploads older than the grace, and their blobs nothing else needs. */
+  /** Unfinished uploads whose lease ran out, and their blobs nothing else needs. */
   oldPending: string[];
   oldPendingBlobs: string[];
-  /** An unfinished upload younger than the grace: possibly still in flight. */
+  /** An unfinished upload whose lease is still renewed: in flight. */
   freshPending: string;
   /** Blobs the ready images or the fresh upload still need. */
   keptBlobs: string[];
@@ -93,7 +94,9 @@ async function crashedDataDir(): Promise<Crashed> {
     const old2 = pendingRecord(ago(OLD_MS), a.image.sha256, shared);
     const onlyFresh = await putBlob(await solid(14, 14, '#000011'), FRESH_MS);
     const fresh = pendingRecord(ago(FRESH_MS), onlyFresh, shared);
-    for (const record of [old1, old2, fresh]) await repo.insertPending(record);
+    // The dead uploads' leases ran out; the live one's is renewed.
+    for (const record of [old1, old2]) await repo.insertPending(record, 0);
+    await repo.insertPending(fresh, HOUR);
 
     const oldOrphan = await putBlob(await solid(15, 15, '#111111'), OLD_MS);
     const freshOrphan = await putBlob(await solid(16, 16, '#222222'), FRESH_MS);

@@ -1,8 +1,9 @@
 // What every ImageRepo adapter must do, run against each of them on a real database: the
-// pending/ready life of a record, pagination, removal and the queries gc relies on.
+// pending/ready life of a record, its lease, pagination, removal and the queries gc relies on.
 // Adapter-specific checks (schema versions, journal modes, outages) live in each adapter's file.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import type { ImageRepo, NewImage } from '../../src/repo/index.js';
@@ -212,6 +213,58 @@ export function repoContract(name: string, open: () => Promise<OpenedRepo>): voi
         const [found] = stale;
         assert.ok(found);
         assert.deepEqual([found.orig.hash, found.thumb.hash], [oldPending.orig.hash, oldPending.thumb.hash]);
+      });
+    });
+
+    describe('the lease of a pending record', () => {
+      /** Long enough that the database's clock has moved past a lease of 0 ms. */
+      const lapse = () => sleep(20);
+      const expiredIds = async () => (await repo.removeExpiredPending()).map((r) => r.id);
+
+      it('gc takes a pending record only once its lease ran out, and returns it whole', async () => {
+        const live = image();
+        const dead = image();
+        await repo.insertPending(live, 60_000);
+        await repo.insertPending(dead, 0);
+        await lapse();
+        const taken = await repo.removeExpiredPending();
+        assert.deepEqual(taken.map((r) => r.id), [dead.id]);
+        assert.deepEqual([taken[0]?.orig.hash, taken[0]?.thumb.hash], [dead.orig.hash, dead.thumb.hash]);
+        assert.equal(await repo.isReferenced(dead.orig.hash), false, 'the dead upload no longer holds its blobs');
+        assert.equal(await repo.isReferenced(live.orig.hash), true, 'the live upload still holds its blobs');
+        assert.deepEqual(await expiredIds(), [], 'taken once');
+      });
+
+      it('a renewal keeps the record from gc for another lease, however old the record is', async () => {
+        const renewed = image({ createdAt: new Date('2020-01-01T00:00:00Z') });
+        const lapsed = image();
+        await repo.insertPending(renewed, 0);
+        await repo.insertPending(lapsed, 60_000);
+        await repo.renewLeases([renewed.id], 60_000);
+        await repo.renewLeases([lapsed.id], 0);
+        await lapse();
+        assert.deepEqual(await expiredIds(), [lapsed.id]);
+        assert.equal(await repo.markReady(renewed.id), true);
+      });
+
+      it('never takes a record made ready, even with its lease run out', async () => {
+        const img = image();
+        await repo.insertPending(img, 0);
+        assert.equal(await repo.markReady(img.id), true);
+        await repo.renewLeases([img.id], 0);
+        await lapse();
+        assert.deepEqual(await expiredIds(), []);
+        assert.equal((await repo.get(img.id))?.id, img.id);
+      });
+
+      it('markReady answers false when gc took the record first, and nothing becomes visible', async () => {
+        const img = image();
+        await repo.insertPending(img, 0);
+        await lapse();
+        assert.deepEqual(await expiredIds(), [img.id]);
+        assert.equal(await repo.markReady(img.id), false);
+        assert.equal(await repo.get(img.id), null);
+        assert.deepEqual((await repo.list(10)).map((r) => r.id), []);
       });
     });
 

@@ -39,6 +39,9 @@ export async function listAll(store: BlobStore): Promise<BlobInfo[]> {
   return listed;
 }
 
+/** For sweeps: no image needs any blob. */
+export const unreferenced = (): Promise<boolean> => Promise.resolve(false);
+
 export const invalidKeys: readonly [string, string][] = [
   ['too short', 'abc123'],
   ['upper case', 'A'.repeat(64)],
@@ -154,7 +157,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     it('never sweeps a blob away, however old the cutoff makes it', async () => {
       const { key, data } = blob();
       await store.put(key, data);
-      const removed = await store.sweep(new Date(Date.now() + 24 * 3600_000));
+      const removed = await store.sweep(new Date(Date.now() + 24 * 3600_000), unreferenced);
       assert.ok(!removed.some((r) => r.includes(key)), `sweep removed ${removed.join(', ')}`);
       assert.deepEqual(await bytesOf(await store.read(key)), data);
     });
@@ -229,6 +232,59 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.equal(asked, 2);
         assert.equal(await store.has(key), false);
         assert.deepEqual(await opened.leftovers(), []);
+      });
+    });
+
+    describe('a removal that died after parking the blob', () => {
+      /** Starts a removal that stops for good once the blob is parked, as a process killed there would. */
+      async function removalDiesAfterParking(key: string): Promise<void> {
+        let parked = (): void => undefined;
+        const reached = new Promise<void>((resolve) => { parked = resolve; });
+        let asked = 0;
+        void store.removeUnlessReferenced(key, () => {
+          if (++asked === 1) return Promise.resolve(false);
+          parked();
+          return new Promise<boolean>(() => undefined);
+        });
+        await reached;
+      }
+
+      it('leaves a blob a referenced record can still read, and the read puts it back', async () => {
+        const { key, data } = blob();
+        await store.put(key, data);
+        await removalDiesAfterParking(key);
+        assert.equal(await store.has(key), false, 'the blob should be parked');
+        assert.deepEqual(await bytesOf(await store.read(key)), data);
+        assert.equal(await store.has(key), true);
+        assert.deepEqual(await bytesOf(await store.read(key, { start: 10, end: 19 })), data.subarray(10, 20));
+        assert.deepEqual(await opened.leftovers(), []);
+      });
+
+      it('gc restores it when an image needs it, and discards it when none does', async () => {
+        const needed = blob();
+        const unneeded = blob();
+        for (const b of [needed, unneeded]) {
+          await store.put(b.key, b.data);
+          await removalDiesAfterParking(b.key);
+        }
+        const later = new Date(Date.now() + 60_000);
+        const removed = await store.sweep(later, (key) => Promise.resolve(key === needed.key));
+        assert.ok(!removed.some((r) => r.includes(needed.key)), `sweep removed ${removed.join(', ')}`);
+        assert.ok(removed.some((r) => r.includes(unneeded.key)), `sweep removed ${removed.join(', ')}`);
+        assert.deepEqual(await bytesOf(await store.read(needed.key)), needed.data);
+        assert.equal(await store.has(unneeded.key), false);
+        await assert.rejects(store.read(unneeded.key), BlobMissing);
+        assert.deepEqual((await listAll(store)).map((b) => b.key), [needed.key]);
+        assert.deepEqual(await opened.leftovers(), []);
+      });
+
+      it('is left parked by a sweep whose cutoff it is younger than', async () => {
+        const { key, data } = blob();
+        await store.put(key, data);
+        await removalDiesAfterParking(key);
+        await store.sweep(new Date(Date.now() - 60_000), () => Promise.resolve(true));
+        assert.equal(await store.has(key), false);
+        assert.equal((await opened.leftovers()).length, 1);
       });
     });
 

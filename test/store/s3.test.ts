@@ -18,7 +18,7 @@ import { Unavailable } from '../../src/errors.js';
 import { S3Store, type S3Options } from '../../src/store/s3.js';
 import { startS3, type S3Server } from '../helpers/ceph.js';
 import { freePort } from '../helpers/process.js';
-import { blob, bytesOf, listAll, sha256, storeContract } from './contract.js';
+import { blob, bytesOf, listAll, sha256, storeContract, unreferenced } from './contract.js';
 
 const bucket = 'imghost-test';
 let s3: S3Server;
@@ -139,10 +139,10 @@ describe('S3Store on RGW', () => {
     await raw.send(new PutObjectCommand({ Bucket: bucket, Key: parked, Body: 'parked' }));
     const elsewhere = await raw.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${newPrefix()}/${blob().key}` }));
 
-    assert.deepEqual(await store.sweep(new Date(Date.now() - 3600_000)), [], 'nothing is that old yet');
+    assert.deepEqual(await store.sweep(new Date(Date.now() - 3600_000), unreferenced), [], 'nothing is that old yet');
     assert.equal((await uploadsUnder(prefix)).length, 1);
 
-    const removed = await store.sweep(new Date(Date.now() + 60_000));
+    const removed = await store.sweep(new Date(Date.now() + 60_000), unreferenced);
     assert.deepEqual(removed.sort(), [
       `s3://${bucket}/${parked}`,
       `s3://${bucket}/${stale.Key ?? ''} (unfinished upload ${stale.UploadId ?? ''})`,
