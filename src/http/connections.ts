@@ -10,8 +10,8 @@ import { BlockList, isIP, isIPv6, type Socket } from 'node:net';
 
 /** File descriptors a connection may not use: database, spooled uploads, blobs, thumbnail pipes. */
 const FD_RESERVE_SHARE = 0.25;
-/** Past this, each idle connection's memory (about 3 KB measured, more with buffered headers) matters more than descriptors. */
-const AUTO_MAX = 16_384;
+/** Past this, the memory of half-sent connections (8 KB each measured, 23 KB with 16 KB of headers) matters more than descriptors. */
+const AUTO_MAX = 10_000;
 
 /** The soft limit on open files of this process, from /proc (Linux); null where it cannot be read. */
 export function openFileLimit(): number | null {
@@ -23,7 +23,7 @@ export function openFileLimit(): number | null {
   }
 }
 
-/** --max_connections, or when 0 three quarters of the open-file limit (1024 assumed where unknown), at most 16384. */
+/** --max_connections, or when 0 three quarters of the open-file limit (1024 assumed where unknown), at most 10000. */
 export function connectionCap(configured: number, fdLimit = openFileLimit()): number {
   if (configured > 0) return configured;
   return Math.min(AUTO_MAX, Math.max(64, Math.floor((fdLimit ?? 1024) * (1 - FD_RESERVE_SHARE))));
