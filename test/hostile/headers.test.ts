@@ -89,6 +89,28 @@ describe('security headers', () => {
     }
   });
 
+  it('answers every path under /imgs/ with JSON or image bytes, never HTML, even to a browser', async () => {
+    const id = image.id;
+    const paths = [
+      '/imgs', '/imgs/', `/imgs/${id}`, `/imgs/${id}/`, `/imgs/${id}/orig/`, `/imgs/${id}/ORIG`, `/imgs/${id}/orig.html`,
+      `/imgs/${id}/thumb/x`, `/imgs/${id}/orig?x=<b>`, `/imgs/AAAAAAAAAAAAAAAA/thumb`, '/imgs/%3Cscript%3E/orig',
+      `/%69mgs/${id}/nope`, `//imgs/${id}/orig.html`, '/imgs/%zz', `/imgs/${'A'.repeat(500)}/orig`,
+    ];
+    const browser = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    for (const path of paths) {
+      for (const method of ['GET', 'HEAD', 'POST', 'DELETE', 'PUT']) {
+        const answer = await exchange(s.url, simpleRequest(method, path, browser));
+        const what = `${method} ${path}`;
+        const type = answer.headers['content-type'] ?? '';
+        assert.ok(answer.status !== null && answer.status < 500, `${what}: ${String(answer.status)}`);
+        assert.doesNotMatch(type, /html/, what);
+        assert.doesNotMatch(answer.headers['content-security-policy'] ?? '', /script-src/, `${what} has no page CSP`);
+        if (answer.status >= 400) assert.match(type, /^application\/json/, what);
+        else assert.match(type, /^image\//, what);
+      }
+    }
+  });
+
   it('sends the same headers on the answers written before any route runs (timeouts, oversized headers, bad HTTP)', async () => {
     const timedOut = await exchange(s.url, 'GET / HTTP/1.1\r\nhost: localhost\r\n');
     const tooLong = await exchange(s.url, simpleRequest('GET', `/${'a'.repeat(20_000)}`));
