@@ -13,6 +13,9 @@ export function cutPoints(length: number, count: number): number[] {
   return [...points].filter((p) => p > 0 && p < length).sort((a, b) => a - b);
 }
 
+/** `count` copies of `block` end to end, in one allocation however large the count. */
+export const repeated = (block: Buffer, count: number): Buffer => Buffer.alloc(block.length * count, block);
+
 // ---------------------------------------------------------------- PNG
 
 interface Chunk { type: string; start: number; end: number }
@@ -149,10 +152,12 @@ export interface GifOptions {
   comment?: string;
   /** Bytes after the trailer, which decoders ignore. */
   after?: string;
+  /** Whether each frame has a graphic control extension (a 20 ms delay); without, a frame is 15 bytes. */
+  timed?: boolean;
 }
 
 /** A GIF of `frames` frames of one pixel each on a `width` x `height` screen: tiny, however many frames. */
-export function gif({ width, height, frames, comment, after = '' }: GifOptions): Buffer {
+export function gif({ width, height, frames, comment, after = '', timed = true }: GifOptions): Buffer {
   const screen = Buffer.alloc(13);
   screen.write('GIF89a', 0, 'latin1');
   screen.writeUInt16LE(width, 6);
@@ -163,12 +168,11 @@ export function gif({ width, height, frames, comment, after = '' }: GifOptions):
   const parts: Buffer[] = [screen, palette, loop];
   if (comment !== undefined) parts.push(gifComment(comment));
   const frame = Buffer.concat([
-    Buffer.from([0x21, 0xf9, 0x04, 0x00, 0x02, 0x00, 0x00, 0x00]), // 20 ms per frame
+    Buffer.from(timed ? [0x21, 0xf9, 0x04, 0x00, 0x02, 0x00, 0x00, 0x00] : []), // 20 ms per frame
     Buffer.from([0x2c, 0, 0, 0, 0, 0x01, 0x00, 0x01, 0x00, 0x00]), // a 1x1 frame at 0,0
     ONE_PIXEL,
   ]);
-  for (let i = 0; i < frames; i++) parts.push(frame);
-  parts.push(Buffer.from([0x3b]), Buffer.from(after, 'latin1'));
+  parts.push(repeated(frame, frames), Buffer.from([0x3b]), Buffer.from(after, 'latin1'));
   return Buffer.concat(parts);
 }
 
@@ -193,6 +197,24 @@ export function gifHtmlPolyglot(): Buffer {
   // 0x2a2f little-endian is "/*"; a GIF89a is then `GIF89a/* ... */=alert(...)` to a JS engine.
   if (base.toString('latin1', 6, 8) !== '/*') throw new Error('polyglot lost its comment opener');
   return base;
+}
+
+// ---------------------------------------------------------------- WebP
+
+/** A RIFF chunk of a WebP: FourCC, little-endian size, data, a pad byte to an even length. */
+export function webpChunk(fourcc: string, data: Buffer): Buffer {
+  const out = Buffer.alloc(8 + data.length + (data.length % 2));
+  out.write(fourcc, 0, 'latin1');
+  out.writeUInt32LE(data.length, 4);
+  data.copy(out, 8);
+  return out;
+}
+
+/** `chunks` appended at the end of the RIFF container (where unknown chunks may go), its size updated. */
+export function withWebpChunks(webp: Buffer, chunks: Buffer[]): Buffer {
+  const out = Buffer.concat([webp, ...chunks]);
+  out.writeUInt32LE(out.length - 8, 4);
+  return out;
 }
 
 // ---------------------------------------------------------------- fuzzing

@@ -5,6 +5,9 @@ const ORIENTATION = 0x0112;
 const SHORT = 3;
 const ENTRY = 12;
 
+/** The most of an EXIF block read for its orientation: as much as a JPEG's EXIF segment can be. */
+export const MAX_EXIF = 0xffff;
+
 /** The Orientation (1-8) in IFD0 of `tiff`, or undefined when absent or unreadable. */
 export function orientationOf(tiff: Buffer): number | undefined {
   if (tiff.length < 8) return undefined;

@@ -2,6 +2,7 @@
 // (NETSCAPE2.0, ANIMEXTS1.0) and colour (ICCRGBG1012), which drops XMP, and anything after the
 // trailer. Frames, palettes, graphic control and plain-text extensions are kept byte for byte.
 import type { Plan } from './plan.js';
+import type { Source } from './source.js';
 
 const IMAGE = 0x2c;
 const EXTENSION = 0x21;
@@ -9,6 +10,8 @@ const TRAILER = 0x3b;
 const COMMENT = 0xfe;
 const APPLICATION = 0xff;
 const KEPT_APPLICATIONS = new Set(['NETSCAPE2.0', 'ANIMEXTS1.0', 'ICCRGBG1012']);
+/** Enough of a block to decide on it: an image descriptor, or an extension's label and application id. */
+const BLOCK_HEAD = 14;
 
 /** The size of a colour table announced by `flags`, when its presence bit is set. */
 const colourTable = (flags: number): number => (flags & 0x80 ? 3 * 2 ** ((flags & 0x07) + 1) : 0);
@@ -16,24 +19,23 @@ const colourTable = (flags: number): number => (flags & 0x80 ? 3 * 2 ** ((flags 
 export async function planGif(plan: Plan): Promise<void> {
   const { source } = plan;
   const screen = await source.bytes(0, 13);
-  if (screen.length < 13 || !/^GIF8[79]a$/.test(screen.toString('latin1', 0, 6))) { plan.keepRest(0); return; }
+  if (screen.length < 13 || !/^GIF8[79]a$/.test(screen.toString('latin1', 0, 6))) { await plan.keepRest(0); return; }
   let pos = 13 + colourTable(screen[10] ?? 0);
-  plan.keep(0, pos);
+  await plan.keep(0, pos);
   for (;;) {
-    const introducer = await source.u8(pos);
+    const head = source.peek(pos, BLOCK_HEAD) ?? (await source.bytes(pos, BLOCK_HEAD));
+    const introducer = head[0];
     let end: number;
     if (introducer === TRAILER) {
-      plan.keep(pos, pos + 1);
+      await plan.keep(pos, pos + 1);
       plan.dropTrailing(pos + 1);
       return;
-    } else if (introducer === IMAGE) {
-      const descriptor = await source.bytes(pos, 10);
-      if (descriptor.length < 10) { plan.keepRest(pos); return; }
+    } else if (introducer === IMAGE && head.length >= 10) {
       // Descriptor, local colour table, LZW code size, then the data sub-blocks.
-      end = await subBlocksEnd(plan, pos + 10 + colourTable(descriptor[9] ?? 0) + 1);
+      end = await subBlocksEnd(source, pos + 10 + colourTable(head[9] ?? 0) + 1);
     } else if (introducer === EXTENSION) {
-      end = await subBlocksEnd(plan, pos + 2);
-      if (end !== -1 && !(await keptExtension(plan, pos))) {
+      end = await subBlocksEnd(source, pos + 2);
+      if (end !== -1 && !keptExtension(head)) {
         plan.drop();
         pos = end;
         continue;
@@ -41,26 +43,26 @@ export async function planGif(plan: Plan): Promise<void> {
     } else {
       end = -1;
     }
-    if (end === -1) { plan.keepRest(pos); return; }
-    plan.keep(pos, end);
+    if (end === -1) { await plan.keepRest(pos); return; }
+    await plan.keep(pos, end);
     pos = end;
   }
 }
 
-async function keptExtension(plan: Plan, pos: number): Promise<boolean> {
-  const label = await plan.source.u8(pos + 1);
+/** Whether the extension starting `head` is kept: `head` holds its label and any application id. */
+function keptExtension(head: Buffer): boolean {
+  const label = head[1];
   if (label === COMMENT) return false;
   if (label !== APPLICATION) return true;
-  const id = await plan.source.bytes(pos + 2, 12);
-  return id[0] === 11 && KEPT_APPLICATIONS.has(id.toString('latin1', 1, 12));
+  return head[2] === 11 && KEPT_APPLICATIONS.has(head.toString('latin1', 3, 14));
 }
 
 /** Where the chain of sub-blocks starting at `pos` ends (after its zero-length terminator), or -1. */
-async function subBlocksEnd(plan: Plan, pos: number): Promise<number> {
+async function subBlocksEnd(source: Source, pos: number): Promise<number> {
   for (;;) {
-    const length = await plan.source.u8(pos);
+    const length = (source.peek(pos, 1) ?? (await source.bytes(pos, 1)))[0];
     if (length === undefined) return -1;
     pos += 1 + length;
-    if (length === 0) return pos > plan.source.size ? -1 : pos;
+    if (length === 0) return pos > source.size ? -1 : pos;
   }
 }

@@ -4,12 +4,12 @@
 // WebP and GIF are stripped once spooled: a WebP's header holds the file size and flags that
 // dropping a later chunk changes. TIFF and AVIF keep their metadata: removing it losslessly would
 // mean rewriting their offset tables (docs/reliability.md#privacy).
-import { createHash } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { planGif } from './gif.js';
 import { Incoming, type Walk } from './incoming.js';
 import { isJpeg, stripJpeg } from './jpeg.js';
+import type { Stripped } from './output.js';
 import { Plan } from './plan.js';
 import { isPng, stripPng } from './png.js';
 import { Source } from './source.js';
@@ -51,14 +51,12 @@ export function metadataStripper(): Transform {
   });
 }
 
+export type { Stripped } from './output.js';
+
 const walkers: Readonly<Record<string, (plan: Plan) => Promise<void>>> = {
   webp: planWebp,
   gif: planGif,
 };
-
-const COPY_CHUNK = 1024 * 1024;
-
-export interface Stripped { hash: string; bytes: number }
 
 /**
  * Rewrites the spooled upload at `path` (of the probed `format`) without its metadata, for the
@@ -70,41 +68,19 @@ export async function stripSpooled(path: string, format: string): Promise<Stripp
   if (walk === undefined) return null;
   const input = await open(path, 'r');
   try {
-    const plan = new Plan(new Source(input, (await input.stat()).size));
-    await walk(plan);
-    if (!plan.changed) return null;
     const stripped = `${path}.stripped`;
+    const plan = new Plan(new Source(input, (await input.stat()).size), stripped);
     try {
-      const result = await write(plan, stripped);
-      await rename(stripped, path);
+      await walk(plan);
+      const result = await plan.finish();
+      if (result !== null) await rename(stripped, path);
       return result;
     } catch (err) {
+      await plan.abandon();
       await unlink(stripped).catch(() => undefined);
       throw err;
     }
   } finally {
     await input.close();
   }
-}
-
-async function write(plan: Plan, path: string): Promise<Stripped> {
-  const hash = createHash('sha256');
-  const output = await open(path, 'wx');
-  let bytes = 0;
-  const emit = async (data: Buffer) => {
-    hash.update(data);
-    bytes += data.length;
-    await output.writeFile(data);
-  };
-  try {
-    for (const piece of plan.pieces) {
-      if (Buffer.isBuffer(piece)) { await emit(piece); continue; }
-      for (let pos = piece.start; pos < piece.end; pos += COPY_CHUNK) {
-        await emit(await plan.source.bytes(pos, Math.min(COPY_CHUNK, piece.end - pos)));
-      }
-    }
-  } finally {
-    await output.close();
-  }
-  return { hash: hash.digest('hex'), bytes };
 }

@@ -1,33 +1,52 @@
-// What a format walker decides: which byte ranges of the upload to keep, in order, and which new
-// bytes to put between them. Pixels are always kept as ranges of the original file, never decoded.
+// What a format walker decides, as it decides it: which byte ranges of the upload to keep, in
+// order, and which new bytes to put between them. Pixels are always kept as ranges of the
+// original file, never decoded. Nothing is held per block: a kept range that follows the last one
+// extends it, and a range is only written out once the next one does not follow it. No file is
+// written until the walker first drops or inserts something: until then the result is one range,
+// the start of the upload, and an upload with nothing to remove is left untouched.
+import { Output, type Stripped } from './output.js';
 import type { Source } from './source.js';
 
-export type Piece = { start: number; end: number } | Buffer;
-
 export class Plan {
-  readonly pieces: Piece[] = [];
   /** Whether the result differs from the upload: only then is a new file written. */
   changed = false;
+  /** The size of the result so far. */
+  length = 0;
+  /** The last kept range, not yet written. */
+  private kept: { start: number; end: number } | null = null;
+  private output: Output | null = null;
 
-  constructor(readonly source: Source) {}
+  /** Writes the result to `target` once it differs; without a target, only measures it. */
+  constructor(readonly source: Source, private readonly target?: string) {}
 
-  keep(start: number, end: number): void {
+  async keep(start: number, end: number): Promise<void> {
     const last = Math.min(end, this.source.size);
-    if (last > start) this.pieces.push({ start, end: last });
+    if (last <= start) return;
+    this.length += last - start;
+    if (this.kept?.end === start) {
+      this.kept.end = last;
+      return;
+    }
+    // Bytes before this range that are not in the result: something was left out.
+    if (this.kept !== null || start !== 0) this.changed = true;
+    await this.writeKept();
+    this.kept = { start, end: last };
   }
 
   /** Keeps everything from `start` on: where a walker cannot parse further, it removes nothing. */
-  keepRest(start: number): void {
-    this.keep(start, this.source.size);
+  keepRest(start: number): Promise<void> {
+    return this.keep(start, this.source.size);
   }
 
   drop(): void {
     this.changed = true;
   }
 
-  insert(data: Buffer): void {
-    this.pieces.push(data);
+  async insert(data: Buffer): Promise<void> {
     this.changed = true;
+    this.length += data.length;
+    await this.writeKept();
+    if (this.target !== undefined) await (this.output ??= await Output.create(this.target)).append(data);
   }
 
   /** Bytes dropped after the format's own end marker (appended archives, scripts, secondary images). */
@@ -35,7 +54,23 @@ export class Plan {
     if (end < this.source.size) this.changed = true;
   }
 
-  get length(): number {
-    return this.pieces.reduce((sum, piece) => sum + (Buffer.isBuffer(piece) ? piece.length : piece.end - piece.start), 0);
+  /** The new file's SHA-256 and size, or null when nothing changed and no file was written. */
+  async finish(): Promise<Stripped | null> {
+    if (!this.changed || this.target === undefined) return null;
+    await this.writeKept();
+    this.output ??= await Output.create(this.target);
+    return this.output.close();
+  }
+
+  /** Closes the new file after a failure; the caller removes it. */
+  async abandon(): Promise<void> {
+    await this.output?.abandon();
+  }
+
+  private async writeKept(): Promise<void> {
+    if (this.kept === null || this.target === undefined) return;
+    this.output ??= await Output.create(this.target);
+    await this.output.copy(this.source, this.kept.start, this.kept.end);
+    this.kept = null;
   }
 }

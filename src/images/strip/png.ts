@@ -3,7 +3,7 @@
 // after IEND. Colour chunks (iCCP, gAMA, cHRM, sRGB, cICP) and everything else are kept byte for
 // byte. A non-trivial EXIF Orientation is written back as a minimal eXIf chunk where the old one was.
 import { crc32 } from 'node:zlib';
-import { orientationOf, orientationOnly, turns } from './exif.js';
+import { MAX_EXIF, orientationOf, orientationOnly, turns } from './exif.js';
 import type { Incoming, Walk } from './incoming.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -11,8 +11,6 @@ const METADATA = new Set(['eXIf', 'tEXt', 'zTXt', 'iTXt', 'tIME', 'caBX']);
 /** Length and type before a chunk's data, CRC after it. */
 const HEAD = 8;
 const CRC = 4;
-/** The largest eXIf chunk held to read its orientation: as much as a JPEG's EXIF block can be. */
-const MAX_EXIF = 0xffff;
 
 export const isPng = (head: Buffer): boolean => head.subarray(0, SIGNATURE.length).equals(SIGNATURE);
 

@@ -1,10 +1,16 @@
 // WebP: drops the EXIF and XMP chunks of the RIFF container and anything after it, and updates
 // the VP8X flags and the RIFF size to match. Image, alpha, animation and ICC chunks are kept
 // byte for byte. A non-trivial EXIF Orientation is written back as a minimal EXIF chunk.
-import { orientationOf, orientationOnly, turns } from './exif.js';
+//
+// The header comes first but states what follows, so the chunks are walked twice: once to
+// measure what is left, then to write it after a header that says so. Nothing is held between.
+import { MAX_EXIF, orientationOf, orientationOnly, turns } from './exif.js';
 import { Plan } from './plan.js';
 
 const HEADER = 12;
+/** The VP8X chunk: FourCC, size, then the flags first among (at least) 10 bytes. */
+const VP8X_CHUNK = 18;
+const FLAGS = HEADER + 8;
 const EXIF_FLAG = 0x08;
 const XMP_FLAG = 0x04;
 const EXIF_HEADER = 'Exif\0\0';
@@ -20,47 +26,62 @@ function chunk(fourcc: string, data: Buffer): Buffer {
 
 export async function planWebp(plan: Plan): Promise<void> {
   const { source } = plan;
-  const header = await source.bytes(0, HEADER);
-  const riffEnd = 8 + (header.length === HEADER ? header.readUInt32LE(4) : 0);
-  if (header.toString('latin1', 0, 4) !== 'RIFF' || header.toString('latin1', 8, 12) !== 'WEBP' || riffEnd > source.size) {
-    plan.keepRest(0);
+  const start = Buffer.from(await source.bytes(0, HEADER + VP8X_CHUNK));
+  const riffEnd = 8 + (start.length >= HEADER ? start.readUInt32LE(4) : 0);
+  if (start.toString('latin1', 0, 4) !== 'RIFF' || start.toString('latin1', 8, 12) !== 'WEBP' || riffEnd > source.size) {
+    await plan.keepRest(0);
     return;
   }
-  // The chunks are planned apart: the header and the VP8X flags are only known once they are.
-  const body = new Plan(source);
-  let vp8x: Buffer | null = null;
+  const vp8xSize = start.length === HEADER + VP8X_CHUNK && start.toString('latin1', HEADER, HEADER + 4) === 'VP8X' ? start.readUInt32LE(HEADER + 4) : 0;
+  const vp8xEnd = HEADER + 8 + vp8xSize + (vp8xSize % 2);
+  const hasVp8x = vp8xSize >= VP8X_CHUNK - 8 && vp8xEnd <= riffEnd;
+  const measure = new Plan(source);
+  await measure.keep(0, HEADER);
+  const walked = await walkChunks(measure, HEADER, riffEnd);
+  measure.dropTrailing(riffEnd);
+  // A container this walker cannot follow is left exactly as it came.
+  if (walked === null || !measure.changed) { await plan.keepRest(0); return; }
+  start.writeUInt32LE(measure.length - 8, 4);
+  if (hasVp8x) {
+    const flags = start[FLAGS] ?? 0;
+    start[FLAGS] = (flags & ~(EXIF_FLAG | XMP_FLAG)) | (turns(walked.orientation) ? EXIF_FLAG : 0);
+    await plan.insert(start);
+    await plan.keep(start.length, vp8xEnd);
+    await walkChunks(plan, vp8xEnd, riffEnd);
+  } else {
+    await plan.insert(start.subarray(0, HEADER));
+    await walkChunks(plan, HEADER, riffEnd);
+  }
+  plan.dropTrailing(riffEnd);
+}
+
+/**
+ * Plans the chunks from `pos` to the end of the container: what is kept, and the orientation
+ * read from the first EXIF chunk. Null when a chunk runs past the container.
+ */
+async function walkChunks(plan: Plan, pos: number, riffEnd: number): Promise<{ orientation: number | undefined } | null> {
+  const { source } = plan;
   let orientation: number | undefined;
   let exifSeen = false;
-  for (let pos = HEADER; pos < riffEnd;) {
-    const head = await source.bytes(pos, 8);
+  while (pos < riffEnd) {
+    const head = source.peek(pos, 8) ?? (await source.bytes(pos, 8));
+    if (head.length < 8) return null;
+    const size = head.readUInt32LE(4);
+    const end = pos + 8 + size + (size % 2);
+    if (end > riffEnd) return null;
     const fourcc = head.toString('latin1', 0, 4);
-    const end = head.length < 8 ? Infinity : pos + 8 + head.readUInt32LE(4) + (head.readUInt32LE(4) % 2);
-    // A container this walker cannot follow is left exactly as it came.
-    if (end > riffEnd) { plan.keepRest(0); return; }
-    if (fourcc === 'VP8X' && vp8x === null && end - pos >= 18) {
-      vp8x = Buffer.from(await source.bytes(pos, end - pos));
-      body.pieces.push(vp8x);
-    } else if (fourcc === 'EXIF' || fourcc === 'XMP ') {
-      body.drop();
+    if (fourcc === 'EXIF' || fourcc === 'XMP ') {
+      plan.drop();
       if (fourcc === 'EXIF' && !exifSeen) {
         exifSeen = true;
-        const data = await source.bytes(pos + 8, head.readUInt32LE(4));
+        const data = await source.bytes(pos + 8, Math.min(size, MAX_EXIF));
         orientation = orientationOf(data.toString('latin1', 0, 6) === EXIF_HEADER ? data.subarray(6) : data);
-        if (turns(orientation)) body.insert(chunk('EXIF', orientationOnly(orientation)));
+        if (turns(orientation)) await plan.insert(chunk('EXIF', orientationOnly(orientation)));
       }
     } else {
-      body.keep(pos, end);
+      await plan.keep(pos, end);
     }
     pos = end;
   }
-  body.dropTrailing(riffEnd);
-  if (!body.changed) { plan.keepRest(0); return; }
-  if (vp8x) {
-    const flags = vp8x[8] ?? 0;
-    vp8x[8] = (flags & ~(EXIF_FLAG | XMP_FLAG)) | (turns(orientation) ? EXIF_FLAG : 0);
-  }
-  const riff = Buffer.from(await source.bytes(0, HEADER));
-  riff.writeUInt32LE(HEADER - 8 + body.length, 4);
-  plan.insert(riff);
-  plan.pieces.push(...body.pieces);
+  return { orientation };
 }
