@@ -1,8 +1,9 @@
 // Checks on an embedded data directory after something went wrong (a crash, a full disk): what
 // `imghost verify` says of it, and whether anything is left that nothing refers to.
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { SqliteRepo } from '../../src/repo/sqlite.js';
 import { FsStore } from '../../src/store/fs.js';
 import { runCli } from './cli.js';
@@ -34,4 +35,20 @@ export async function leftovers(dataDir: string): Promise<Leftovers> {
   } finally {
     await repo.close();
   }
+}
+
+/**
+ * Makes the directory as it will be once a lease has passed since the processes using it died:
+ * no pending record's lease runs any more, and no spooled or temporary file was touched since.
+ */
+export async function outliveLeases(dataDir: string): Promise<void> {
+  const db = new Database(join(dataDir, 'imghost.db'));
+  try {
+    db.prepare('UPDATE images SET lease_until = 0 WHERE ready = 0').run();
+  } finally {
+    db.close();
+  }
+  const longAgo = new Date(Date.now() - 3600_000);
+  const { temp } = await leftovers(dataDir);
+  for (const path of temp) await utimes(path, longAgo, longAgo).catch(() => undefined);
 }

@@ -1,0 +1,109 @@
+// gc beside live uploads and after a delete that died half-way, on the embedded default: `imghost
+// gc --gc_grace=0` run over and over as a real command while uploads stream into a running server
+// takes nothing a live upload holds (its spooled file, its pending record, its blobs), and a blob
+// a removal parked and never put back is served and restored while an image still needs it.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { access, rename, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli, type CliResult } from './helpers/cli.js';
+import { assertVerifyClean, leftovers } from './helpers/data-dir.js';
+import { photo, solid } from './helpers/images.js';
+import { startTestServer, type TestServer, type UploadedImage } from './helpers/server.js';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const UPLOADERS = 4;
+/** gc runs that must complete while uploads are in flight. */
+const GC_RUNS = 3;
+
+const blobPath = (dataDir: string, key: string) => join(dataDir, 'blobs', key.slice(0, 2), key.slice(2, 4), key);
+const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+
+async function servedWhole(s: TestServer, image: UploadedImage, data: Buffer): Promise<void> {
+  const orig = await s.fetch(image.url);
+  assert.equal(orig.status, 200, `${image.id} served`);
+  assert.equal(sha256(Buffer.from(await orig.arrayBuffer())), sha256(data), `${image.id} served byte for byte`);
+  assert.equal((await s.fetch(image.thumb_url)).status, 200);
+}
+
+describe('imghost gc --gc_grace=0 racing uploads to a running server', () => {
+  it('takes nothing from a live upload: every upload is answered 201 and kept, and verify is clean', async (t) => {
+    const s = await startTestServer({ strip_metadata: false });
+    t.after(() => s.close());
+    // Large enough that receiving and saving take a while; one image twice, so duplicates race too.
+    const twice = await photo(1600, 1200);
+    const pool = [twice, twice, await photo(2000, 1500), await photo(1200, 900, 'png'), await photo(1000, 800, 'webp')];
+
+    let uploading = true;
+    const gcRuns: CliResult[] = [];
+    const gcLoop = (async () => {
+      while (uploading) gcRuns.push(await runCli(['gc', `--data_dir=${s.dataDir}`, '--gc_grace=0']));
+    })();
+    const answers: { status: number; body: string; data: Buffer }[] = [];
+    const uploader = async (offset: number): Promise<void> => {
+      for (let i = offset; gcRuns.length < GC_RUNS; i++) {
+        const data = pool[i % pool.length] ?? twice;
+        const res = await s.upload(data);
+        answers.push({ status: res.status, body: await res.text(), data });
+      }
+    };
+    await Promise.all(Array.from({ length: UPLOADERS }, (_, i) => uploader(i)));
+    uploading = false;
+    await gcLoop;
+    t.diagnostic(`${String(answers.length)} uploads beside ${String(gcRuns.length)} gc runs`);
+
+    for (const run of gcRuns) assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(answers.filter((a) => a.status !== 201).map((a) => `${String(a.status)} ${a.body}`), []);
+    for (const { body, data } of answers) await servedWhole(s, JSON.parse(body) as UploadedImage, data);
+    assert.equal((await (await s.fetch('/api/images?limit=100')).json() as { images: unknown[] }).images.length, answers.length);
+    await assertVerifyClean(s.dataDir);
+  });
+});
+
+describe('a delete that died with a blob parked, while another upload of the same bytes took that blob', () => {
+  /**
+   * The state a node killed inside a delete leaves: the deleted image's record is gone and its
+   * original is parked in blobs/.tmp, while a second image of the same bytes, uploaded as the
+   * delete began (it found the blob and stored nothing), is ready and refers to it.
+   */
+  async function deleteDiedAfterParking(s: TestServer, data: Buffer): Promise<{ survivor: UploadedImage; parked: string }> {
+    const deleted = await s.uploadOk(data);
+    const survivor = await s.uploadOk(data);
+    assert.equal(survivor.sha256, deleted.sha256);
+    assert.equal(await s.server.library.repo.remove(deleted.id), true);
+    const parked = join(s.dataDir, 'blobs', '.tmp', `${deleted.sha256}.deleting.${randomBytes(6).toString('hex')}`);
+    await rename(blobPath(s.dataDir, deleted.sha256), parked);
+    return { survivor, parked };
+  }
+
+  it('serves the surviving image byte for byte, putting the blob back, and verify is clean', async (t) => {
+    const s = await startTestServer({ strip_metadata: false });
+    t.after(() => s.close());
+    const data = await photo(400, 300);
+    const { survivor, parked } = await deleteDiedAfterParking(s, data);
+    await servedWhole(s, survivor, data);
+    assert.equal(await exists(parked), false);
+    assert.equal(await exists(blobPath(s.dataDir, survivor.sha256)), true);
+    // A third upload of the same bytes is served too, and the record count is what was answered.
+    await servedWhole(s, await s.uploadOk(data), data);
+    await assertVerifyClean(s.dataDir);
+  });
+
+  it('gc puts the blob back rather than discarding it, once the delete is certainly dead', async (t) => {
+    const s = await startTestServer({ strip_metadata: false });
+    t.after(() => s.close());
+    const data = await solid(300, 200, '#3070c0');
+    const { survivor, parked } = await deleteDiedAfterParking(s, data);
+    // A lease and more after the crash: no removal that parked this is alive any more.
+    const longAgo = new Date(Date.now() - 3600_000);
+    await utimes(parked, longAgo, longAgo);
+    const gc = await runCli(['gc', `--data_dir=${s.dataDir}`, '--gc_grace=0']);
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.ok(!gc.stdout.includes(survivor.sha256), gc.stdout);
+    assert.equal(await exists(blobPath(s.dataDir, survivor.sha256)), true, 'gc put the blob back');
+    assert.deepEqual((await leftovers(s.dataDir)).temp, []);
+    await servedWhole(s, survivor, data);
+    await assertVerifyClean(s.dataDir);
+  });
+});
