@@ -35,10 +35,10 @@ describe('imghost gc --gc_grace=0 racing uploads to a running server', () => {
     const twice = await photo(1600, 1200);
     const pool = [twice, twice, await photo(2000, 1500), await photo(1200, 900, 'png'), await photo(1000, 800, 'webp')];
 
-    let uploading = true;
+    const uploadsDone = new AbortController();
     const gcRuns: CliResult[] = [];
     const gcLoop = (async () => {
-      while (uploading) gcRuns.push(await runCli(['gc', `--data_dir=${s.dataDir}`, '--gc_grace=0']));
+      while (!uploadsDone.signal.aborted) gcRuns.push(await runCli(['gc', `--data_dir=${s.dataDir}`, '--gc_grace=0']));
     })();
     const answers: { status: number; body: string; data: Buffer }[] = [];
     const uploader = async (offset: number): Promise<void> => {
@@ -49,7 +49,7 @@ describe('imghost gc --gc_grace=0 racing uploads to a running server', () => {
       }
     };
     await Promise.all(Array.from({ length: UPLOADERS }, (_, i) => uploader(i)));
-    uploading = false;
+    uploadsDone.abort();
     await gcLoop;
     t.diagnostic(`${String(answers.length)} uploads beside ${String(gcRuns.length)} gc runs`);
 
