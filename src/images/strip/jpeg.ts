@@ -16,6 +16,7 @@ const APP14 = 0xee;
 const COM = 0xfe;
 
 const EXIF_HEADER = Buffer.from('Exif\0\0', 'latin1');
+const EXIF_SIGNATURE = EXIF_HEADER.subarray(0, 5);
 
 export const isJpeg = (head: Buffer): boolean => head[0] === 0xff && head[1] === SOI;
 
@@ -23,13 +24,17 @@ export const isJpeg = (head: Buffer): boolean => head[0] === 0xff && head[1] ===
 const standalone = (code: number): boolean => code === 0x01 || isRestart(code);
 const isRestart = (code: number): boolean => code >= 0xd0 && code <= 0xd7;
 
-const startsWith = (payload: Buffer, text: string): boolean => payload.toString('latin1', 0, text.length) === text;
+const JFIF = Buffer.from('JFIF\0', 'latin1');
+const ICC = Buffer.from('ICC_PROFILE\0', 'latin1');
+const ADOBE = Buffer.from('Adobe', 'latin1');
+/** Where a segment's payload starts: after its marker and length. */
+const PAYLOAD = 4;
 
-/** Whether a segment carries only what decoding or colour needs. */
-function needed(code: number, payload: Buffer): boolean {
-  if (code === APP0) return startsWith(payload, 'JFIF\0');
-  if (code === APP2) return startsWith(payload, 'ICC_PROFILE\0');
-  if (code === APP14) return startsWith(payload, 'Adobe');
+/** Whether the buffered segment with marker `code` carries only what decoding or colour needs. */
+function needed(code: number, input: Incoming): boolean {
+  if (code === APP0) return input.startsWith(PAYLOAD, JFIF);
+  if (code === APP2) return input.startsWith(PAYLOAD, ICC);
+  if (code === APP14) return input.startsWith(PAYLOAD, ADOBE);
   return !(code >= APP0 && code <= 0xef) && code !== COM;
 }
 
@@ -44,28 +49,26 @@ export function* stripJpeg(input: Incoming): Walk {
   input.pass(2);
   let orientationWritten = false;
   for (;;) {
-    yield* input.need(4);
-    const head = input.peek(4);
-    if (head.length < 2 || head[0] !== 0xff) return yield* input.passRest();
-    const code = head[1] ?? 0;
-    // 0xff may pad before a marker.
-    if (code === 0xff) { input.pass(1); continue; }
+    if (input.available < PAYLOAD) yield* input.need(PAYLOAD);
+    if (input.available < 2 || input.at(0) !== 0xff) return yield* input.passRest();
+    const code = input.at(1) ?? 0;
+    // 0xff may pad before a marker, any number of times.
+    if (code === 0xff) { input.pass(input.runOf(0xff, 1)); continue; }
     if (code === EOI) { input.pass(2); return yield* input.dropRest(); }
     if (standalone(code)) { input.pass(2); continue; }
-    const size = head.length < 4 ? 0 : 2 + head.readUInt16BE(2);
+    const size = input.available < PAYLOAD ? 0 : 2 + input.u16(2);
     // A segment is at most 64 KiB: held whole, it is decided on at once.
-    yield* input.need(size);
-    if (size < 4 || input.available < size) return yield* input.passRest();
-    const payload = input.peek(size).subarray(4);
+    if (input.available < size) yield* input.need(size);
+    if (size < PAYLOAD || input.available < size) return yield* input.passRest();
     if (code === SOS) {
       input.pass(size);
       yield* entropyCoded(input);
-    } else if (needed(code, payload)) {
+    } else if (needed(code, input)) {
       input.pass(size);
     } else {
-      if (code === APP1 && !orientationWritten && startsWith(payload, 'Exif\0')) {
+      if (code === APP1 && !orientationWritten && input.startsWith(PAYLOAD, EXIF_SIGNATURE)) {
         orientationWritten = true;
-        const orientation = orientationOf(payload.subarray(EXIF_HEADER.length));
+        const orientation = orientationOf(input.peek(size).subarray(PAYLOAD + EXIF_HEADER.length));
         if (turns(orientation)) input.insert(app1(Buffer.concat([EXIF_HEADER, orientationOnly(orientation)])));
       }
       input.discard(size);

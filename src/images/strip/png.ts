@@ -7,7 +7,7 @@ import { MAX_EXIF, orientationOf, orientationOnly, turns } from './exif.js';
 import type { Incoming, Walk } from './incoming.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const METADATA = new Set(['eXIf', 'tEXt', 'zTXt', 'iTXt', 'tIME', 'caBX']);
+const METADATA = ['eXIf', 'tEXt', 'zTXt', 'iTXt', 'tIME', 'caBX'];
 /** Length and type before a chunk's data, CRC after it. */
 const HEAD = 8;
 const CRC = 4;
@@ -24,27 +24,35 @@ export function pngChunk(type: string, data: Buffer): Buffer {
   return out;
 }
 
+/** A chunk type as the number its four bytes spell, big-endian. */
+const typeCode = (type: string): number => Buffer.from(type, 'latin1').readUInt32BE(0);
+const METADATA_CODES = new Set([...METADATA].map(typeCode));
+const EXIF = typeCode('eXIf');
+const IEND = typeCode('IEND');
+
 export function* stripPng(input: Incoming): Walk {
   input.pass(SIGNATURE.length);
   let orientationWritten = false;
   for (;;) {
-    yield* input.need(HEAD);
+    if (input.available < HEAD) yield* input.need(HEAD);
     if (input.available < HEAD) return yield* input.passRest();
-    const head = input.peek(HEAD);
-    const length = head.readUInt32BE(0);
-    const type = head.toString('latin1', 4, 8);
-    if (!METADATA.has(type)) {
+    const length = input.u32(0);
+    const type = input.u32(4);
+    const total = HEAD + length + CRC;
+    if (!METADATA_CODES.has(type)) {
       // Image data streams through: IDAT chunks can be as large as the file.
-      yield* input.passOn(HEAD + length + CRC);
-      if (type === 'IEND') return yield* input.dropRest();
+      if (input.available >= total) input.pass(total);
+      else yield* input.passOn(total);
+      if (type === IEND) return yield* input.dropRest();
       continue;
     }
-    if (type === 'eXIf' && !orientationWritten && length <= MAX_EXIF) {
+    if (type === EXIF && !orientationWritten && length <= MAX_EXIF) {
       orientationWritten = true;
       yield* input.need(HEAD + length);
       const orientation = orientationOf(input.peek(HEAD + length).subarray(HEAD));
       if (turns(orientation)) input.insert(pngChunk('eXIf', orientationOnly(orientation)));
     }
-    yield* input.skipOver(HEAD + length + CRC);
+    if (input.available >= total) input.discard(total);
+    else yield* input.skipOver(total);
   }
 }
