@@ -29,10 +29,13 @@ export function connectionCap(configured: number, fdLimit = openFileLimit()): nu
   return Math.min(AUTO_MAX, Math.max(64, Math.floor((fdLimit ?? 1024) * (1 - FD_RESERVE_SHARE))));
 }
 
+/** An IPv4-mapped IPv6 address (a dual-stack listener's view of an IPv4 peer) as plain IPv4. */
+const unmapped = (address: string): string => /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? address;
+
 /** The key a peer is counted under: IPv4 as is, IPv6 per /64 (one host usually holds a whole /64). */
-export function peerKey(address: string): string {
-  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (v4 !== undefined || !isIPv6(address)) return v4 ?? address;
+export function peerKey(peer: string): string {
+  const address = unmapped(peer);
+  if (!isIPv6(address)) return address;
   const [head = '', tail = ''] = address.split('::');
   const left = head === '' ? [] : head.split(':');
   const right = address.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
@@ -71,9 +74,9 @@ export function limitConnections(server: Server, { total, perAddress, trustedPro
   const open = new Map<string, number>();
   if (perAddress === 0) return open;
   const proxies = proxyList(trustedProxies);
-  const isProxy = (address: string): boolean => {
-    const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-    return v4 !== undefined ? proxies.check(v4, 'ipv4') : proxies.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
+  const isProxy = (peer: string): boolean => {
+    const address = unmapped(peer);
+    return proxies.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
   };
   // Prepended, so a refused connection is gone before the HTTP server sets up a parser for it.
   server.prependListener('connection', (socket: Socket) => {
