@@ -1,7 +1,10 @@
 // Identifies an upload from its header alone: format and dimensions, without decoding pixels,
 // so a decompression bomb is refused before it can take any memory.
+import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
-import { NotAnImage, TooManyPixels, UnsupportedFormat } from '../errors.js';
+import { NotAnImage, OverDecodeBudget, TooManyPixels, UnsupportedFormat } from '../errors.js';
+import { decodeBytes } from './decode-budget.js';
+import { refusedFormat } from './loaders.js';
 
 export interface Probe {
   /** jpeg, png, webp, gif, avif or tiff */
@@ -11,6 +14,15 @@ export interface Probe {
   width: number;
   height: number;
   frames: number;
+}
+
+/** What an upload may cost to decode: checked from its header here, enforced while decoding. */
+export interface DecodeLimits {
+  maxPixels: number;
+  /** Bytes; see decode-budget.ts. */
+  decodeBudget: number;
+  /** Seconds a thumbnail may take. */
+  timeoutSeconds: number;
 }
 
 const accepted: Readonly<Record<string, string>> = {
@@ -32,12 +44,14 @@ export async function mimeOf(path: string): Promise<string | undefined> {
   }
 }
 
-export async function probe(path: string, maxPixels: number): Promise<Probe> {
+export async function probe(path: string, limits: DecodeLimits): Promise<Probe> {
   let meta: Metadata;
   try {
     meta = await sharp(path, { limitInputPixels: false }).metadata();
   } catch {
-    throw new NotAnImage();
+    // Formats whose loaders are blocked (loaders.ts) are not recognised: name them if we can.
+    const format = refusedFormat(await head(path));
+    throw format === undefined ? new NotAnImage() : new UnsupportedFormat(format);
   }
   // libvips reads AVIF and HEIC through the same HEIF loader; only AV1-coded HEIF is AVIF.
   const format = meta.format === 'heif' ? (meta.compression === 'av1' ? 'avif' : 'heic') : meta.format;
@@ -46,9 +60,22 @@ export async function probe(path: string, maxPixels: number): Promise<Probe> {
   const frames = meta.pages ?? 1;
   const frameHeight = meta.pageHeight ?? meta.height;
   if (!(meta.width > 0 && frameHeight > 0)) throw new NotAnImage();
-  if (meta.width * frameHeight * frames > maxPixels) {
-    throw new TooManyPixels(meta.width, frameHeight, frames, maxPixels);
+  if (meta.width * frameHeight * frames > limits.maxPixels) {
+    throw new TooManyPixels(meta.width, frameHeight, frames, limits.maxPixels);
   }
+  const need = decodeBytes({ ...meta, format, frameHeight, frames });
+  if (need > limits.decodeBudget) throw new OverDecodeBudget(limits.decodeBudget, need);
   const { width, height } = meta.autoOrient;
   return { format, mime, width, height, frames };
+}
+
+/** The first bytes of a file, enough to recognise a format by. */
+async function head(path: string): Promise<Buffer> {
+  const file = await open(path);
+  try {
+    const { buffer, bytesRead } = await file.read({ buffer: Buffer.alloc(4096), position: 0 });
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
 }

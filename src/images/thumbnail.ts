@@ -1,8 +1,10 @@
 // The thumbnail pipeline (sharp/libvips). sharp does its work on libuv's thread pool, so the
 // event loop only waits; the pool in pool.ts bounds how many run at once.
 import sharp from 'sharp';
-import { NotAnImage } from '../errors.js';
+import { ImageTooComplex, NotAnImage } from '../errors.js';
 import type { Config } from '../config/options.js';
+import './loaders.js';
+import type { DecodeLimits } from './probe.js';
 
 // libvips keeps up to 20 input files open (mapped) for its cache by default. Uploads are all
 // different, so that cache never hits; it only kept spooled uploads and deleted blobs holding
@@ -35,8 +37,12 @@ export interface ThumbSpec { size: number; format: ThumbFormat }
 /** Identifies the settings a thumbnail was made with, so a duplicate upload can reuse it. */
 export const specKey = (spec: ThumbSpec): string => `${String(spec.size)}:${spec.format}`;
 
-export async function makeThumbnail(path: string, spec: ThumbSpec, maxPixels: number): Promise<Thumbnail> {
-  let pipeline = sharp(path, { limitInputPixels: maxPixels, failOn: 'error', autoOrient: true })
+export async function makeThumbnail(path: string, spec: ThumbSpec, limits: DecodeLimits): Promise<Thumbnail> {
+  let pipeline = sharp(path, { limitInputPixels: limits.maxPixels, failOn: 'error', autoOrient: true })
+    // libvips checks this between the tiles it computes: it stops a slow encode or a slow
+    // image of many tiles, but not a decoder that reads the whole file in one go (a progressive
+    // JPEG of thousands of scans). The thumbnail process is killed for those (thumbnailer.ts).
+    .timeout({ seconds: limits.timeoutSeconds })
     .resize({ width: spec.size, height: spec.size, fit: 'inside', withoutEnlargement: true });
   // JPEG has no alpha channel: put transparent images on white rather than black.
   if (spec.format === 'jpeg') pipeline = pipeline.flatten({ background: '#ffffff' });
@@ -45,7 +51,8 @@ export async function makeThumbnail(path: string, spec: ThumbSpec, maxPixels: nu
   try {
     const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, mime: mimes[spec.format] };
-  } catch {
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('timeout:')) throw new ImageTooComplex(limits.timeoutSeconds);
     // The header looked like an image but the pixels do not decode (truncated, corrupt).
     throw new NotAnImage();
   }

@@ -1,44 +1,70 @@
 // Makes thumbnails in a child process of lower CPU priority (a higher nice value), so that when
 // uploads keep every core busy the kernel still runs the serving process first: image work
-// waits, requests do not. A crash of the image library there fails the uploads in flight (as
-// files it cannot read), never the server; the next thumbnail starts a new process.
+// waits, requests do not. The child is also where decoding is bounded for good: one that takes
+// longer than its deadline, or a process that grows past its memory limit, is killed (SIGKILL
+// stops a decoder that never returns to libvips), failing only the thumbnails it was making;
+// the next thumbnail starts a new process. A crash of the image library there fails the uploads
+// in flight (as files it cannot read), never the server.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { getPriority, setPriority } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NotAnImage } from '../errors.js';
+import { ImageTooComplex, NotAnImage, OverDecodeBudget } from '../errors.js';
+import type { DecodeLimits } from './probe.js';
 import type { Thumbnail, ThumbSpec } from './thumbnail.js';
 
-export type MakeThumbnail = (path: string, spec: ThumbSpec, maxPixels: number) => Promise<Thumbnail>;
+export type MakeThumbnail = (path: string, spec: ThumbSpec, limits: DecodeLimits) => Promise<Thumbnail>;
 
-export interface ThumbnailRequest { id: number; path: string; spec: ThumbSpec; maxPixels: number }
+export interface ThumbnailRequest { id: number; path: string; spec: ThumbSpec; limits: DecodeLimits }
 export type ThumbnailAnswer =
   | { id: number; thumbnail: Thumbnail }
-  | { id: number; notAnImage: true }
+  | { id: number; refused: 'notAnImage' | 'tooComplex' }
   | { id: number; error: string };
 
 // The same extension as this module: .ts when run from the sources (tsx), .js once built.
 const processEntry = fileURLToPath(new URL(`./thumbnail-process${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
-interface Waiting { child: ChildProcess; resolve: (thumbnail: Thumbnail) => void; reject: (err: Error) => void }
+/** Past its deadline, a thumbnail has this long to give up by itself before its process is killed. */
+const killMarginMs = 2000;
+/** How often the child's memory is looked at: decoders allocate in steps of frames or rows. */
+const memoryCheckMs = 100;
+/** The child's own footprint (Node, sharp, libvips, a thumbnail being encoded) besides its decoders. */
+const childBaseBytes = 256 * 1024 * 1024;
+
+interface Job {
+  request: ThumbnailRequest;
+  resolve: (thumbnail: Thumbnail) => void;
+  reject: (err: Error) => void;
+  child: ChildProcess;
+  deadline: NodeJS.Timeout;
+  /** Sent again after its process was killed for another thumbnail's sake. */
+  retried: boolean;
+}
+
+/** Why the thumbnailer killed a child: the id of the thumbnail past its deadline, or memory. */
+type KillReason = number | 'memory';
 
 export class Thumbnailer {
   private child: ChildProcess | null = null;
-  private readonly waiting = new Map<number, Waiting>();
+  private readonly jobs = new Map<number, Job>();
+  private readonly killed = new WeakMap<ChildProcess, KillReason>();
   private lastId = 0;
+  /** Resident bytes past which the child is killed. */
+  readonly memoryLimit: number;
 
-  /** `concurrency`: thumbnails the child makes at once (its thread pool is sized for them). */
-  constructor(private readonly nice: number, private readonly concurrency: number) {}
+  /**
+   * `concurrency`: thumbnails the child makes at once (its thread pool is sized for them);
+   * `decodeBudget`: what each may hold (decode-budget.ts), so the child may hold that many.
+   */
+  constructor(private readonly nice: number, private readonly concurrency: number, private readonly decodeBudget: number) {
+    this.memoryLimit = childBaseBytes + concurrency * decodeBudget;
+  }
 
-  readonly make: MakeThumbnail = (path, spec, maxPixels) => {
-    const child = this.child ?? this.start();
-    const id = ++this.lastId;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { child, resolve, reject });
-      child.send({ id, path, spec, maxPixels } satisfies ThumbnailRequest);
-    });
-  };
+  readonly make: MakeThumbnail = (path, spec, limits) => new Promise((resolve, reject) => {
+    this.send({ id: ++this.lastId, path, spec, limits }, resolve, reject, false);
+  });
 
   async close(): Promise<void> {
     const child = this.child;
@@ -46,6 +72,13 @@ export class Thumbnailer {
     const exited = once(child, 'exit');
     child.disconnect();
     await exited;
+  }
+
+  private send(request: ThumbnailRequest, resolve: Job['resolve'], reject: Job['reject'], retried: boolean): void {
+    const child = this.child ?? this.start();
+    const deadline = setTimeout(() => { this.kill(child, request.id); }, request.limits.timeoutSeconds * 1000 + killMarginMs);
+    this.jobs.set(request.id, { request, resolve, reject, child, deadline, retried });
+    child.send(request);
   }
 
   private start(): ChildProcess {
@@ -56,36 +89,64 @@ export class Thumbnailer {
     });
     // Relative to the server's own priority: lowering it needs no privilege.
     if (child.pid !== undefined) setPriority(child.pid, Math.min(19, getPriority() + this.nice));
+    // Linux only: elsewhere there is no /proc to read the child's memory from.
+    const watch = process.platform === 'linux' ? setInterval(() => { void this.checkMemory(child); }, memoryCheckMs).unref() : undefined;
     child.on('message', (answer: ThumbnailAnswer) => { this.answer(answer); });
     // A child that could not start, or died (even while a request was being sent to it).
     child.on('error', () => { this.lost(child); });
-    child.on('exit', () => { this.lost(child); });
+    child.on('exit', () => { clearInterval(watch); this.lost(child); });
     this.child = child;
     return child;
   }
 
-  /** The thumbnails the child had not answered are refused as files it could not read. */
+  /** Kills the child once its resident memory is past the limit. */
+  private async checkMemory(child: ChildProcess): Promise<void> {
+    if (child.pid === undefined || ![...this.jobs.values()].some((job) => job.child === child)) return;
+    // Unreadable once the child has exited: then there is nothing left to watch.
+    const status = await readFile(`/proc/${String(child.pid)}/status`, 'utf8').catch(() => '');
+    const kib = Number(/^VmRSS:\s*(\d+) kB/m.exec(status)?.[1] ?? 0);
+    if (kib * 1024 > this.memoryLimit) this.kill(child, 'memory');
+  }
+
+  private kill(child: ChildProcess, reason: KillReason): void {
+    if (this.killed.has(child)) return;
+    this.killed.set(child, reason);
+    if (this.child === child) this.child = null;
+    child.kill('SIGKILL');
+  }
+
+  /**
+   * Settles the thumbnails the child had not answered: past the memory limit, all of them are
+   * refused as over budget; past a deadline, that one as too complex and the others are tried
+   * once more in a new process; after a crash, as files the image library could not read.
+   */
   private lost(child: ChildProcess): void {
     if (this.child === child) this.child = null;
-    for (const [id, waiting] of this.waiting) {
-      if (waiting.child !== child) continue;
-      this.waiting.delete(id);
-      waiting.reject(new NotAnImage());
+    const reason = this.killed.get(child);
+    for (const [id, job] of this.jobs) {
+      if (job.child !== child) continue;
+      this.jobs.delete(id);
+      clearTimeout(job.deadline);
+      if (reason === 'memory') job.reject(new OverDecodeBudget(job.request.limits.decodeBudget));
+      else if (reason === id) job.reject(new ImageTooComplex(job.request.limits.timeoutSeconds));
+      else if (reason !== undefined && !job.retried) this.send(job.request, job.resolve, job.reject, true);
+      else job.reject(new NotAnImage());
     }
   }
 
   private answer(answer: ThumbnailAnswer): void {
-    const waiting = this.waiting.get(answer.id);
-    if (!waiting) return;
-    this.waiting.delete(answer.id);
+    const job = this.jobs.get(answer.id);
+    if (!job) return;
+    this.jobs.delete(answer.id);
+    clearTimeout(job.deadline);
     if ('thumbnail' in answer) {
       const { data } = answer.thumbnail;
       // Structured clone hands a Buffer over as a plain Uint8Array.
-      waiting.resolve({ ...answer.thumbnail, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
-    } else if ('notAnImage' in answer) {
-      waiting.reject(new NotAnImage());
+      job.resolve({ ...answer.thumbnail, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
+    } else if ('refused' in answer) {
+      job.reject(answer.refused === 'tooComplex' ? new ImageTooComplex(job.request.limits.timeoutSeconds) : new NotAnImage());
     } else {
-      waiting.reject(new Error(`thumbnail process: ${answer.error}`));
+      job.reject(new Error(`thumbnail process: ${answer.error}`));
     }
   }
 }

@@ -1,5 +1,5 @@
 // Test images, generated with sharp so nothing binary is committed.
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 
 /** Photograph-like content: noise over a colour, encoded at a realistic quality. */
 export function photo(width: number, height: number, format: 'jpeg' | 'png' | 'webp' | 'avif' | 'tiff' | 'gif' = 'jpeg'): Promise<Buffer> {
@@ -18,7 +18,18 @@ export function scene(width: number, height: number, hue = 210): Promise<Buffer>
     <circle cx="220" cy="70" r="28" fill="${hsl(hue + 180, 90, 70)}"/>
     <path d="M0 150 Q70 90 140 140 T300 120 V200 H0Z" fill="${hsl(hue + 120, 40, 35)}"/>
     <path d="M0 175 Q90 140 180 170 T300 165 V200 H0Z" fill="${hsl(hue + 130, 45, 22)}"/></svg>`;
-  return sharp(Buffer.from(svg)).jpeg({ quality: 88 }).toBuffer();
+  return drawing(svg).jpeg({ quality: 88 }).toBuffer();
+}
+
+/**
+ * Renders a test's own SVG. The server blocks every libvips loader but those of the accepted
+ * formats (src/images/loaders.ts), process-wide, so this unblocks SVG from buffers in the test
+ * process: tests' drawings are trusted, and the server decodes uploads from files only, whose
+ * SVG loader stays blocked.
+ */
+export function drawing(svg: string): Sharp {
+  sharp.unblock({ operation: ['VipsForeignLoadSvgBuffer'] });
+  return sharp(Buffer.from(svg));
 }
 
 export function solid(width: number, height: number, color: string, format: 'jpeg' | 'png' | 'webp' | 'gif' = 'png'): Promise<Buffer> {

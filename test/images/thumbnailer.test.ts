@@ -5,14 +5,16 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NotAnImage } from '../../src/errors.js';
+import sharp from 'sharp';
+import { ImageTooComplex, NotAnImage, OverDecodeBudget } from '../../src/errors.js';
 import { makeThumbnail, type ThumbSpec } from '../../src/images/thumbnail.js';
 import { Thumbnailer } from '../../src/images/thumbnailer.js';
+import { manyScanJpeg } from '../helpers/decode-bombs.js';
 import { photo } from '../helpers/images.js';
 import { tempDir } from '../helpers/server.js';
 
 const spec: ThumbSpec = { size: 128, format: 'png' };
-const MAX_PIXELS = 100_000_000;
+const limits = { maxPixels: 100_000_000, decodeBudget: 512 * 1024 * 1024, timeoutSeconds: 30 };
 
 /** Pids of this process's children running the thumbnail process. */
 async function thumbnailProcesses(): Promise<number[]> {
@@ -36,7 +38,7 @@ describe('Thumbnailer', () => {
     dir = await tempDir();
     jpeg = join(dir, 'photo.jpg');
     await writeFile(jpeg, await photo(1600, 1000));
-    thumbnailer = new Thumbnailer(7, 2);
+    thumbnailer = new Thumbnailer(7, 2, limits.decodeBudget);
   });
   after(async () => {
     await thumbnailer.close();
@@ -44,7 +46,7 @@ describe('Thumbnailer', () => {
   });
 
   it('makes exactly the thumbnail the in-process pipeline makes', async () => {
-    const [child, local] = await Promise.all([thumbnailer.make(jpeg, spec, MAX_PIXELS), makeThumbnail(jpeg, spec, MAX_PIXELS)]);
+    const [child, local] = await Promise.all([thumbnailer.make(jpeg, spec, limits), makeThumbnail(jpeg, spec, limits)]);
     assert.ok(Buffer.isBuffer(child.data));
     assert.deepEqual(child, local);
   });
@@ -58,20 +60,20 @@ describe('Thumbnailer', () => {
   it('refuses a file that is not an image with NotAnImage', async () => {
     const junk = join(dir, 'junk.jpg');
     await writeFile(junk, Buffer.concat([(await readFile(jpeg)).subarray(0, 2000)]));
-    await assert.rejects(thumbnailer.make(junk, spec, MAX_PIXELS), NotAnImage);
+    await assert.rejects(thumbnailer.make(junk, spec, limits), NotAnImage);
   });
 
   it('fails the thumbnails in flight when the child dies, and starts a new child for the next', async () => {
     const [pid] = await thumbnailProcesses();
     assert.ok(pid !== undefined);
-    const inFlight = Array.from({ length: 4 }, () => thumbnailer.make(jpeg, spec, MAX_PIXELS));
+    const inFlight = Array.from({ length: 4 }, () => thumbnailer.make(jpeg, spec, limits));
     process.kill(pid, 'SIGKILL');
     const settled = await Promise.allSettled(inFlight);
     for (const result of settled) {
       if (result.status === 'rejected') assert.ok(result.reason instanceof NotAnImage, String(result.reason));
     }
     assert.ok(settled.some((r) => r.status === 'rejected'), 'a killed child fails what it had not answered');
-    const again = await thumbnailer.make(jpeg, spec, MAX_PIXELS);
+    const again = await thumbnailer.make(jpeg, spec, limits);
     assert.equal(again.width, 128);
     const now = await thumbnailProcesses();
     assert.equal(now.length, 1);
@@ -83,5 +85,72 @@ describe('Thumbnailer', () => {
     assert.ok(pid !== undefined);
     await thumbnailer.close();
     assert.deepEqual(await thumbnailProcesses(), []);
+  });
+});
+
+/** Resident bytes of a process, or 0 once it is gone. */
+async function rss(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8').catch(() => '');
+  return Number(/^VmRSS:\s*(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+}
+
+describe('Thumbnailer bounds', () => {
+  let dir: string;
+  let jpeg: string;
+  before(async () => {
+    dir = await tempDir();
+    jpeg = join(dir, 'photo.jpg');
+    await writeFile(jpeg, await photo(1600, 1000));
+  });
+  after(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  it('kills a decode that runs past its deadline: that one is too complex, the one beside it is made anyway', async () => {
+    const thumbnailer = new Thumbnailer(7, 2, limits.decodeBudget);
+    try {
+      // About 0.6 ms per scan for 250,000 blocks: some seconds of libjpeg that libvips cannot interrupt.
+      const bomb = join(dir, 'scans.jpg');
+      await writeFile(bomb, await manyScanJpeg(4000, 4000, 8000));
+      await thumbnailer.make(jpeg, spec, limits);
+      const [pid] = await thumbnailProcesses();
+      const began = performance.now();
+      const refused = thumbnailer.make(bomb, spec, { ...limits, timeoutSeconds: 1 });
+      const beside = thumbnailer.make(jpeg, spec, limits);
+      await assert.rejects(refused, (err: unknown) => err instanceof ImageTooComplex && /longer than 1 s/.test(err.message));
+      const seconds = (performance.now() - began) / 1000;
+      assert.ok(seconds >= 1 && seconds < 4.5, `refused after ${seconds.toFixed(1)} s: the deadline plus the kill margin`);
+      assert.equal((await beside).width, 128);
+      assert.equal((await thumbnailer.make(jpeg, spec, limits)).width, 128);
+      const now = await thumbnailProcesses();
+      assert.equal(now.length, 1);
+      assert.notEqual(now[0], pid, 'the stuck process was killed and replaced');
+    } finally {
+      await thumbnailer.close();
+    }
+  });
+
+  it('kills the process once it grows past its memory limit: that thumbnail is over budget, the next is made', async () => {
+    // A budget of 16 MiB makes a limit of 272 MiB; the decoder must hold this PNG whole (288 MB).
+    const thumbnailer = new Thumbnailer(7, 1, 16 * 1024 * 1024);
+    try {
+      const png = join(dir, 'interlaced.png');
+      await writeFile(png, await sharp({ create: { width: 6000, height: 6000, channels: 4, background: { r: 9, g: 99, b: 199, alpha: 0.5 } } })
+        .toColourspace('rgb16').png({ progressive: true, compressionLevel: 1 }).toBuffer());
+      await thumbnailer.make(jpeg, spec, limits);
+      const [pid] = await thumbnailProcesses();
+      assert.ok(pid !== undefined);
+      let peak = 0;
+      const sampler = setInterval(() => { void rss(pid).then((bytes) => { peak = Math.max(peak, bytes); }); }, 20);
+      try {
+        await assert.rejects(thumbnailer.make(png, spec, { ...limits, decodeBudget: 16 * 1024 * 1024 }), OverDecodeBudget);
+      } finally {
+        clearInterval(sampler);
+      }
+      assert.ok(peak > 0 && peak < thumbnailer.memoryLimit + 128 * 1024 * 1024,
+        `the process peaked at ${String(Math.round(peak / 1048576))} MiB against a limit of ${String(thumbnailer.memoryLimit / 1048576)} MiB`);
+      assert.equal((await thumbnailer.make(jpeg, spec, limits)).width, 128);
+      assert.notEqual((await thumbnailProcesses())[0], pid);
+    } finally {
+      await thumbnailer.close();
+    }
   });
 });

@@ -1,0 +1,36 @@
+// Only the decoders of the formats imghost accepts may ever see an upload's bytes. libvips picks
+// a loader by sniffing the file, and it has many more (SVG through librsvg, its native VIPS
+// format, PPM, Matrix, CSV, Radiance, Analyze...): each is code that would parse untrusted bytes
+// for a format that is refused anyway. Blocking them means the sniffing skips them, so a file in
+// such a format is simply not recognised as an image.
+import sharp from 'sharp';
+
+/** libvips loader class names of the accepted formats (GIF is read by libnsgif, AVIF by libheif). */
+const allowedLoaders = ['Jpeg', 'Png', 'Webp', 'Nsgif', 'Heif', 'Tiff']
+  .flatMap((name) => ['File', 'Buffer', 'Source'].map((input) => `VipsForeignLoad${name}${input}`));
+
+/** Every loader but the accepted formats': process-wide, for all sharp calls that follow. */
+export function blockUnacceptedLoaders(): void {
+  sharp.block({ operation: ['VipsForeignLoad'] });
+  sharp.unblock({ operation: allowedLoaders });
+}
+
+blockUnacceptedLoaders();
+
+// Formats a client might send whose loaders are blocked, recognised by their first bytes only,
+// so that the refusal can name them (415) rather than call them no image at all (400).
+const signatures: readonly (readonly [RegExp, string])[] = [
+  // An XML declaration, comments or a doctype may come before the root element.
+  [/^(?:\xef\xbb\xbf)?\s*(?:<[?!][^]*?)?<svg[\s>]/, 'SVG'],
+  [/^P[1-7]\s/, 'PPM'],
+  [/^(?:\x08\xf2\xa6\xb6|\xb6\xa6\xf2\x08)/, 'VIPS'],
+  [/^%PDF-/, 'PDF'],
+  [/^SIMPLE {2}=/, 'FITS'],
+  [/^#\?RADIANCE/, 'Radiance'],
+];
+
+/** The name of a refused format `head` (the file's first bytes) starts like, if any. */
+export function refusedFormat(head: Buffer): string | undefined {
+  const text = head.toString('latin1');
+  return signatures.find(([pattern]) => pattern.test(text))?.[1];
+}
