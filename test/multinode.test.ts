@@ -2,16 +2,18 @@
 // data directory) share one PostgreSQL and one S3 bucket; any node serves what any other stored.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from './helpers/cli.js';
+import { runCli, type CliResult } from './helpers/cli.js';
 import { startS3, type S3Server } from './helpers/ceph.js';
 import { textOf } from './helpers/html.js';
 import { photo } from './helpers/images.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
-import { multipart, startTestServer, tempDir, type TestServer } from './helpers/server.js';
+import { multipart, startTestServer, tempDir, type TestServer, type UploadedImage } from './helpers/server.js';
+import type { Config } from '../src/config/options.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const bytesOf = async (res: Response) => Buffer.from(await res.arrayBuffer());
@@ -21,11 +23,16 @@ describe('a library grown from the embedded default to several nodes on PostgreS
   let s3: S3Server;
   let nodes: TestServer[] = [];
   const migrated = new Map<string, Buffer>();
+  /** What every node and command is given to reach the shared library. */
+  let shared: Partial<Config>;
+  let s3Args: string[];
+  let sharedArgs: string[];
+  let cliDataDir: string;
 
   before(async () => {
     [pg, s3] = await Promise.all([startPostgres(), startS3()]);
     await s3.createBucket('library');
-    const shared = {
+    shared = {
       db: pg.url,
       store: 's3://library/images',
       s3_endpoint: s3.endpoint,
@@ -47,7 +54,7 @@ describe('a library grown from the embedded default to several nodes on PostgreS
       } finally {
         await one.close();
       }
-      const s3Args = [`--s3_endpoint=${s3.endpoint}`, `--s3_region=${s3.region}`, '--s3_force_path_style',
+      s3Args = [`--s3_endpoint=${s3.endpoint}`, `--s3_region=${s3.region}`, '--s3_force_path_style',
         `--s3_access_key_id=${s3.accessKeyId}`, `--s3_secret_access_key=${s3.secretAccessKey}`];
       const store = await runCli(['migrate-store', `--from=${join(embedded, 'blobs')}`, `--to=${shared.store}`, ...s3Args]);
       assert.equal(store.code, 0, store.stdout + store.stderr);
@@ -66,6 +73,8 @@ describe('a library grown from the embedded default to several nodes on PostgreS
       await rm(embedded, { recursive: true, force: true });
     }
     nodes = await Promise.all([startTestServer(shared), startTestServer(shared), startTestServer(shared)]);
+    cliDataDir = await tempDir('imghost-cli-');
+    sharedArgs = [`--db=${pg.url}`, `--store=${shared.store ?? ''}`, ...s3Args, `--data_dir=${cliDataDir}`];
   });
 
   it('serves every migrated image byte-exact on every node, newest first as before', async () => {
@@ -81,6 +90,7 @@ describe('a library grown from the embedded default to several nodes on PostgreS
   after(async () => {
     await Promise.all(nodes.map((node) => node.close()));
     await Promise.all([pg.stop(), s3.stop()]);
+    await rm(cliDataDir, { recursive: true, force: true });
   });
 
   it('lists and serves byte-exact on every node what one node stored, and a delete on one is seen by all', async () => {
@@ -121,5 +131,74 @@ describe('a library grown from the embedded default to several nodes on PostgreS
     for (const [key, value] of multipart(await photo(64, 48)).entries()) form.append(key, value);
     const res = await b.fetch('/', { method: 'POST', body: form, headers: { cookie }, redirect: 'manual' });
     assert.equal(res.status, 303, textOf(await res.text()));
+  });
+
+  /** Every node serves the image's original byte for byte, and its thumbnail. */
+  async function servedEverywhere(image: UploadedImage, data: Buffer): Promise<void> {
+    for (const node of nodes) {
+      assert.equal(sha256(await bytesOf(await node.fetch(image.url))), sha256(data), `${image.id} byte for byte on every node`);
+      assert.equal((await node.fetch(image.thumb_url)).status, 200);
+    }
+  }
+
+  async function assertVerifyClean(): Promise<void> {
+    const verify = await runCli(['verify', ...sharedArgs]);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, /verify: \d+ images checked, 0 damaged\n$/);
+  }
+
+  it('loses no acknowledged upload to gc at grace 0 running over and over beside uploads on two nodes', async (t) => {
+    const [a, b] = nodes;
+    assert.ok(a && b);
+    const twice = await photo(1200, 900);
+    const pool = [twice, twice, await photo(1600, 1000), await photo(900, 700, 'png')];
+    const uploadsDone = new AbortController();
+    const gcRuns: CliResult[] = [];
+    const gcLoop = (async () => {
+      while (!uploadsDone.signal.aborted) gcRuns.push(await runCli(['gc', ...sharedArgs, '--gc_grace=0']));
+    })();
+    const answers: { status: number; body: string; data: Buffer }[] = [];
+    const uploader = async (node: TestServer, offset: number): Promise<void> => {
+      for (let i = offset; gcRuns.length < 2; i++) {
+        const data = pool[i % pool.length] ?? twice;
+        const res = await node.upload(data);
+        answers.push({ status: res.status, body: await res.text(), data });
+      }
+    };
+    await Promise.all([uploader(a, 0), uploader(a, 1), uploader(b, 2), uploader(b, 3)]);
+    uploadsDone.abort();
+    await gcLoop;
+    t.diagnostic(`${String(answers.length)} uploads beside ${String(gcRuns.length)} gc runs`);
+    for (const run of gcRuns) assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(answers.filter((x) => x.status !== 201).map((x) => `${String(x.status)} ${x.body}`), []);
+    for (const { body, data } of answers) await servedEverywhere(JSON.parse(body) as UploadedImage, data);
+    await assertVerifyClean();
+  });
+
+  it('keeps serving an image whose blob a delete killed half-way left parked, and verify stays clean', async () => {
+    const [a, b] = nodes;
+    assert.ok(a && b);
+    const data = await photo(360, 240);
+    // Node a deletes an image while node b uploads the same bytes (b finds the blob and stores
+    // nothing), and a dies with the blob parked: its record gone, the original under .deleting/.
+    const deleted = await a.uploadOk(data);
+    const survivor = await b.uploadOk(data);
+    assert.equal(await a.server.library.repo.remove(deleted.id), true);
+    const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+    try {
+      const original = `images/${deleted.sha256}`;
+      const parked = `images/.deleting/${deleted.sha256}.${randomBytes(6).toString('hex')}`;
+      await client.send(new CopyObjectCommand({ Bucket: 'library', Key: parked, CopySource: `library/${original}` }));
+      await client.send(new DeleteObjectCommand({ Bucket: 'library', Key: original }));
+      await servedEverywhere(survivor, data);
+      await client.send(new HeadObjectCommand({ Bucket: 'library', Key: original }));
+    } finally {
+      client.destroy();
+    }
+    const gc = await runCli(['gc', ...sharedArgs, '--gc_grace=0']);
+    assert.equal(gc.code, 0, gc.stderr);
+    await servedEverywhere(survivor, data);
+    await assertVerifyClean();
   });
 });
