@@ -10,6 +10,8 @@ const TRAILER = 0x3b;
 const COMMENT = 0xfe;
 const APPLICATION = 0xff;
 const KEPT_APPLICATIONS = new Set(['NETSCAPE2.0', 'ANIMEXTS1.0', 'ICCRGBG1012']);
+const SCREEN = 13;
+const DESCRIPTOR = 10;
 /** Enough of a block to decide on it: an image descriptor, or an extension's label and application id. */
 const BLOCK_HEAD = 14;
 
@@ -18,49 +20,56 @@ const colourTable = (flags: number): number => (flags & 0x80 ? 3 * 2 ** ((flags 
 
 export async function planGif(plan: Plan): Promise<void> {
   const { source } = plan;
-  const screen = await source.bytes(0, 13);
-  if (screen.length < 13 || !/^GIF8[79]a$/.test(screen.toString('latin1', 0, 6))) { await plan.keepRest(0); return; }
-  let pos = 13 + colourTable(screen[10] ?? 0);
+  const screen = await source.bytes(0, SCREEN);
+  if (screen.length < SCREEN || !/^GIF8[79]a$/.test(screen.toString('latin1', 0, 6))) { await plan.keepRest(0); return; }
+  let pos = SCREEN + colourTable(screen[10] ?? 0);
   await plan.keep(0, pos);
   for (;;) {
-    const head = source.peek(pos, BLOCK_HEAD) ?? (await source.bytes(pos, BLOCK_HEAD));
-    const introducer = head[0];
-    let end: number;
+    // Everything about the block is read before its sub-blocks move the window on.
+    if (!source.holds(pos, BLOCK_HEAD)) await source.load(pos, BLOCK_HEAD);
+    const introducer = source.u8(pos);
+    let kept = true;
+    let end: number | Promise<number> = -1;
     if (introducer === TRAILER) {
       await plan.keep(pos, pos + 1);
       plan.dropTrailing(pos + 1);
       return;
-    } else if (introducer === IMAGE && head.length >= 10) {
+    } else if (introducer === IMAGE && pos + DESCRIPTOR <= source.size) {
       // Descriptor, local colour table, LZW code size, then the data sub-blocks.
-      end = await subBlocksEnd(source, pos + 10 + colourTable(head[9] ?? 0) + 1);
+      end = subBlocksEnd(source, pos + DESCRIPTOR + colourTable(source.u8(pos + 9) ?? 0) + 1);
     } else if (introducer === EXTENSION) {
-      end = await subBlocksEnd(source, pos + 2);
-      if (end !== -1 && !keptExtension(head)) {
-        plan.drop();
-        pos = end;
-        continue;
-      }
-    } else {
-      end = -1;
+      kept = keptExtension(source, pos);
+      end = subBlocksEnd(source, pos + 2);
     }
+    if (typeof end !== 'number') end = await end;
     if (end === -1) { await plan.keepRest(pos); return; }
-    await plan.keep(pos, end);
+    if (kept) {
+      const writing = plan.keep(pos, end);
+      if (writing) await writing;
+    } else {
+      plan.drop();
+    }
     pos = end;
   }
 }
 
-/** Whether the extension starting `head` is kept: `head` holds its label and any application id. */
-function keptExtension(head: Buffer): boolean {
-  const label = head[1];
+/** Whether the extension at `pos` is kept; the window holds its label and any application id. */
+function keptExtension(source: Source, pos: number): boolean {
+  const label = source.u8(pos + 1);
   if (label === COMMENT) return false;
   if (label !== APPLICATION) return true;
-  return head[2] === 11 && KEPT_APPLICATIONS.has(head.toString('latin1', 3, 14));
+  const id = source.peek(pos + 2, 12);
+  return id?.[0] === 11 && KEPT_APPLICATIONS.has(id.toString('latin1', 1, 12));
 }
 
-/** Where the chain of sub-blocks starting at `pos` ends (after its zero-length terminator), or -1. */
-async function subBlocksEnd(source: Source, pos: number): Promise<number> {
+/**
+ * Where the chain of sub-blocks starting at `pos` ends (after its zero-length terminator), or -1.
+ * A number when the window holds the chain; a promise only when the window has to move.
+ */
+function subBlocksEnd(source: Source, pos: number): number | Promise<number> {
   for (;;) {
-    const length = (source.peek(pos, 1) ?? (await source.bytes(pos, 1)))[0];
+    if (!source.holds(pos, 1)) return source.load(pos, 1).then(() => subBlocksEnd(source, pos));
+    const length = source.u8(pos);
     if (length === undefined) return -1;
     pos += 1 + length;
     if (length === 0) return pos > source.size ? -1 : pos;

@@ -30,6 +30,14 @@ export class Output {
     }
   }
 
+  /** Appends bytes `start` to `end` of `source` at once, if its window holds them and they fit the buffer. */
+  copyHeld(source: Source, start: number, end: number): boolean {
+    if (end - start > BATCH - this.filled || !source.copyHeld(this.batch, this.filled, start, end)) return false;
+    this.filled += end - start;
+    this.bytes += end - start;
+    return true;
+  }
+
   /** Appends bytes `start` to `end` of `source`, read a window at a time. */
   async copy(source: Source, start: number, end: number): Promise<void> {
     for (let pos = start; pos < end;) {

@@ -12,30 +12,37 @@ export class Plan {
   changed = false;
   /** The size of the result so far. */
   length = 0;
-  /** The last kept range, not yet written. */
-  private kept: { start: number; end: number } | null = null;
+  /** The last kept range, not yet written; -1 for none. */
+  private keptStart = -1;
+  private keptEnd = -1;
   private output: Output | null = null;
 
   /** Writes the result to `target` once it differs; without a target, only measures it. */
   constructor(readonly source: Source, private readonly target?: string) {}
 
-  async keep(start: number, end: number): Promise<void> {
+  /**
+   * Keeps bytes `start` to `end`. Returns a promise only when the walker must wait for a write:
+   * walkers call `await` on it only then, so a run of kept blocks costs no wait per block.
+   */
+  keep(start: number, end: number): Promise<void> | undefined {
     const last = Math.min(end, this.source.size);
-    if (last <= start) return;
+    if (last <= start) return undefined;
     this.length += last - start;
-    if (this.kept?.end === start) {
-      this.kept.end = last;
-      return;
+    if (this.keptEnd === start) {
+      this.keptEnd = last;
+      return undefined;
     }
     // Bytes before this range that are not in the result: something was left out.
-    if (this.kept !== null || start !== 0) this.changed = true;
-    await this.writeKept();
-    this.kept = { start, end: last };
+    if (this.keptEnd !== -1 || start !== 0) this.changed = true;
+    const writing = this.write(this.keptStart, this.keptEnd);
+    this.keptStart = start;
+    this.keptEnd = last;
+    return writing;
   }
 
   /** Keeps everything from `start` on: where a walker cannot parse further, it removes nothing. */
-  keepRest(start: number): Promise<void> {
-    return this.keep(start, this.source.size);
+  async keepRest(start: number): Promise<void> {
+    await this.keep(start, this.source.size);
   }
 
   drop(): void {
@@ -45,7 +52,8 @@ export class Plan {
   async insert(data: Buffer): Promise<void> {
     this.changed = true;
     this.length += data.length;
-    await this.writeKept();
+    await this.write(this.keptStart, this.keptEnd);
+    this.keptStart = this.keptEnd = -1;
     if (this.target !== undefined) await (this.output ??= await Output.create(this.target)).append(data);
   }
 
@@ -57,7 +65,7 @@ export class Plan {
   /** The new file's SHA-256 and size, or null when nothing changed and no file was written. */
   async finish(): Promise<Stripped | null> {
     if (!this.changed || this.target === undefined) return null;
-    await this.writeKept();
+    await this.write(this.keptStart, this.keptEnd);
     this.output ??= await Output.create(this.target);
     return this.output.close();
   }
@@ -67,10 +75,14 @@ export class Plan {
     await this.output?.abandon();
   }
 
-  private async writeKept(): Promise<void> {
-    if (this.kept === null || this.target === undefined) return;
-    this.output ??= await Output.create(this.target);
-    await this.output.copy(this.source, this.kept.start, this.kept.end);
-    this.kept = null;
+  /** Writes bytes `start` to `end` out: at once when the source's window holds them, else waiting. */
+  private write(start: number, end: number): Promise<void> | undefined {
+    if (end <= start || this.target === undefined || this.output?.copyHeld(this.source, start, end) === true) return undefined;
+    return this.writeRead(this.target, start, end);
+  }
+
+  private async writeRead(target: string, start: number, end: number): Promise<void> {
+    this.output ??= await Output.create(target);
+    await this.output.copy(this.source, start, end);
   }
 }

@@ -1,10 +1,11 @@
 // Random access to a spooled upload through a small window, so the format walkers can read
 // headers, lengths and sub-blocks anywhere in a large file without holding it in memory.
-// A walker reads `source.peek(pos, n) ?? await source.bytes(pos, n)`: only a read that goes to
-// the file waits, so walking a file of millions of tiny blocks costs no promise per block.
+// Reading what the window holds is synchronous: a walker writes
+// `if (!source.holds(pos, n)) await source.load(pos, n)` and then reads numbers in place, so
+// walking a file of millions of tiny blocks waits only when the window moves, never per block.
 import type { FileHandle } from 'node:fs/promises';
 
-/** The most read from the file at once, and so the most a `bytes` call should ask for. */
+/** The least read from the file at once, and the most `Output.copy` asks for. */
 export const WINDOW = 64 * 1024;
 
 const NOTHING = Buffer.alloc(0);
@@ -15,30 +16,46 @@ export class Source {
 
   constructor(private readonly file: FileHandle, readonly size: number) {}
 
-  /**
-   * `length` bytes from `pos` (fewer where the file ends, none past it) when the window holds
-   * them; undefined when they must be read with `bytes`.
-   */
-  peek(pos: number, length: number): Buffer | undefined {
+  /** Whether the window holds `length` bytes from `pos` (or all there are, where the file ends first). */
+  holds(pos: number, length: number): boolean {
     const end = Math.min(pos + length, this.size);
-    if (pos >= end) return NOTHING;
-    if (pos < this.windowStart || end > this.windowStart + this.window.length) return undefined;
-    return this.window.subarray(pos - this.windowStart, end - this.windowStart);
+    return pos >= end || (pos >= this.windowStart && end <= this.windowStart + this.window.length);
+  }
+
+  /** Moves the window to hold `length` bytes from `pos`. */
+  async load(pos: number, length: number): Promise<void> {
+    const buffer = Buffer.alloc(Math.max(0, Math.min(Math.max(length, WINDOW), this.size - pos)));
+    const { bytesRead } = await this.file.read(buffer, 0, buffer.length, pos);
+    this.window = buffer.subarray(0, bytesRead);
+    this.windowStart = pos;
+  }
+
+  /** The byte at `pos`, when the window holds it; undefined past the end of the file. */
+  u8(pos: number): number | undefined {
+    return this.window[pos - this.windowStart];
+  }
+
+  /** The little-endian 32-bit number at `pos`, which the window holds. */
+  u32le(pos: number): number {
+    return this.window.readUInt32LE(pos - this.windowStart);
+  }
+
+  /** `length` bytes from `pos` (fewer where the file ends), when the window holds them. */
+  peek(pos: number, length: number): Buffer | undefined {
+    if (!this.holds(pos, length)) return undefined;
+    return this.window.subarray(Math.max(0, pos - this.windowStart), Math.min(pos + length, this.size) - this.windowStart);
   }
 
   /** `length` bytes from `pos`, or fewer where the file ends first. */
   async bytes(pos: number, length: number): Promise<Buffer> {
-    const held = this.peek(pos, length);
-    if (held !== undefined) return held;
-    const end = Math.min(pos + length, this.size);
-    await this.load(pos, end - pos);
-    return this.window.subarray(0, end - pos);
+    if (!this.holds(pos, length)) await this.load(pos, length);
+    return this.peek(pos, length) ?? NOTHING;
   }
 
-  private async load(pos: number, length: number): Promise<void> {
-    const buffer = Buffer.alloc(Math.min(Math.max(length, WINDOW), this.size - pos));
-    const { bytesRead } = await this.file.read(buffer, 0, buffer.length, pos);
-    this.window = buffer.subarray(0, bytesRead);
-    this.windowStart = pos;
+  /** Copies bytes `start` to `end` into `target` at `at`, if the window holds them. */
+  copyHeld(target: Buffer, at: number, start: number, end: number): boolean {
+    if (!this.holds(start, end - start)) return false;
+    this.window.copy(target, at, start - this.windowStart, end - this.windowStart);
+    return true;
   }
 }

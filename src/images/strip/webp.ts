@@ -55,6 +55,11 @@ export async function planWebp(plan: Plan): Promise<void> {
   plan.dropTrailing(riffEnd);
 }
 
+/** A FourCC as the number its bytes spell, little-endian, as RIFF reads them. */
+const fourccCode = (fourcc: string): number => Buffer.from(fourcc, 'latin1').readUInt32LE(0);
+const EXIF = fourccCode('EXIF');
+const XMP = fourccCode('XMP ');
+
 /**
  * Plans the chunks from `pos` to the end of the container: what is kept, and the orientation
  * read from the first EXIF chunk. Null when a chunk runs past the container.
@@ -64,22 +69,23 @@ async function walkChunks(plan: Plan, pos: number, riffEnd: number): Promise<{ o
   let orientation: number | undefined;
   let exifSeen = false;
   while (pos < riffEnd) {
-    const head = source.peek(pos, 8) ?? (await source.bytes(pos, 8));
-    if (head.length < 8) return null;
-    const size = head.readUInt32LE(4);
+    if (!source.holds(pos, 8)) await source.load(pos, 8);
+    if (pos + 8 > riffEnd) return null;
+    const fourcc = source.u32le(pos);
+    const size = source.u32le(pos + 4);
     const end = pos + 8 + size + (size % 2);
     if (end > riffEnd) return null;
-    const fourcc = head.toString('latin1', 0, 4);
-    if (fourcc === 'EXIF' || fourcc === 'XMP ') {
+    if (fourcc === EXIF || fourcc === XMP) {
       plan.drop();
-      if (fourcc === 'EXIF' && !exifSeen) {
+      if (fourcc === EXIF && !exifSeen) {
         exifSeen = true;
         const data = await source.bytes(pos + 8, Math.min(size, MAX_EXIF));
         orientation = orientationOf(data.toString('latin1', 0, 6) === EXIF_HEADER ? data.subarray(6) : data);
         if (turns(orientation)) await plan.insert(chunk('EXIF', orientationOnly(orientation)));
       }
     } else {
-      await plan.keep(pos, end);
+      const writing = plan.keep(pos, end);
+      if (writing) await writing;
     }
     pos = end;
   }
