@@ -72,11 +72,9 @@ export async function buildServer({ config, library, logger, cookieSecret }: Ser
     clientErrorHandler: connectionErrorHandler(loggerInstance),
     frameworkErrors,
   });
-  limitConnections(app.server, {
-    total: connectionCap(config.max_connections),
-    perAddress: config.max_connections_per_ip,
-    trustedProxies: trustProxy(config) || [],
-  });
+  const connections = { total: connectionCap(config.max_connections), perAddress: config.max_connections_per_ip };
+  limitConnections(app.server, { ...connections, trustedProxies: trustProxy(config) || [] });
+  logger.debug(connections, 'connection caps');
   const assets = Assets.load();
   const views = new Views(config.debug, assets);
 

@@ -21,13 +21,14 @@ describe('cross-site uploads to the JSON API', () => {
   after(() => s.close());
 
   it('refuses a browser post from another site or a sibling one (403), storing nothing', async () => {
-    for (const headers of [
+    const browsers: Record<string, string>[] = [
       { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
       { 'sec-fetch-site': 'same-site', origin: 'http://other.localhost' },
       { origin: 'https://evil.example' },
       { origin: 'null' },
       { origin: s.url.replace('127.0.0.1', 'localhost') },
-    ]) {
+    ];
+    for (const headers of browsers) {
       const res = await s.upload(png, { headers });
       await assertRefusal(res, 403, refused, JSON.stringify(headers));
     }
@@ -42,7 +43,8 @@ describe('cross-site uploads to the JSON API', () => {
   });
 
   it('takes uploads from its own pages, from programs that send no browser headers, and from a typed address', async () => {
-    for (const headers of [{}, { 'sec-fetch-site': 'same-origin', origin: s.url }, { origin: s.url }, { 'sec-fetch-site': 'none' }]) {
+    const ours: Record<string, string>[] = [{}, { 'sec-fetch-site': 'same-origin', origin: s.url }, { origin: s.url }, { 'sec-fetch-site': 'none' }];
+    for (const headers of ours) {
       const res = await s.upload(png, { headers });
       assert.equal(res.status, 201, `${JSON.stringify(headers)}: ${await res.text()}`);
     }

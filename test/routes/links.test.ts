@@ -96,7 +96,8 @@ describe('share links behind a trusted proxy', () => {
   });
 
   it('validates the forwarded host and scheme as it would the Host (400)', async () => {
-    for (const forwarded of [{ 'x-forwarded-host': 'evil.example](x)' }, { 'x-forwarded-proto': 'javascript' }]) {
+    const forwards: Record<string, string>[] = [{ 'x-forwarded-host': 'evil.example](x)' }, { 'x-forwarded-proto': 'javascript' }];
+    for (const forwarded of forwards) {
       const answer = await pageWith(s, image, { host: '127.0.0.1', accept: 'application/json', ...forwarded });
       assert.equal(answer.status, 400, JSON.stringify(forwarded));
       assert.match(answer.body, /"error":"BAD_HOST"/);
@@ -114,7 +115,8 @@ describe('--public_url', () => {
   after(() => s.close());
 
   it('is what every share link is built on, whatever the Host, even with none', async () => {
-    for (const headers of [{ host: 'other.example' }, { host: 'evil.example](x)' }, {}]) {
+    const requests: Record<string, string>[] = [{ host: 'other.example' }, { host: 'evil.example](x)' }, {}];
+    for (const headers of requests) {
       const answer = await pageWith(s, image, headers, 'host' in headers ? '1.1' : '1.0');
       assert.equal(answer.status, 200, JSON.stringify(headers));
       const fields = shareFields(answer.body);
