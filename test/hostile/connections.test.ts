@@ -107,6 +107,18 @@ describe('connection timeouts and trusted proxies', () => {
     }
   });
 
+  it('closes a keep-alive connection left idle for keepalive_timeout after its answer', async () => {
+    const s = await startTestServer({ keepalive_timeout: 1 });
+    try {
+      const answer = await exchange(s.url, 'GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n', { limitMs: 5000 });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.headers.connection, 'keep-alive');
+      assert.ok(answer.closedAfterMs !== null && answer.closedAfterMs >= 900 && answer.closedAfterMs < 3000, String(answer.closedAfterMs));
+    } finally {
+      await s.close();
+    }
+  });
+
   it('does not cap the connections of a trusted proxy, which carries many clients', async () => {
     const s = await startTestServer({ max_connections_per_ip: 5, trusted_proxies: '127.0.0.1' });
     try {
