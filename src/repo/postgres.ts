@@ -32,8 +32,9 @@ const migrations: readonly string[] = [
    CREATE INDEX images_orig ON images (orig_hash, thumb_spec);
    CREATE INDEX images_thumb ON images (thumb_hash);`,
   // Until when a live upload holds its pending record, by the database's clock, so the clocks
-  // of the nodes do not matter.
-  `ALTER TABLE images ADD COLUMN lease_until TIMESTAMPTZ NOT NULL DEFAULT '-infinity';
+  // of the nodes do not matter. The default (one lease, PENDING_LEASE) covers records written by
+  // nodes of an older version during a rolling upgrade, which do not renew leases.
+  `ALTER TABLE images ADD COLUMN lease_until TIMESTAMPTZ NOT NULL DEFAULT now() + interval '30 seconds';
    CREATE INDEX images_pending_lease ON images (lease_until) WHERE NOT ready;`,
 ];
 
