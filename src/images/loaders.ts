@@ -23,14 +23,17 @@ const signatures: readonly (readonly [RegExp, string])[] = [
   // An XML declaration, comments or a doctype may come before the root element.
   [/^(?:\xef\xbb\xbf)?\s*(?:<[?!][^]*?)?<svg[\s>]/, 'SVG'],
   [/^P[1-7]\s/, 'PPM'],
-  [/^(?:\x08\xf2\xa6\xb6|\xb6\xa6\xf2\x08)/, 'VIPS'],
   [/^%PDF-/, 'PDF'],
   [/^SIMPLE {2}=/, 'FITS'],
   [/^#\?RADIANCE/, 'Radiance'],
 ];
 
+/** libvips' own format, in either byte order. */
+const vipsMagic = ['08f2a6b6', 'b6a6f208'];
+
 /** The name of a refused format `head` (the file's first bytes) starts like, if any. */
 export function refusedFormat(head: Buffer): string | undefined {
+  if (vipsMagic.includes(head.subarray(0, 4).toString('hex'))) return 'VIPS';
   const text = head.toString('latin1');
   return signatures.find(([pattern]) => pattern.test(text))?.[1];
 }

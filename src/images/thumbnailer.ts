@@ -38,7 +38,9 @@ interface Job {
   resolve: (thumbnail: Thumbnail) => void;
   reject: (err: Error) => void;
   child: ChildProcess;
-  deadline: NodeJS.Timeout;
+  /** When its process is killed if it has not answered (ms since the epoch); kept on a retry. */
+  killAt: number;
+  timer: NodeJS.Timeout;
   /** Sent again after its process was killed for another thumbnail's sake. */
   retried: boolean;
 }
@@ -63,7 +65,8 @@ export class Thumbnailer {
   }
 
   readonly make: MakeThumbnail = (path, spec, limits) => new Promise((resolve, reject) => {
-    this.send({ id: ++this.lastId, path, spec, limits }, resolve, reject, false);
+    const killAt = Date.now() + limits.timeoutSeconds * 1000 + killMarginMs;
+    this.send({ request: { id: ++this.lastId, path, spec, limits }, resolve, reject, killAt, retried: false });
   });
 
   async close(): Promise<void> {
@@ -74,10 +77,11 @@ export class Thumbnailer {
     await exited;
   }
 
-  private send(request: ThumbnailRequest, resolve: Job['resolve'], reject: Job['reject'], retried: boolean): void {
+  private send(job: Omit<Job, 'child' | 'timer'>): void {
     const child = this.child ?? this.start();
-    const deadline = setTimeout(() => { this.kill(child, request.id); }, request.limits.timeoutSeconds * 1000 + killMarginMs);
-    this.jobs.set(request.id, { request, resolve, reject, child, deadline, retried });
+    const { request } = job;
+    const timer = setTimeout(() => { this.kill(child, request.id); }, Math.max(0, job.killAt - Date.now()));
+    this.jobs.set(request.id, { ...job, child, timer });
     child.send(request);
   }
 
@@ -126,10 +130,10 @@ export class Thumbnailer {
     for (const [id, job] of this.jobs) {
       if (job.child !== child) continue;
       this.jobs.delete(id);
-      clearTimeout(job.deadline);
+      clearTimeout(job.timer);
       if (reason === 'memory') job.reject(new OverDecodeBudget(job.request.limits.decodeBudget));
       else if (reason === id) job.reject(new ImageTooComplex(job.request.limits.timeoutSeconds));
-      else if (reason !== undefined && !job.retried) this.send(job.request, job.resolve, job.reject, true);
+      else if (reason !== undefined && !job.retried) this.send({ ...job, retried: true });
       else job.reject(new NotAnImage());
     }
   }
@@ -138,7 +142,7 @@ export class Thumbnailer {
     const job = this.jobs.get(answer.id);
     if (!job) return;
     this.jobs.delete(answer.id);
-    clearTimeout(job.deadline);
+    clearTimeout(job.timer);
     if ('thumbnail' in answer) {
       const { data } = answer.thumbnail;
       // Structured clone hands a Buffer over as a plain Uint8Array.

@@ -3,18 +3,26 @@
 // back exactly; bombs are refused from their header with memory staying flat; and afterwards the
 // server is ready and nothing half-stored is left.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import sharp from 'sharp';
 import {
   cutPoints, gif, gifHtmlPolyglot, hugeExifSegment, hugeIccSegments, hugeXmpSegment, jpegClaiming,
   jpegWithBadHuffman, jpegWithScrambledHuffman, pngChunk, pngWithBadCrc, withPngChunks,
 } from '../helpers/hostile.js';
+import { avifClaiming, gifClaiming, interlacedPng16Claiming, manyScanJpeg, progressiveCmykJpegClaiming } from '../helpers/decode-bombs.js';
 import { photo, pngClaiming, svgWithScript } from '../helpers/images.js';
 import { withSegments } from '../helpers/jpeg.js';
-import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
+import { startTestServer, tempDir, type TestServer, type UploadedImage } from '../helpers/server.js';
+import { memoryOf, thumbnailProcesses } from '../helpers/thumbnail-process.js';
 import { assertNothingHalfStored, assertRefusal, assertServed, uploadAndCheck } from './answers.js';
 
 const NOT_AN_IMAGE = /^cannot identify image file$/;
+const execFileAsync = promisify(execFile);
 const formats = ['jpeg', 'png', 'gif', 'webp', 'avif', 'tiff'] as const;
 
 describe('hostile image files', () => {
@@ -116,6 +124,69 @@ describe('hostile image files', () => {
     assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${String(grown)} bytes`);
   });
 
+  it('refuses images within max_pixels whose decoding would pass decode_budget, from their header (413)', async () => {
+    const bombs: [string, Buffer][] = [
+      ['a 12-bit AVIF with alpha', await avifClaiming(10000, 10000, true)],
+      ['an 8-bit AVIF', await avifClaiming(10000, 10000, false)],
+      ['an interlaced 16-bit RGBA PNG', await interlacedPng16Claiming(10000, 10000)],
+      ['a progressive CMYK JPEG', await progressiveCmykJpegClaiming(10000, 10000)],
+      ['a GIF', await gifClaiming(10000, 10000)],
+    ];
+    const rssBefore = process.memoryUsage().rss;
+    const began = performance.now();
+    for (const [what, bomb] of bombs) {
+      assert.ok(bomb.length < 2000, `${what}: a few hundred bytes`);
+      const refusal = await refuse(bomb, 413, /^decoding the image would need about \d+ MiB of memory, more than the limit of 320 MiB$/, what);
+      assert.equal(refusal.error, 'OVER_DECODE_BUDGET');
+    }
+    // Decoding them would take 0.5 to 2.4 GB each; refusing from the header takes next to nothing.
+    assert.ok(performance.now() - began < 2000 * bombs.length);
+    const grown = process.memoryUsage().rss - rssBefore;
+    assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${String(grown)} bytes`);
+  });
+
+  it('accepts a progressive JPEG of 100 megapixels, within the budget, with the thumbnail process under its memory limit', async () => {
+    const big = await sharp({ create: { width: 10000, height: 10000, channels: 3, background: '#4080c0' } }).jpeg({ progressive: true }).toBuffer();
+    const began = performance.now();
+    const image = await accept(big, 'image/jpeg', 'big.jpg');
+    assert.deepEqual([image.width, image.thumb.width], [10000, 128]);
+    assert.ok(performance.now() - began < s.config.thumb_timeout * 1000 / 4, 'well within thumb_timeout');
+    const [child] = await thumbnailProcesses();
+    assert.ok(child !== undefined);
+    const { peak } = await memoryOf(child);
+    // Its 300 MB of coefficients, the process itself, and no more than the limit allows.
+    assert.ok(peak > 300e6 && peak < 256 * 1024 * 1024 + s.config.thumb_concurrency * s.config.decode_budget, `peak ${String(peak)}`);
+  });
+
+  it('refuses files for libvips loaders other than the accepted formats\' without running them (415 or 400)', async () => {
+    const dir = await tempDir();
+    try {
+      const vips = join(dir, 'native.v');
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: '#102030' } }).toFile(vips);
+      const files: [string, Buffer, number, RegExp][] = [
+        // librsvg would open the referenced file and render a picture of a billion pixels.
+        ['external.svg', Buffer.from('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="30000" height="30000"><image xlink:href="file:///etc/hostname" width="30000" height="30000"/></svg>'), 415, /SVG files are not accepted/],
+        ['native.v', await readFile(vips), 415, /VIPS files are not accepted/],
+        ['image.ppm', Buffer.concat([Buffer.from('P6\n2 2\n255\n'), Buffer.alloc(12, 200)]), 415, /PPM files are not accepted/],
+        ['matrix.mat', Buffer.from('2 2\n1 2\n3 4\n'), 400, NOT_AN_IMAGE],
+        ['document.pdf', Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n'), 415, /PDF files are not accepted/],
+      ];
+      for (const [name, data, status, message] of files) {
+        await refuse(data, status, message, name);
+        // Blocked in this process, where the server runs: libvips does not even sniff them.
+        const path = join(dir, name);
+        await writeFile(path, data);
+        await assert.rejects(sharp(path).metadata(), /unsupported image format/, name);
+      }
+      // Outside the server's process, the same libvips reads the SVG and VIPS files: the block refused them.
+      const script = `const sharp = require('sharp'); Promise.all(process.argv.slice(1).map((f) => sharp(f, { limitInputPixels: false }).metadata().then((m) => m.format))).then((f) => console.log(f.join()))`;
+      const { stdout } = await execFileAsync(process.execPath, ['-e', script, join(dir, 'external.svg'), vips]);
+      assert.equal(stdout.trim(), 'svg,vips');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('counts every frame of an animation: thousands of frames over max_pixels are refused (413)', async () => {
     const deep = gif({ width: 200, height: 200, frames: 5000 });
     assert.ok(deep.length < 200_000);
@@ -159,5 +230,36 @@ describe('hostile image files', () => {
   it('leaves the server ready with nothing half-stored: no record, blob or temporary file of a refused file', async () => {
     assert.ok(accepted.length >= 8);
     await assertNothingHalfStored(s, accepted);
+  });
+});
+
+describe('a decode that runs past thumb_timeout', () => {
+  let s: TestServer;
+  before(async () => { s = await startTestServer({ thumb_nice: 10, thumb_timeout: 1, thumb_concurrency: 2 }); });
+  after(() => s.close());
+
+  it('is stopped (422) and its slot freed, while the server answers and makes other thumbnails meanwhile', async () => {
+    // 10,000 scans that each walk 250,000 blocks: some seconds that libjpeg spends without returning.
+    const bomb = await manyScanJpeg(4000, 4000, 10_000);
+    assert.ok(bomb.length < 1_000_000, `${String(bomb.length)} bytes`);
+    const began = performance.now();
+    let answeredAt = 0;
+    const refused = s.upload(bomb, { filename: 'scans.jpg' }).then((res) => { answeredAt = performance.now(); return res; });
+    await delay(300);
+    assert.equal((await s.fetch('/healthz')).status, 200);
+    const other = await s.uploadOk(await photo(800, 600), { filename: 'meanwhile.jpg' });
+    assert.equal(other.thumb.width, 128);
+    assert.equal(answeredAt, 0, 'made while the bomb still held its slot');
+    const refusal = await assertRefusal(await refused, 422, /^the image took longer than 1 s to decode; send a simpler file$/);
+    assert.equal(refusal.error, 'IMAGE_TOO_COMPLEX');
+    const seconds = (answeredAt - began) / 1000;
+    assert.ok(seconds >= 1 && seconds < 1 + 2 + 1, `answered after ${seconds.toFixed(1)} s: the deadline and the kill margin`);
+    // Both slots are free: two more are made at once, by a new thumbnail process.
+    const next = performance.now();
+    await Promise.all([s.uploadOk(await photo(640, 480), { filename: 'after.jpg' }), s.uploadOk(await photo(480, 640), { filename: 'after-2.jpg' })]);
+    assert.ok(performance.now() - next < 3000);
+    const children = await thumbnailProcesses();
+    assert.equal(children.length, 1);
+    assert.ok((await memoryOf(children[0] ?? 0)).peak < 512 * 1024 * 1024);
   });
 });

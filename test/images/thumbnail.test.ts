@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp, { type Sharp } from 'sharp';
 import { makeThumbnail } from '../../src/images/thumbnail.js';
+import { ImageTooComplex } from '../../src/errors.js';
+import { manyScanJpeg } from '../helpers/decode-bombs.js';
 import { drawing } from '../helpers/images.js';
 import { tempDir } from '../helpers/server.js';
 
@@ -94,5 +96,14 @@ describe('makeThumbnail', () => {
     const thumb = await makeThumbnail(path, { size: SIZE, format: 'png' }, limits);
     const plain = await sharp(path).resize({ width: SIZE, height: SIZE, fit: 'inside' }).png().toBuffer();
     assert.ok(thumb.data.length <= plain.length, `${String(thumb.data.length)} bytes against ${String(plain.length)}`);
+  });
+
+  it('refuses an image still decoding at its deadline as too complex, in this process too', async () => {
+    // libvips notices the deadline only once libjpeg returns from its scans: a bound on the
+    // answer here, not on the work (the thumbnail process is killed for that: thumbnailer.ts).
+    const path = join(dir, 'scans.jpg');
+    await writeFile(path, await manyScanJpeg(2000, 2000, 3000));
+    await assert.rejects(makeThumbnail(path, { size: SIZE, format: 'png' }, { ...limits, timeoutSeconds: 1 }), ImageTooComplex);
+    assert.equal((await makeThumbnail(path, { size: SIZE, format: 'png' }, limits)).width, SIZE, 'the same file, given time');
   });
 });

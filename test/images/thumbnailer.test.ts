@@ -1,7 +1,7 @@
 // Thumbnails made in a child process of lower CPU priority: the same bytes as in-process, the
 // priority really lowered, refusals kept typed, and a crashed child replaced, never the server.
 import assert from 'node:assert/strict';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,23 +12,10 @@ import { Thumbnailer } from '../../src/images/thumbnailer.js';
 import { manyScanJpeg } from '../helpers/decode-bombs.js';
 import { photo } from '../helpers/images.js';
 import { tempDir } from '../helpers/server.js';
+import { memoryOf, thumbnailProcesses } from '../helpers/thumbnail-process.js';
 
 const spec: ThumbSpec = { size: 128, format: 'png' };
 const limits = { maxPixels: 100_000_000, decodeBudget: 512 * 1024 * 1024, timeoutSeconds: 30 };
-
-/** Pids of this process's children running the thumbnail process. */
-async function thumbnailProcesses(): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const [stat, cmdline] = await Promise.all([readFile(`/proc/${entry}/stat`, 'utf8'), readFile(`/proc/${entry}/cmdline`, 'utf8')]);
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (parent === process.pid && cmdline.includes('thumbnail-process')) pids.push(Number(entry));
-    } catch { /* the process ended while we looked */ }
-  }
-  return pids;
-}
 
 describe('Thumbnailer', () => {
   let dir: string;
@@ -88,12 +75,6 @@ describe('Thumbnailer', () => {
   });
 });
 
-/** Resident bytes of a process, or 0 once it is gone. */
-async function rss(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8').catch(() => '');
-  return Number(/^VmRSS:\s*(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
-}
-
 describe('Thumbnailer bounds', () => {
   let dir: string;
   let jpeg: string;
@@ -139,7 +120,7 @@ describe('Thumbnailer bounds', () => {
       const [pid] = await thumbnailProcesses();
       assert.ok(pid !== undefined);
       let peak = 0;
-      const sampler = setInterval(() => { void rss(pid).then((bytes) => { peak = Math.max(peak, bytes); }); }, 20);
+      const sampler = setInterval(() => { void memoryOf(pid).then(({ rss }) => { peak = Math.max(peak, rss); }); }, 20);
       try {
         await assert.rejects(thumbnailer.make(png, spec, { ...limits, decodeBudget: 16 * 1024 * 1024 }), OverDecodeBudget);
       } finally {
