@@ -6,29 +6,25 @@
 // sweep to put back.
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand, CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand,
-  HeadObjectCommand, ListMultipartUploadsCommand, paginateListObjectsV2, S3Client, type _Object,
+  HeadObjectCommand, ListMultipartUploadsCommand, paginateListObjectsV2, type S3Client, type _Object,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from '../config/options.js';
 import { ConfigError } from '../config/parse.js';
-import { AppError, BlobMissing, Unavailable } from '../errors.js';
+import { BlobMissing } from '../errors.js';
 import { BLOB_KEY, type BlobInfo, type BlobStore, type ByteRange } from './index.js';
+import { s3Client, type S3ClientOptions } from './s3-client.js';
+import { failure, isMissing } from './s3-errors.js';
 
-export type S3Options = Pick<Config, 'store_timeout' | 's3_endpoint' | 's3_region' | 's3_force_path_style'
-  | 's3_access_key_id' | 's3_secret_access_key' | 's3_public_url'>;
+export type S3Options = S3ClientOptions & Pick<Config, 's3_public_url'>;
 
 /** S3's smallest part. Two parts in flight bound the memory an upload takes to ~10 MiB. */
 const PART_SIZE = 5 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 2;
 const PARKING = '.deleting/';
-/** Failures with no HTTP answer that mean the store could not be reached in time. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 export class S3Store implements BlobStore {
   private constructor(
@@ -52,31 +48,7 @@ export class S3Store implements BlobStore {
     if (opts.s3_public_url !== '' && !/^https?:\/\/[^/]/.test(opts.s3_public_url)) {
       throw new ConfigError(`option '--s3_public_url': '${opts.s3_public_url}' is not an http(s) URL`);
     }
-    const ms = opts.store_timeout * 1000;
-    const agent = { keepAlive: true, maxSockets: 64 };
-    const client = new S3Client({
-      region: opts.s3_region,
-      endpoint: opts.s3_endpoint === '' ? undefined : opts.s3_endpoint,
-      forcePathStyle: opts.s3_force_path_style,
-      // Unset: the SDK's chain (AWS_* variables, shared config files, instance roles).
-      credentials: opts.s3_access_key_id === '' ? undefined
-        : { accessKeyId: opts.s3_access_key_id, secretAccessKey: opts.s3_secret_access_key },
-      retryMode: 'standard',
-      maxAttempts: 4,
-      // Since 3.729 the SDK adds CRC32 checksum headers to every upload, which some S3-compatible
-      // services refuse (R2 answered 501: aws/aws-sdk-js-v3#6810); SigV4 already signs the body.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: new NodeHttpHandler({
-        connectionTimeout: ms,
-        // Until the answer's headers, each attempt; a body is then bounded by socket idleness.
-        requestTimeout: ms,
-        throwOnRequestTimeout: true,
-        socketTimeout: ms,
-        httpAgent: new HttpAgent(agent),
-        httpsAgent: new HttpsAgent(agent),
-      }),
-    });
+    const client = s3Client(opts);
     const publicBase = opts.s3_public_url === '' ? null : opts.s3_public_url.replace(/\/+$/, '');
     return Promise.resolve(new S3Store(client, match[1], prefix === '' ? '' : `${prefix}/`, publicBase));
   }
@@ -289,27 +261,3 @@ export class S3Store implements BlobStore {
 }
 
 const encodePath = (objectKey: string): string => objectKey.split('/').map(encodeURIComponent).join('/');
-
-/** No such object. HEAD answers have no body, so a 404 there is named NotFound. */
-function isMissing(err: unknown): boolean {
-  const name = (err as Error).name;
-  return name === 'NoSuchKey' || name === 'NotFound';
-}
-
-/**
- * Unreachable, timed out or failing on the server side (the SDK has retried those): the store is
- * unavailable, a 503. Anything else (refused credentials, a missing bucket) is an error that says
- * what failed.
- */
-function failure(err: unknown, what: string): Error {
-  if (err instanceof AppError) return err;
-  const { name, message, code, $metadata } = err as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
-  const status = $metadata?.httpStatusCode;
-  if ((status !== undefined && status >= 500) || name === 'TimeoutError' || name === 'RequestTimeout'
-    || (code !== undefined && NETWORK_CODES.has(code))) {
-    return new Unavailable('store', `${what}: ${status !== undefined ? `HTTP ${String(status)} ` : ''}${code ?? name}`);
-  }
-  // RGW's error bodies carry a code but no message, which the SDK turns into 'UnknownError'.
-  const detail = message === '' || message === 'UnknownError' ? '' : `: ${message}`;
-  return new Error(`object store ${what} failed: ${name}${status !== undefined ? ` (HTTP ${String(status)})` : ''}${detail}`, { cause: err });
-}
