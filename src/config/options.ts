@@ -93,7 +93,7 @@ export const options = {
   from: str('', 'migrate-store / migrate-db: the store or database to copy from (same syntax as --store / --db); restore: the backup directory', 'operations', { metavar: 'LOCATION' }),
   to: str('', 'migrate-store / migrate-db: the store or database to copy into; backup: the backup directory', 'operations', { metavar: 'LOCATION' }),
   migrate_concurrency: int(8, 'blobs migrate-store copies at once', 'operations', 1),
-  gc_grace: int(600, 'seconds an unreferenced blob or unfinished upload is left alone before gc removes it', 'operations'),
+  gc_grace: int(600, 'seconds an unreferenced blob or temporary file is left alone before gc removes it (an unfinished upload goes once the lease its process renews has lapsed)', 'operations'),
   verify_concurrency: int(8, 'images verify checks at once', 'operations', 1),
   force: bool(false, 'backup / restore: write into a directory that already holds a library, replacing its database', 'operations'),
 
