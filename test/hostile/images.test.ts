@@ -12,12 +12,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import sharp from 'sharp';
 import {
   cutPoints, gif, gifHtmlPolyglot, hugeExifSegment, hugeIccSegments, hugeXmpSegment, jpegClaiming,
-  jpegWithBadHuffman, jpegWithScrambledHuffman, pngChunk, pngWithBadCrc, withPngChunks,
+  jpegWithBadHuffman, jpegWithScrambledHuffman, pngChunk, pngWithBadCrc, repeated, webpChunk, withPngChunks, withWebpChunks,
 } from '../helpers/hostile.js';
 import { avifClaiming, gifClaiming, interlacedPng16Claiming, manyScanJpeg, progressiveCmykJpegClaiming } from '../helpers/decode-bombs.js';
 import { photo, pngClaiming, svgWithScript } from '../helpers/images.js';
 import { withSegments } from '../helpers/jpeg.js';
 import { startTestServer, tempDir, type TestServer, type UploadedImage } from '../helpers/server.js';
+import { strippedBytes } from '../helpers/stripped.js';
 import { memoryOf, thumbnailProcesses } from '../helpers/thumbnail-process.js';
 import { assertNothingHalfStored, assertRefusal, assertServed, uploadAndCheck } from './answers.js';
 
@@ -224,6 +225,19 @@ describe('hostile image files', () => {
       assert.ok(data.length > filler);
       const image = await accept(data, mime);
       assert.ok(image.thumb.bytes < 64 * 1024, `a ${mime} thumbnail of ${String(image.thumb.bytes)} bytes carries the metadata`);
+    }
+  });
+
+  it('answers a WebP of 200,000 chunks and an EXIF block, and one of 4 million chunks, with 201 or a 4xx, never a 500', async (t) => {
+    const exifPhoto = await sharp(await photo(64, 48)).withExif({ IFD0: { Make: 'PhoneCo' } }).withMetadata({ orientation: 6 }).webp().toBuffer();
+    for (const count of [200_000, 4_000_000]) {
+      const data = withWebpChunks(exifPhoto, [repeated(webpChunk('JUNK', Buffer.alloc(0)), count)]);
+      const answer = await uploadAndCheck(s, data, `chunks-${String(count)}.webp`);
+      t.diagnostic(`${String(count)} chunks: ${String(answer.status)} ${answer.error?.message ?? ''}`);
+      if (answer.image) {
+        accepted.push(answer.image);
+        assert.equal(answer.image.bytes, data.length - exifPhoto.length + (await strippedBytes(exifPhoto, 'webp')).length, 'stored without its EXIF');
+      }
     }
   });
 
