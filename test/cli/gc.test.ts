@@ -93,7 +93,8 @@ async function crashedDataDir(): Promise<Crashed> {
     const shared = await putBlob(await solid(13, 13, '#001100'), OLD_MS);
     const old2 = pendingRecord(ago(OLD_MS), a.image.sha256, shared);
     const onlyFresh = await putBlob(await solid(14, 14, '#000011'), FRESH_MS);
-    const fresh = pendingRecord(ago(FRESH_MS), onlyFresh, shared);
+    // Begun long before the grace, but its upload is alive: its lease, not its age, decides.
+    const fresh = pendingRecord(ago(OLD_MS), onlyFresh, shared);
     // The dead uploads' leases ran out; the live one's is renewed.
     for (const record of [old1, old2]) await repo.insertPending(record, 0);
     await repo.insertPending(fresh, HOUR);
