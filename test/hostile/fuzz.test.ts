@@ -1,5 +1,6 @@
 // Fuzzing the upload path: valid JPEG, PNG, GIF and WebP files mutated at random (bit flips,
-// byte sets, deleted and duplicated runs, truncation, splices of two files) and posted to the API.
+// byte sets, deleted and duplicated runs, truncation, splices of two files, and one segment, chunk,
+// frame or block repeated up to thousands of times) and posted to the API.
 // Every answer must be 201 or a 4xx, never a 5xx or a dropped connection; every 201 is served back
 // byte-exact; afterwards the server is ready and holds nothing half-stored.
 //
