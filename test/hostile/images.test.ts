@@ -134,14 +134,14 @@ describe('hostile image files', () => {
       ['a GIF', await gifClaiming(10000, 10000)],
     ];
     const rssBefore = process.memoryUsage().rss;
-    const began = performance.now();
     for (const [what, bomb] of bombs) {
       assert.ok(bomb.length < 2000, `${what}: a few hundred bytes`);
+      const began = performance.now();
       const refusal = await refuse(bomb, 413, /^decoding the image would need about \d+ MiB of memory, more than the limit of 320 MiB$/, what);
       assert.equal(refusal.error, 'OVER_DECODE_BUDGET');
+      assert.ok(performance.now() - began < 1000, `${what}: refused at once, not decoded`);
     }
     // Decoding them would take 0.5 to 2.4 GB each; refusing from the header takes next to nothing.
-    assert.ok(performance.now() - began < 2000 * bombs.length);
     const grown = process.memoryUsage().rss - rssBefore;
     assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${String(grown)} bytes`);
   });
@@ -151,7 +151,7 @@ describe('hostile image files', () => {
     const began = performance.now();
     const image = await accept(big, 'image/jpeg', 'big.jpg');
     assert.deepEqual([image.width, image.thumb.width], [10000, 128]);
-    assert.ok(performance.now() - began < s.config.thumb_timeout * 1000 / 4, 'well within thumb_timeout');
+    assert.ok(performance.now() - began < s.config.thumb_timeout * 1000 / 2, 'well within thumb_timeout');
     const [child] = await thumbnailProcesses();
     assert.ok(child !== undefined);
     const { peak } = await memoryOf(child);
@@ -256,6 +256,7 @@ describe('a decode that runs past thumb_timeout', () => {
     // 10,000 scans that each walk 250,000 blocks: some seconds that libjpeg spends without returning.
     const bomb = await manyScanJpeg(4000, 4000, 10_000);
     assert.ok(bomb.length < 1_000_000, `${String(bomb.length)} bytes`);
+    const rssBefore = process.memoryUsage().rss;
     const began = performance.now();
     let answeredAt = 0;
     const refused = s.upload(bomb, { filename: 'scans.jpg' }).then((res) => { answeredAt = performance.now(); return res; });
@@ -275,5 +276,7 @@ describe('a decode that runs past thumb_timeout', () => {
     const children = await thumbnailProcesses();
     assert.equal(children.length, 1);
     assert.ok((await memoryOf(children[0] ?? 0)).peak < 512 * 1024 * 1024);
+    const grown = process.memoryUsage().rss - rssBefore;
+    assert.ok(grown < 64 * 1024 * 1024, `the server's RSS grew by ${String(grown)} bytes`);
   });
 });
