@@ -190,11 +190,14 @@ export class Ingest {
     await this.repo.insertPending(image);
     const releaseLease = this.leases.keepRecord(image.id);
     try {
-      await Promise.all([
+      // Both settle before any failure is handled: a put still running would otherwise store
+      // its blob after the failed upload took its blobs back.
+      const puts = await Promise.allSettled([
         this.putMissing(image.orig.hash, image.orig.mime, () => ({ path: received.path })),
         // A duplicate's thumbnail may have been deleted since it was found: then make it again.
         this.putMissing(thumb.hash, thumb.mime, async () => thumbData ?? (await makeThumb()).data),
       ]);
+      for (const put of puts) if (put.status === 'rejected') throw put.reason;
       stopIfAbandoned(abandoned);
       if (!(await this.repo.markReady(image.id))) throw new UploadLost();
     } catch (err) {
