@@ -8,7 +8,8 @@
 // inputs, IMGHOST_FUZZ_ITERATIONS=<n> runs longer than the short default CI uses.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { mutate, mutations, prng } from '../helpers/hostile.js';
+import { prng } from '../helpers/hostile.js';
+import { mutate, mutations } from '../helpers/mutations.js';
 import { animatedGif, photo } from '../helpers/images.js';
 import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
 import { assertNothingHalfStored, assertServed } from './answers.js';

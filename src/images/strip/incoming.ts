@@ -2,12 +2,14 @@
 // A walker is a generator: it reads the buffered bytes, passes or skips them, and yields when it
 // needs more than have come, so it reads top to bottom like a parser of a whole file while the
 // upload streams through it. Only what a walker is looking at is held: a marker segment of at
-// most 64 KiB, a chunk header, or the EXIF block it reads the orientation from.
+// most 64 KiB, a chunk header, or the EXIF block it reads the orientation from. Headers are read
+// in place and a run of bytes passed on goes on as one piece, so a file of millions of tiny
+// segments or chunks costs no object for each.
 
 /** A walker's run: each yield waits for the next chunk of the upload. */
 export type Walk = Generator<void, void, void>;
 
-/** Pieces passed on while one chunk is walked, beyond which they are joined: a chunk of tiny segments costs no object per segment. */
+/** Pieces passed on (runs between dropped bytes) beyond which they are joined into one. */
 const MAX_PIECES = 256;
 
 export class Incoming {
@@ -80,11 +82,12 @@ export class Incoming {
     return this.buffered[this.offset + pos];
   }
 
-  /** The big-endian 16- or 32-bit number at `pos`; the caller knows it is buffered. */
+  /** The big-endian 16-bit number at `pos`, which is buffered. */
   u16(pos: number): number {
     return this.buffered.readUInt16BE(this.offset + pos);
   }
 
+  /** The big-endian 32-bit number at `pos`, which is buffered. */
   u32(pos: number): number {
     return this.buffered.readUInt32BE(this.offset + pos);
   }
