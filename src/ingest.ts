@@ -81,18 +81,30 @@ export class Ingest {
 
   /** Fails fast with Busy when receiving or the thumbnail queue is full, before a body is read. */
   assertCapacity(): void {
-    if (this.receiving >= this.opts.maxReceiving) throw new Busy(1, 'receiving uploads');
+    this.assertReceivingRoom();
     this.pool.assertCapacity();
   }
 
-  async upload(body: Readable, name: string | null, abandoned?: Abandoned): Promise<Ingested> {
-    // Checked again here: requests admitted together may have filled the slots meanwhile.
+  private assertReceivingRoom(): void {
     if (this.receiving >= this.opts.maxReceiving) throw new Busy(1, 'receiving uploads');
+  }
+
+  /** Takes a receiving slot; the returned function gives it back (once, however often called). */
+  private admitReceiving(): () => void {
+    // Checked again here: requests admitted together may have filled the slots meanwhile.
+    this.assertReceivingRoom();
+    this.receiving++;
+    let held = true;
+    return () => {
+      if (held) this.receiving--;
+      held = false;
+    };
+  }
+
+  async upload(body: Readable, name: string | null, abandoned?: Abandoned): Promise<Ingested> {
+    const endReceiving = this.admitReceiving();
     const path = join(this.opts.tmpDir, `upload-${randomBytes(8).toString('hex')}`);
     const released = this.leases.keepFile(path);
-    this.receiving++;
-    let slot = true;
-    const endReceiving = () => { if (slot) { slot = false; this.receiving--; } };
     try {
       const spooled = await this.receive(body, path);
       return await this.save(spooled, name, abandoned, endReceiving);
