@@ -228,6 +228,18 @@ describe('hostile image files', () => {
     }
   });
 
+  it('answers a 33 MB GIF of 2.2 million 1x1 frames and a comment with 201 or a 4xx, stored without the comment', async (t) => {
+    const comment = 'taken at home by Alice';
+    const data = gif({ width: 1, height: 1, frames: 2_200_000, comment, timed: false });
+    const answer = await uploadAndCheck(s, data, 'frames.gif');
+    t.diagnostic(`${String(answer.status)} ${answer.error?.message ?? ''}`);
+    if (answer.image) {
+      accepted.push(answer.image);
+      // The extension's introducer, label, one sub-block's length and the terminator go with it.
+      assert.equal(answer.image.bytes, data.length - comment.length - 4);
+    }
+  });
+
   it('answers a WebP of 200,000 chunks and an EXIF block, and one of 4 million chunks, with 201 or a 4xx, never a 500', async (t) => {
     const exifPhoto = await sharp(await photo(64, 48)).withExif({ IFD0: { Make: 'PhoneCo' } }).withMetadata({ orientation: 6 }).webp().toBuffer();
     for (const count of [200_000, 4_000_000]) {
