@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
 import { readyRecords, type Progress } from './migrate.js';
 import { SqliteRepo } from './repo/sqlite.js';
+import type { OpenMode } from './storage.js';
 import { FsStore, fsyncPath } from './store/fs.js';
 
 /** Where an embedded library keeps its parts. */
@@ -19,9 +20,10 @@ export interface EmbeddedLibrary {
   secret: string;
 }
 
-/** A backup directory, laid out as a data directory. */
-export async function backupDir(dir: string): Promise<EmbeddedLibrary> {
-  return { db: join(dir, 'imghost.db'), store: await new FsStore(join(dir, 'blobs')).init(), secret: join(dir, 'secret') };
+/** A backup directory, laid out as a data directory; an `existing` one is only read. */
+export async function backupDir(dir: string, mode: OpenMode): Promise<EmbeddedLibrary> {
+  const store = await new FsStore(join(dir, 'blobs')).init({ create: mode === 'create' });
+  return { db: join(dir, 'imghost.db'), store, secret: join(dir, 'secret') };
 }
 
 export interface CopyReport {

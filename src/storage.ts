@@ -1,4 +1,7 @@
 // Chooses the metadata repository and blob store adapters named by the configuration.
+// `serve` and a copy's destination create what is missing; every command that reads a library
+// opens it as `existing`, so a mistyped path is refused instead of read as an empty library.
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Config } from './config/options.js';
 import { ConfigError } from './config/parse.js';
@@ -11,27 +14,67 @@ export type StorageOptions = Pick<Config,
   'data_dir' | 'db' | 'db_pool_size' | 'db_timeout' | 'store' | 'store_timeout' | 's3_endpoint' | 's3_region'
   | 's3_force_path_style' | 's3_access_key_id' | 's3_secret_access_key' | 's3_public_url'>;
 
+/** `create`: make what is missing (the server, a copy's destination); `existing`: refuse what is not there. */
+export type OpenMode = 'create' | 'existing';
+
 export function dbUrl(opts: StorageOptions): string {
   return opts.db !== '' ? opts.db : `sqlite:${resolve(opts.data_dir, 'imghost.db')}`;
 }
 
-export function openRepo(opts: StorageOptions): Promise<ImageRepo> {
+function storeLocation(opts: StorageOptions): string {
+  return opts.store !== '' ? opts.store : resolve(opts.data_dir, 'blobs');
+}
+
+const sqlitePath = (url: string): string | null => (url.startsWith('sqlite:') ? resolve(url.slice('sqlite:'.length)) : null);
+
+const isUrl = (location: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
+
+/** Fails with a one-line ConfigError unless `path` is there and of the expected kind. */
+async function mustExist(path: string, kind: 'file' | 'directory', what: string): Promise<void> {
+  const info = await stat(path).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw err;
+  });
+  if (!info) throw new ConfigError(`there is no ${what} at ${path}`);
+  if (kind === 'file' ? !info.isFile() : !info.isDirectory()) throw new ConfigError(`there is no ${what} at ${path}: it is not a ${kind}`);
+}
+
+export async function openRepo(opts: StorageOptions, mode: OpenMode = 'create'): Promise<ImageRepo> {
   const url = dbUrl(opts);
-  if (url.startsWith('sqlite:')) return Promise.resolve(new SqliteRepo(url.slice('sqlite:'.length)));
+  const path = sqlitePath(url);
+  if (path !== null) {
+    if (mode === 'existing') await mustExist(path, 'file', 'library database');
+    return new SqliteRepo(path, { create: mode === 'create' });
+  }
   if (/^postgres(ql)?:\/\//i.test(url)) {
     // Loaded on demand: SQLite users never load pg.
-    return import('./repo/postgres.js').then(({ PostgresRepo }) =>
-      PostgresRepo.open(url, { poolSize: opts.db_pool_size, timeoutMs: opts.db_timeout * 1000 }));
+    const { PostgresRepo } = await import('./repo/postgres.js');
+    return PostgresRepo.open(url, { poolSize: opts.db_pool_size, timeoutMs: opts.db_timeout * 1000 });
   }
   throw new ConfigError(`option '--db': unsupported database '${url}' (expected sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DBNAME)`);
 }
 
-export function openStore(opts: StorageOptions): Promise<BlobStore> {
-  const location = opts.store !== '' ? opts.store : resolve(opts.data_dir, 'blobs');
-  // Loaded on demand, so filesystem users never load the AWS SDK.
-  if (location.startsWith('s3://')) return import('./store/s3.js').then(({ S3Store }) => S3Store.open(location, opts));
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+export async function openStore(opts: StorageOptions, mode: OpenMode = 'create'): Promise<BlobStore> {
+  const location = storeLocation(opts);
+  if (location.startsWith('s3://')) {
+    // Loaded on demand, so filesystem users never load the AWS SDK.
+    const store = await (await import('./store/s3.js')).S3Store.open(location, opts);
+    // A bucket is never created: an existing one is checked before anything else is done.
+    if (mode === 'existing') await store.ping();
+    return store;
+  }
+  if (isUrl(location)) {
     throw new ConfigError(`option '--store': unsupported blob store '${location}' (expected a directory path or s3://bucket/prefix)`);
   }
-  return new FsStore(resolve(location)).init();
+  const root = resolve(location);
+  if (mode === 'existing') await mustExist(root, 'directory', 'blob store');
+  return new FsStore(root).init({ create: mode === 'create' });
+}
+
+/** Refuses an embedded library that is not there, before a command that opens it whole (gc) could create it. */
+export async function requireLibrary(opts: StorageOptions): Promise<void> {
+  const db = sqlitePath(dbUrl(opts));
+  if (db !== null) await mustExist(db, 'file', 'library database');
+  const location = storeLocation(opts);
+  if (!isUrl(location)) await mustExist(resolve(location), 'directory', 'blob store');
 }

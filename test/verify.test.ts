@@ -46,7 +46,7 @@ describe('imghost verify', () => {
     const result = await runCli(['verify', `--data_dir=${dataDir}`]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'verify: 5 images checked, 0 damaged\n');
-    assert.match(result.stderr, /^images: 5\/5$/m, 'a progress line');
+    assert.match(result.stderr, /^images: 0\/5, starting\nimages: 5\/5 in \d+\.\d s\n$/, 'a start line and a closing line');
   });
 
   it('names every damaged image and what is wrong with it, and exits 1', async () => {

@@ -6,23 +6,22 @@ import { join, resolve } from 'node:path';
 import { backupDir, copyLibrary, holdsLibrary, type CopyReport, type EmbeddedLibrary } from '../backup.js';
 import type { Config } from '../config/options.js';
 import { ConfigError, type Invocation } from '../config/parse.js';
-import { dbUrl, openRepo, openStore } from '../storage.js';
+import { dbUrl, openRepo, openStore, requireLibrary, type OpenMode } from '../storage.js';
 import { FsStore } from '../store/fs.js';
-import { progressReporter } from './migrate.js';
+import { progressReporter } from './progress.js';
 
 const hasDatabase = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
 const notEmbedded = (): ConfigError => new ConfigError('backup and restore cover the embedded storage (SQLite and a blob '
   + 'directory); for PostgreSQL and S3 use pg_dump and bucket versioning or replication (see docs/reliability.md)');
 
-/** The library the options name, which must be the embedded one; with `existing`, it must be there. */
-async function configuredLibrary(config: Config, existing: boolean): Promise<EmbeddedLibrary> {
+/** The library the options name, which must be the embedded one. */
+async function configuredLibrary(config: Config, mode: OpenMode): Promise<EmbeddedLibrary> {
   const url = dbUrl(config);
   if (!url.startsWith('sqlite:')) throw notEmbedded();
   const db = resolve(url.slice('sqlite:'.length));
-  // Checked before the store is opened, which would create directories at a mistyped path.
-  if (existing && !(await hasDatabase(db))) throw new ConfigError(`there is no library to back up: ${db} does not exist`);
-  const store = await openStore(config);
+  if (mode === 'existing') await requireLibrary(config);
+  const store = await openStore(config, mode);
   if (!(store instanceof FsStore)) throw notEmbedded();
   return { db, store, secret: resolve(config.data_dir, 'secret') };
 }
@@ -47,10 +46,10 @@ function printReport(report: CopyReport, summary: string): number {
 
 export async function backup({ config }: Invocation): Promise<number> {
   if (config.to === '') throw new ConfigError('give --to, the directory to write the backup into');
-  const source = await configuredLibrary(config, true);
-  const target = await backupDir(resolve(config.to));
+  const source = await configuredLibrary(config, 'existing');
+  const target = await backupDir(resolve(config.to), 'create');
   await checkTarget(source, target, config.to, config.force);
-  const live = await openRepo(config);
+  const live = await openRepo(config, 'existing');
   try {
     const progress = progressReporter('blobs');
     const report = await copyLibrary(source, target, async (id) => (await live.get(id)) !== null, progress.update)
@@ -67,8 +66,8 @@ export async function restore({ config }: Invocation): Promise<number> {
   if (!(await hasDatabase(join(from, 'imghost.db')))) {
     throw new ConfigError(`${config.from} is not an imghost backup: it has no imghost.db`);
   }
-  const target = await configuredLibrary(config, false);
-  const source = await backupDir(from);
+  const source = await backupDir(from, 'existing');
+  const target = await configuredLibrary(config, 'create');
   await checkTarget(source, target, config.data_dir, config.force);
   const progress = progressReporter('blobs');
   // A backup is not written to: a blob it lacks is damage, never a deletion.

@@ -2,8 +2,10 @@
 // older than --gc_grace seconds, and prints what it removed.
 import type { Invocation } from '../config/parse.js';
 import { Library } from '../library.js';
+import { requireLibrary } from '../storage.js';
 
 export async function gc({ config }: Invocation): Promise<number> {
+  await requireLibrary(config);
   const library = await Library.open(config);
   try {
     const report = await library.collectGarbage();

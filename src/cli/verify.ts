@@ -3,12 +3,12 @@
 import type { Invocation } from '../config/parse.js';
 import { openRepo, openStore } from '../storage.js';
 import { verifyLibrary } from '../verify.js';
-import { progressReporter } from './migrate.js';
+import { progressReporter } from './progress.js';
 
 export async function verify({ config }: Invocation): Promise<number> {
-  const repo = await openRepo(config);
+  const repo = await openRepo(config, 'existing');
   try {
-    const store = await openStore(config);
+    const store = await openStore(config, 'existing');
     const progress = progressReporter('images');
     const report = await verifyLibrary(repo, store, config.verify_concurrency, progress.update).finally(progress.stop);
     for (const { id, problems } of report.damaged) process.stdout.write(`damaged ${id}: ${problems.join('; ')}\n`);

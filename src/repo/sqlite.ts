@@ -72,10 +72,11 @@ export class SqliteRepo implements ImageRepo {
   private wal: Promise<FileHandle> | null = null;
   private readonly durable: GroupSync;
 
-  constructor(private readonly path: string) {
+  /** With `create: false` the database file must exist: commands that read a library never make one. */
+  constructor(private readonly path: string, { create = true }: { create?: boolean } = {}) {
     const inMemory = path === ':memory:';
-    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    if (!inMemory && create) mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { fileMustExist: !create });
     this.db.pragma('journal_mode = WAL');
     // NORMAL: commits append to the WAL without syncing; `durable` syncs it (WAL frames are
     // appended in order, so one sync makes every commit before it survive a power cut).

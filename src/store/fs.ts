@@ -17,8 +17,10 @@ export class FsStore implements BlobStore {
     this.tmp = join(root, '.tmp');
   }
 
-  async init(): Promise<this> {
-    await mkdir(this.tmp, { recursive: true });
+  /** With `create: false` the store must exist, and is only read: nothing is made in it. */
+  async init({ create = true }: { create?: boolean } = {}): Promise<this> {
+    if (create) await mkdir(this.tmp, { recursive: true });
+    else if (!(await stat(this.root)).isDirectory()) throw new Error(`${this.root} is not a directory`);
     return this;
   }
 
