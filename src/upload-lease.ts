@@ -5,13 +5,15 @@
 import { utimes } from 'node:fs/promises';
 import { PENDING_LEASE, type ImageRepo } from './repo/index.js';
 
+export interface Lease { durationMs: number; renewEveryMs: number }
+
 export class UploadLeases {
   private readonly files = new Set<string>();
   private readonly records = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private beating = false;
 
-  constructor(private readonly repo: Pick<ImageRepo, 'renewLeases'>, private readonly lease = PENDING_LEASE) {}
+  constructor(private readonly repo: Pick<ImageRepo, 'renewLeases'>, private readonly lease: Lease = PENDING_LEASE) {}
 
   /** Keeps the file's modification time fresh until the returned function is called. */
   keepFile(path: string): () => void {
