@@ -12,6 +12,8 @@ export interface GcReport {
   blobs: string[];
   /** Temporary files of interrupted writes. */
   temp: string[];
+  /** Keys of blobs a removal that died had parked, put back because an image needs them. */
+  restored: string[];
 }
 
 /** Deletes the blobs of a removed record that no other image shares. */
@@ -32,7 +34,7 @@ export async function collectGarbage(
   const now = Date.now();
   const cutoff = new Date(now - graceMs);
   const tempCutoff = new Date(now - Math.max(graceMs, PENDING_LEASE.durationMs));
-  const report: GcReport = { unfinished: [], blobs: [], temp: [] };
+  const report: GcReport = { unfinished: [], blobs: [], temp: [], restored: [] };
   for (const image of await repo.removeExpiredPending()) {
     report.unfinished.push(image.id);
     report.blobs.push(...await releaseBlobs(repo, store, [image.orig.hash, image.thumb.hash]));
@@ -43,6 +45,8 @@ export async function collectGarbage(
     if (!referenced.has(blob.key) && blob.modified < cutoff) orphans.push(blob.key);
   }
   report.blobs.push(...await releaseBlobs(repo, store, orphans));
-  report.temp = [...await sweepSpool(tempCutoff), ...await store.sweep(tempCutoff, (key) => repo.isReferenced(key))];
+  const swept = await store.sweep(tempCutoff, (key) => repo.isReferenced(key));
+  report.temp = [...await sweepSpool(tempCutoff), ...swept.removed];
+  report.restored = swept.restored;
   return report;
 }

@@ -59,7 +59,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   // Leftovers of a crash are swept in the background: readiness does not wait for it.
   library.collectGarbage().then((report) => {
-    const total = report.unfinished.length + report.blobs.length + report.temp.length;
+    const total = report.unfinished.length + report.blobs.length + report.temp.length + report.restored.length;
     if (total > 0) logger.info(report, 'startup sweep removed leftovers');
   }, (err: unknown) => { logger.warn({ err }, 'startup sweep failed'); });
 

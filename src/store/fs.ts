@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobMissing } from '../errors.js';
 import { ignoreMissing, readdirIfAny } from '../files.js';
-import { BLOB_KEY as KEY, type BlobInfo, type BlobStore, type ByteRange } from './index.js';
+import { BLOB_KEY as KEY, type BlobInfo, type BlobStore, type ByteRange, type SweepReport } from './index.js';
 
 export class FsStore implements BlobStore {
   private readonly tmp: string;
@@ -155,8 +155,8 @@ export class FsStore implements BlobStore {
     }
   }
 
-  async sweep(olderThan: Date, isReferenced: (key: string) => Promise<boolean>): Promise<string[]> {
-    const removed: string[] = [];
+  async sweep(olderThan: Date, isReferenced: (key: string) => Promise<boolean>): Promise<SweepReport> {
+    const report: SweepReport = { removed: [], restored: [] };
     for (const name of await readdirIfAny(this.tmp)) {
       const path = join(this.tmp, name);
       const info = await stat(path).catch(() => null);
@@ -164,12 +164,13 @@ export class FsStore implements BlobStore {
       const key = name.slice(0, name.indexOf('.'));
       if (name.startsWith(`${key}${PARKED}`) && KEY.test(key) && await isReferenced(key)) {
         await this.unpark(key, path);
+        report.restored.push(key);
         continue;
       }
       await ignoreMissing(unlink(path));
-      removed.push(path);
+      report.removed.push(path);
     }
-    return removed;
+    return report;
   }
 }
 

@@ -10,6 +10,13 @@ export interface ByteRange { start: number; end: number }
 
 export interface BlobInfo { key: string; bytes: number; modified: Date }
 
+export interface SweepReport {
+  /** What was removed, described for people (paths, object URLs). */
+  removed: string[];
+  /** Keys of blobs put back from a copy a removal had parked. */
+  restored: string[];
+}
+
 export interface BlobStore {
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
@@ -36,9 +43,9 @@ export interface BlobStore {
   list(): AsyncIterable<BlobInfo>;
   /**
    * Removes what interrupted writes begun before `olderThan` left behind, and settles the copies
-   * removals parked before then: put back when `isReferenced`, else deleted. Returns what it removed.
+   * removals parked before then: put back when `isReferenced`, else deleted.
    */
-  sweep(olderThan: Date, isReferenced: (key: string) => Promise<boolean>): Promise<string[]>;
+  sweep(olderThan: Date, isReferenced: (key: string) => Promise<boolean>): Promise<SweepReport>;
   /** Where clients can fetch the blob directly, if the store is published; null when not. */
   publicUrl?(key: string): string | null;
 }

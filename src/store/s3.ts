@@ -15,7 +15,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Config } from '../config/options.js';
 import { ConfigError } from '../config/parse.js';
 import { BlobMissing } from '../errors.js';
-import { BLOB_KEY, type BlobInfo, type BlobStore, type ByteRange } from './index.js';
+import { BLOB_KEY, type BlobInfo, type BlobStore, type ByteRange, type SweepReport } from './index.js';
 import { s3Client, type S3ClientOptions } from './s3-client.js';
 import { failure, isMissing } from './s3-errors.js';
 
@@ -185,8 +185,8 @@ export class S3Store implements BlobStore {
     }
   }
 
-  async sweep(olderThan: Date, isReferenced: (key: string) => Promise<boolean>): Promise<string[]> {
-    const removed: string[] = [];
+  async sweep(olderThan: Date, isReferenced: (key: string) => Promise<boolean>): Promise<SweepReport> {
+    const report: SweepReport = { removed: [], restored: [] };
     // Uploads a crash interrupted: their parts are stored (and billed) until aborted.
     let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
     for (;;) {
@@ -199,7 +199,7 @@ export class S3Store implements BlobStore {
         if (await this.stillWanted(Key, isReferenced)) continue;
         try {
           await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }));
-          removed.push(`${this.describe(Key)} (unfinished upload ${UploadId})`);
+          report.removed.push(`${this.describe(Key)} (unfinished upload ${UploadId})`);
         } catch (err) {
           // Completed or aborted meanwhile.
           if ((err as Error).name !== 'NoSuchUpload') throw failure(err, `AbortMultipartUpload ${this.describe(Key)}`);
@@ -214,12 +214,13 @@ export class S3Store implements BlobStore {
       const key = object.Key.slice(this.base.length + PARKING.length).split('.')[0] ?? '';
       if (BLOB_KEY.test(key) && await isReferenced(key)) {
         await this.unpark(key, object.Key);
+        report.restored.push(key);
         continue;
       }
       await this.remove(object.Key);
-      removed.push(this.describe(object.Key));
+      report.removed.push(this.describe(object.Key));
     }
-    return removed;
+    return report;
   }
 
   private async stillWanted(objectKey: string, isReferenced: (key: string) => Promise<boolean>): Promise<boolean> {

@@ -157,7 +157,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     it('never sweeps a blob away, however old the cutoff makes it', async () => {
       const { key, data } = blob();
       await store.put(key, data);
-      const removed = await store.sweep(new Date(Date.now() + 24 * 3600_000), unreferenced);
+      const { removed } = await store.sweep(new Date(Date.now() + 24 * 3600_000), unreferenced);
       assert.ok(!removed.some((r) => r.includes(key)), `sweep removed ${removed.join(', ')}`);
       assert.deepEqual(await bytesOf(await store.read(key)), data);
     });
@@ -268,7 +268,8 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           await removalDiesAfterParking(b.key);
         }
         const later = new Date(Date.now() + 60_000);
-        const removed = await store.sweep(later, (key) => Promise.resolve(key === needed.key));
+        const { removed, restored } = await store.sweep(later, (key) => Promise.resolve(key === needed.key));
+        assert.deepEqual(restored, [needed.key]);
         assert.ok(!removed.some((r) => r.includes(needed.key)), `sweep removed ${removed.join(', ')}`);
         assert.ok(removed.some((r) => r.includes(unneeded.key)), `sweep removed ${removed.join(', ')}`);
         assert.deepEqual(await bytesOf(await store.read(needed.key)), needed.data);

@@ -80,7 +80,7 @@ describe('FsStore', () => {
       // Also make the blob itself old: sweep must still leave it alone.
       await utimes(join(root, kept.key.slice(0, 2), kept.key.slice(2, 4), kept.key), longAgo, longAgo);
 
-      const removed = await store.sweep(new Date('2024-01-01T00:00:00Z'), unreferenced);
+      const { removed } = await store.sweep(new Date('2024-01-01T00:00:00Z'), unreferenced);
       assert.deepEqual(removed.sort(), [old, oldDeleting].sort());
       assert.deepEqual(await readdir(tmp), [`${'e'.repeat(64)}.000003`]);
       assert.deepEqual(await bytesOf(await store.read(kept.key)), kept.data);

@@ -139,10 +139,10 @@ describe('S3Store on RGW', () => {
     await raw.send(new PutObjectCommand({ Bucket: bucket, Key: parked, Body: 'parked' }));
     const elsewhere = await raw.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${newPrefix()}/${blob().key}` }));
 
-    assert.deepEqual(await store.sweep(new Date(Date.now() - 3600_000), unreferenced), [], 'nothing is that old yet');
+    assert.deepEqual(await store.sweep(new Date(Date.now() - 3600_000), unreferenced), { removed: [], restored: [] }, 'nothing is that old yet');
     assert.equal((await uploadsUnder(prefix)).length, 1);
 
-    const removed = await store.sweep(new Date(Date.now() + 60_000), unreferenced);
+    const { removed } = await store.sweep(new Date(Date.now() + 60_000), unreferenced);
     assert.deepEqual(removed.sort(), [
       `s3://${bucket}/${parked}`,
       `s3://${bucket}/${stale.Key ?? ''} (unfinished upload ${stale.UploadId ?? ''})`,
