@@ -55,6 +55,13 @@ export class ImageTooComplex extends AppError {
   }
 }
 
+/** A progressive JPEG of more scans than any encoder writes: each one costs a pass over the whole image. */
+export class TooManyScans extends AppError {
+  constructor(limit: number) {
+    super(422, 'TOO_MANY_SCANS', `the progressive JPEG has more than ${String(limit)} scans (encoders write about ten); send a simpler file`);
+  }
+}
+
 export class UnsupportedFormat extends AppError {
   constructor(format: string) { super(415, 'UNSUPPORTED_FORMAT', `${format} files are not accepted; send JPEG, PNG, WebP, GIF, AVIF or TIFF`); }
 }

@@ -2,8 +2,9 @@
 // so a decompression bomb is refused before it can take any memory.
 import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
-import { NotAnImage, OverDecodeBudget, TooManyPixels, UnsupportedFormat } from '../errors.js';
+import { NotAnImage, OverDecodeBudget, TooManyPixels, TooManyScans, UnsupportedFormat } from '../errors.js';
 import { decodeBytes } from './decode-budget.js';
+import { countScans } from './jpeg-scans.js';
 import { refusedFormat } from './loaders.js';
 
 export interface Probe {
@@ -23,6 +24,8 @@ export interface DecodeLimits {
   decodeBudget: number;
   /** Seconds a thumbnail may take. */
   timeoutSeconds: number;
+  /** Scans a progressive JPEG may have: each costs libjpeg a pass over every block. */
+  maxJpegScans: number;
 }
 
 const accepted: Readonly<Record<string, string>> = {
@@ -65,6 +68,9 @@ export async function probe(path: string, limits: DecodeLimits): Promise<Probe> 
   }
   const need = decodeBytes({ ...meta, format, frameHeight, frames });
   if (need > limits.decodeBudget) throw new OverDecodeBudget(limits.decodeBudget, need);
+  if (format === 'jpeg' && meta.isProgressive && await countScans(path, limits.maxJpegScans) > limits.maxJpegScans) {
+    throw new TooManyScans(limits.maxJpegScans);
+  }
   const { width, height } = meta.autoOrient;
   return { format, mime, width, height, frames };
 }

@@ -188,6 +188,16 @@ describe('hostile image files', () => {
     }
   });
 
+  it('refuses a progressive JPEG of 10,000 scans from its bytes (422), before decoding; accepts one of 200', async () => {
+    const bomb = await manyScanJpeg(4000, 4000, 10_000);
+    const began = performance.now();
+    const refusal = await refuse(bomb, 422, /^the progressive JPEG has more than 256 scans/, 'scans.jpg');
+    assert.equal(refusal.error, 'TOO_MANY_SCANS');
+    assert.ok(performance.now() - began < 1000, 'at once, where decoding takes 25 s');
+    const image = await accept(await manyScanJpeg(400, 300, 200), 'image/jpeg', 'many-scans.jpg');
+    assert.equal(image.thumb.width, 128);
+  });
+
   it('counts every frame of an animation: thousands of frames over max_pixels are refused (413)', async () => {
     const deep = gif({ width: 200, height: 200, frames: 5000 });
     assert.ok(deep.length < 200_000);
@@ -259,13 +269,14 @@ describe('hostile image files', () => {
   });
 });
 
+// With --max_jpeg_scans raised, a JPEG of thousands of scans stands for any decode too slow to finish.
 describe('a decode that runs past thumb_timeout', () => {
   let s: TestServer;
-  before(async () => { s = await startTestServer({ thumb_nice: 10, thumb_timeout: 1, thumb_concurrency: 2 }); });
+  before(async () => { s = await startTestServer({ thumb_nice: 10, thumb_timeout: 1, thumb_concurrency: 2, max_jpeg_scans: 100_000 }); });
   after(() => s.close());
 
   it('is stopped (422) and its slot freed, while the server answers and makes other thumbnails meanwhile', async () => {
-    // 10,000 scans that each walk 250,000 blocks: some seconds that libjpeg spends without returning.
+    // 10,000 scans that each walk 250,000 blocks: 25 s that libjpeg spends without returning.
     const bomb = await manyScanJpeg(4000, 4000, 10_000);
     assert.ok(bomb.length < 1_000_000, `${String(bomb.length)} bytes`);
     const rssBefore = process.memoryUsage().rss;
