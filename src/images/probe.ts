@@ -1,5 +1,6 @@
 // Identifies an upload from its header alone: format and dimensions, without decoding pixels,
-// so a decompression bomb is refused before it can take any memory.
+// so a decompression bomb, or an image that would take too much memory or time to decode, is
+// refused before it can take any (a progressive JPEG's scans are counted from its bytes).
 import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { NotAnImage, OverDecodeBudget, TooManyPixels, TooManyScans, UnsupportedFormat } from '../errors.js';

@@ -60,7 +60,7 @@ export class Thumbnailer {
    * `concurrency`: thumbnails the child makes at once (its thread pool is sized for them);
    * `decodeBudget`: what each may hold (decode-budget.ts), so the child may hold that many.
    */
-  constructor(private readonly nice: number, private readonly concurrency: number, private readonly decodeBudget: number) {
+  constructor(private readonly nice: number, private readonly concurrency: number, decodeBudget: number) {
     this.memoryLimit = childBaseBytes + concurrency * decodeBudget;
   }
 
