@@ -164,6 +164,13 @@ export class Busy extends AppError {
   }
 }
 
+/** One client already has max_receiving_per_client uploads being received. */
+export class TooManyUploadsAtOnce extends AppError {
+  constructor(limit: number) {
+    super(429, 'TOO_MANY_UPLOADS_AT_ONCE', `you are already sending ${String(limit)} uploads; send the next when one is done`, { 'retry-after': '1' });
+  }
+}
+
 /** The upload's pending record was taken away before it was made visible (its lease ran out). */
 export class UploadLost extends AppError {
   override readonly damage = true;

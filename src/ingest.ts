@@ -8,7 +8,7 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Busy, NotAnImage, TooLarge, UploadAbandoned, UploadLost } from './errors.js';
+import { NotAnImage, TooLarge, UploadAbandoned, UploadLost } from './errors.js';
 import { removeFilesOlderThan } from './files.js';
 import { releaseBlobs } from './gc.js';
 import { probe, type DecodeLimits } from './images/probe.js';
@@ -17,6 +17,7 @@ import type { WorkPool } from './images/pool.js';
 import { specKey, type ThumbSpec } from './images/thumbnail.js';
 import type { MakeThumbnail } from './images/thumbnailer.js';
 import type { ImageRecord, ImageRepo, NewImage } from './repo/index.js';
+import type { ReceiveSlots } from './receive-slots.js';
 import type { BlobStore } from './store/index.js';
 import { UploadLeases } from './upload-lease.js';
 
@@ -30,8 +31,8 @@ export interface IngestOptions {
   makeThumbnail: MakeThumbnail;
   /** Remove identifying metadata from originals before they are hashed and stored. */
   stripMetadata: boolean;
-  /** Uploads received, probed and stripped at once; more get Busy before their body is read. */
-  maxReceiving: number;
+  /** Uploads received, probed and stripped at once, in all and from one client. */
+  receiving: ReceiveSlots;
 }
 
 export interface Ingested {
@@ -44,6 +45,13 @@ interface Received { path: string; hash: string; bytes: number }
 
 /** Told when the client goes away before the answer; then the upload is dropped. */
 type Abandoned = AbortSignal | undefined;
+
+/** Who sends an upload, as far as Ingest needs to know. */
+export interface Sender {
+  /** The client's address key, for the per-client bound on uploads received at once. */
+  client?: string;
+  abandoned?: AbortSignal;
+}
 
 const WRITE_BATCH = 1024 * 1024;
 
@@ -58,7 +66,6 @@ function stopIfAbandoned(abandoned: Abandoned): void {
 
 export class Ingest {
   private readonly leases: UploadLeases;
-  private receiving = 0;
 
   constructor(
     private readonly repo: ImageRepo,
@@ -79,30 +86,14 @@ export class Ingest {
     return removeFilesOlderThan(this.opts.tmpDir, olderThan);
   }
 
-  /** Fails fast with Busy when receiving or the thumbnail queue is full, before a body is read. */
-  assertCapacity(): void {
-    this.assertReceivingRoom();
+  /** Fails fast (Busy, TooManyUploadsAtOnce) when receiving or the thumbnail queue is full, before a body is read. */
+  assertCapacity(client?: string): void {
+    this.opts.receiving.assertRoom(client);
     this.pool.assertCapacity();
   }
 
-  private assertReceivingRoom(): void {
-    if (this.receiving >= this.opts.maxReceiving) throw new Busy(1, 'receiving uploads');
-  }
-
-  /** Takes a receiving slot; the returned function gives it back (once, however often called). */
-  private admitReceiving(): () => void {
-    // Checked again here: requests admitted together may have filled the slots meanwhile.
-    this.assertReceivingRoom();
-    this.receiving++;
-    let held = true;
-    return () => {
-      if (held) this.receiving--;
-      held = false;
-    };
-  }
-
-  async upload(body: Readable, name: string | null, abandoned?: Abandoned): Promise<Ingested> {
-    const endReceiving = this.admitReceiving();
+  async upload(body: Readable, name: string | null, { client, abandoned }: Sender = {}): Promise<Ingested> {
+    const endReceiving = this.opts.receiving.take(client);
     const path = join(this.opts.tmpDir, `upload-${randomBytes(8).toString('hex')}`);
     const released = this.leases.keepFile(path);
     try {

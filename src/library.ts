@@ -10,6 +10,7 @@ import { WorkPool } from './images/pool.js';
 import { makeThumbnail } from './images/thumbnail.js';
 import { Thumbnailer } from './images/thumbnailer.js';
 import { Ingest, sha256 } from './ingest.js';
+import { ReceiveSlots } from './receive-slots.js';
 import type { ImageRecord, ImageRepo } from './repo/index.js';
 import { openRepo, openStore, type StorageOptions } from './storage.js';
 import type { BlobStore, ByteRange } from './store/index.js';
@@ -21,7 +22,7 @@ const ID = /^[A-Za-z0-9_-]{16}$/;
 
 export type LibraryOptions = StorageOptions & Pick<Config,
   'max_upload_size' | 'max_pixels' | 'decode_budget' | 'thumb_timeout' | 'max_jpeg_scans' | 'thumb_size' | 'thumb_format'
-  | 'thumb_concurrency' | 'thumb_nice' | 'queue_limit' | 'max_receiving' | 'gc_grace' | 'strip_metadata'>;
+  | 'thumb_concurrency' | 'thumb_nice' | 'queue_limit' | 'max_receiving' | 'max_receiving_per_client' | 'gc_grace' | 'strip_metadata'>;
 
 export class Library {
   private constructor(
@@ -47,7 +48,7 @@ export class Library {
         },
         thumb: { size: opts.thumb_size, format: opts.thumb_format },
         stripMetadata: opts.strip_metadata,
-        maxReceiving: opts.max_receiving,
+        receiving: new ReceiveSlots(opts.max_receiving, opts.max_receiving_per_client),
       }).init();
       return new Library(repo, store, ingest, opts.gc_grace * 1000, thumbnailer);
     } catch (err) {

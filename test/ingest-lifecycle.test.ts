@@ -108,6 +108,51 @@ describe('uploads beyond max_receiving', () => {
   });
 });
 
+/** A raw PNG upload from `localAddress`, its body sent up to `sent` bytes; `finish` sends the rest. */
+function rawUpload(url: string, localAddress: string, png: Buffer, sent = png.length) {
+  let answer: (res: { status: number; body: string }) => void = () => undefined;
+  const answered = new Promise<{ status: number; body: string }>((resolve) => { answer = resolve; });
+  const req = request(`${url}/api/images`, {
+    method: 'POST', localAddress, agent: false,
+    headers: { 'content-type': 'image/png', 'content-length': String(png.length) },
+  }, (res) => {
+    let body = '';
+    res.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+    res.on('end', () => { answer({ status: res.statusCode ?? 0, body }); });
+  });
+  req.on('error', () => undefined);
+  req.write(png.subarray(0, sent));
+  return { answered, finish: () => { req.end(png.subarray(sent)); }, abort: () => { req.destroy(); } };
+}
+
+describe('uploads beyond max_receiving_per_client from one address', () => {
+  let s: TestServer;
+  before(async () => { s = await startTestServer({ max_receiving: 8, max_receiving_per_client: 2 }); });
+  after(() => s.close());
+
+  it('are answered 429 before their body is read, while other addresses upload and the slots come back', async () => {
+    const png = await photo(64, 48, 'png');
+    // Two bodies trickled slowly hold this address's two slots.
+    const slow = [rawUpload(s.url, '127.0.0.1', png, 100), rawUpload(s.url, '127.0.0.1', png, 100)];
+    await waitFor(async () => (await spooled(s.dataDir)).length === 2, 'both slow uploads to be received');
+
+    const third = rawUpload(s.url, '127.0.0.1', png, 0);
+    const refused = await third.answered;
+    assert.equal(refused.status, 429);
+    const answer = JSON.parse(refused.body) as ErrorJson;
+    assert.equal(answer.error, 'TOO_MANY_UPLOADS_AT_ONCE');
+    assert.match(answer.message, /already sending 2 uploads/);
+
+    const other = rawUpload(s.url, '127.0.0.2', png);
+    assert.equal((await other.answered).status, 201, 'another address is not held up');
+
+    for (const upload of slow) upload.finish();
+    assert.deepEqual((await Promise.all(slow.map((u) => u.answered))).map((a) => a.status), [201, 201]);
+    const again = rawUpload(s.url, '127.0.0.1', png);
+    assert.equal((await again.answered).status, 201, 'the address has its slots back');
+  });
+});
+
 describe('an upload whose pending record is taken away before it is made visible', () => {
   let s: TestServer;
   let store: BlobStore;

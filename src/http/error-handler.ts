@@ -5,7 +5,7 @@
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { AppError, BadRequest, Busy, HeadersTooLarge, MalformedHttp, NotFound, RequestTimeout } from '../errors.js';
+import { AppError, BadRequest, Busy, HeadersTooLarge, MalformedHttp, NotFound, RequestTimeout, TooManyUploadsAtOnce } from '../errors.js';
 import { wantsJson } from './negotiate.js';
 
 export interface ErrorBody { status: number; error: string; message: string }
@@ -59,11 +59,11 @@ export function errorHandler(renderPage: ErrorPage, debug: boolean) {
     if (body.expected) request.log.info({ status: body.status, error: body.error }, body.message);
     else request.log.error({ err }, body.status === 500 ? 'request failed' : body.message);
     // A body we stopped reading early (too large, refused) is not drained: close the connection.
-    // Not so for Busy with a declared length (at most max_upload_size, or it got 413): its client
+    // Not so for Busy (or TooManyUploadsAtOnce) with a declared length (at most max_upload_size, or it got 413): its client
     // is meant to retry, so it must read the 503, but closing while its body still arrives makes
     // the kernel reset the connection (RST for unread data) and the answer is lost. Node reads and
     // drops the rest of that body instead, and the connection stays open.
-    const drained = err instanceof Busy && request.headers['content-length'] !== undefined;
+    const drained = (err instanceof Busy || err instanceof TooManyUploadsAtOnce) && request.headers['content-length'] !== undefined;
     if (!request.raw.complete && !drained) reply.header('connection', 'close');
     reply.code(body.status).headers(body.headers);
     const { status, error, message } = body;

@@ -5,7 +5,7 @@ import { ListingDisabled, MissingFile } from '../errors.js';
 import type { UploadGuards } from '../http/auth.js';
 import { imageJson, uploadedJson } from '../http/present.js';
 import { nextCursor, parseCount } from '../http/query.js';
-import { clientGone } from '../http/client-gone.js';
+import { uploadSender } from '../http/sender.js';
 import { uploadedFiles } from '../http/upload-body.js';
 import type { Library } from '../library.js';
 
@@ -14,9 +14,10 @@ const MAX_PAGE = 100;
 export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<Config, 'recent_count' | 'public_listing'>, guards: UploadGuards): void {
   // Counted first, so guessing tokens uses up the allowance too; all before the body is read.
   app.post('/api/images', { onRequest: [...guards.limit, guards.sameSite, guards.auth.onRequest] }, async (request, reply) => {
-    library.ingest.assertCapacity();
+    const sender = uploadSender(request, reply);
+    library.ingest.assertCapacity(sender.client);
     for await (const file of uploadedFiles(request)) {
-      const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename, clientGone(reply.raw));
+      const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename, sender);
       request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
       // One image per request: a second file part is left unread.
       return reply.code(201).header('location', `/imgs/${image.id}/orig`).send(uploadedJson(image, deleteToken));

@@ -8,7 +8,7 @@ import { wantsJson } from '../http/negotiate.js';
 import { linkBase } from '../http/origin.js';
 import { imageJson, uploadedJson, type UploadedJson } from '../http/present.js';
 import { nextCursor, parseCount } from '../http/query.js';
-import { clientGone } from '../http/client-gone.js';
+import { uploadSender } from '../http/sender.js';
 import { uploadedFiles } from '../http/upload-body.js';
 import type { Views } from '../http/views.js';
 import type { Xsrf } from '../http/xsrf.js';
@@ -46,13 +46,14 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
 
   // The token may come from the form's upload_token field, which is only read with the body.
   app.post('/', { config: { html: true }, onRequest: guards.limit }, async (request, reply) => {
-    library.ingest.assertCapacity();
+    const sender = uploadSender(request, reply);
+    library.ingest.assertCapacity(sender.client);
     const fields: Record<string, string> = {};
     const uploaded: UploadedJson[] = [];
     for await (const file of uploadedFiles(request, fields)) {
       xsrf.verify(request, reply, fields._xsrf);
       guards.auth.verify(request, fields.upload_token);
-      const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename, clientGone(reply.raw));
+      const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename, sender);
       request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
       uploaded.push(uploadedJson(image, deleteToken));
     }
