@@ -25,9 +25,21 @@ function storeLocation(opts: StorageOptions): string {
   return opts.store !== '' ? opts.store : resolve(opts.data_dir, 'blobs');
 }
 
-const sqlitePath = (url: string): string | null => (url.startsWith('sqlite:') ? resolve(url.slice('sqlite:'.length)) : null);
+/** The SQLite file a database URL names, or null for PostgreSQL; any other URL is refused. */
+function sqliteFile(url: string): string | null {
+  if (url.startsWith('sqlite:')) return resolve(url.slice('sqlite:'.length));
+  if (/^postgres(ql)?:\/\//i.test(url)) return null;
+  throw new ConfigError(`option '--db': unsupported database '${url}' (expected sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DBNAME)`);
+}
 
-const isUrl = (location: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
+/** The directory a blob store location names, or null for S3; any other URL is refused. */
+function storeDirectory(location: string): string | null {
+  if (location.startsWith('s3://')) return null;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+    throw new ConfigError(`option '--store': unsupported blob store '${location}' (expected a directory path or s3://bucket/prefix)`);
+  }
+  return resolve(location);
+}
 
 /** Fails with a one-line ConfigError unless `path` is there and of the expected kind. */
 async function mustExist(path: string, kind: 'file' | 'directory', what: string): Promise<void> {
@@ -41,40 +53,34 @@ async function mustExist(path: string, kind: 'file' | 'directory', what: string)
 
 export async function openRepo(opts: StorageOptions, mode: OpenMode = 'create'): Promise<ImageRepo> {
   const url = dbUrl(opts);
-  const path = sqlitePath(url);
+  const path = sqliteFile(url);
   if (path !== null) {
     if (mode === 'existing') await mustExist(path, 'file', 'library database');
     return new SqliteRepo(path, { create: mode === 'create' });
   }
-  if (/^postgres(ql)?:\/\//i.test(url)) {
-    // Loaded on demand: SQLite users never load pg.
-    const { PostgresRepo } = await import('./repo/postgres.js');
-    return PostgresRepo.open(url, { poolSize: opts.db_pool_size, timeoutMs: opts.db_timeout * 1000 });
-  }
-  throw new ConfigError(`option '--db': unsupported database '${url}' (expected sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DBNAME)`);
+  // Loaded on demand: SQLite users never load pg.
+  const { PostgresRepo } = await import('./repo/postgres.js');
+  return PostgresRepo.open(url, { poolSize: opts.db_pool_size, timeoutMs: opts.db_timeout * 1000 });
 }
 
 export async function openStore(opts: StorageOptions, mode: OpenMode = 'create'): Promise<BlobStore> {
   const location = storeLocation(opts);
-  if (location.startsWith('s3://')) {
-    // Loaded on demand, so filesystem users never load the AWS SDK.
-    const store = await (await import('./store/s3.js')).S3Store.open(location, opts);
-    // A bucket is never created: an existing one is checked before anything else is done.
-    if (mode === 'existing') await store.ping();
-    return store;
+  const root = storeDirectory(location);
+  if (root !== null) {
+    if (mode === 'existing') await mustExist(root, 'directory', 'blob store');
+    return new FsStore(root).init({ create: mode === 'create' });
   }
-  if (isUrl(location)) {
-    throw new ConfigError(`option '--store': unsupported blob store '${location}' (expected a directory path or s3://bucket/prefix)`);
-  }
-  const root = resolve(location);
-  if (mode === 'existing') await mustExist(root, 'directory', 'blob store');
-  return new FsStore(root).init({ create: mode === 'create' });
+  // Loaded on demand, so filesystem users never load the AWS SDK.
+  const store = await (await import('./store/s3.js')).S3Store.open(location, opts);
+  // A bucket is never created: an existing one is checked before anything else is done.
+  if (mode === 'existing') await store.ping();
+  return store;
 }
 
 /** Refuses an embedded library that is not there, before a command that opens it whole (gc) could create it. */
 export async function requireLibrary(opts: StorageOptions): Promise<void> {
-  const db = sqlitePath(dbUrl(opts));
+  const db = sqliteFile(dbUrl(opts));
+  const root = storeDirectory(storeLocation(opts));
   if (db !== null) await mustExist(db, 'file', 'library database');
-  const location = storeLocation(opts);
-  if (!isUrl(location)) await mustExist(resolve(location), 'directory', 'blob store');
+  if (root !== null) await mustExist(root, 'directory', 'blob store');
 }
