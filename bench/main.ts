@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { root } from '../test/helpers/cli.js';
 import { Bench } from './context.js';
+import { hostileScenario } from './hostile.js';
 import { isolationScenario } from './isolation.js';
 import { memoryScenario } from './memory.js';
 import { serveScenario } from './serve.js';
@@ -22,6 +23,7 @@ const scenarios: Record<string, (bench: Bench) => Promise<void>> = {
   isolation: isolationScenario,
   memory: memoryScenario,
   startup: startupScenario,
+  hostile: hostileScenario,
 };
 
 async function main(): Promise<number> {

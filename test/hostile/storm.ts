@@ -11,7 +11,7 @@ import { avifClaiming, gifClaiming, interlacedPng16Claiming, manyScanJpeg, progr
 import { gif, repeated, webpChunk, withWebpChunks } from '../helpers/hostile.js';
 import { photo } from '../helpers/images.js';
 
-export const HOSTILE = '127.0.0.1';
+const HOSTILE = '127.0.0.1';
 export const ORDINARY = '127.0.0.2';
 const MONITOR = '127.0.0.3';
 
@@ -77,7 +77,7 @@ async function insist(url: string, { kind, data }: HostileUpload, limitMs = 30_0
  * up on it (`hangUpAfterMs` undefined), or hung up on after `hangUpAfterMs`. Resolves with the
  * status the server answered, if any, once the connection is closed.
  */
-export function halfSent(url: string, data: Buffer, hangUpAfterMs?: number, limitMs = 30_000): Promise<number | null> {
+function halfSent(url: string, data: Buffer, hangUpAfterMs?: number, limitMs = 30_000): Promise<number | null> {
   const { hostname, port } = new URL(url);
   const socket = connect({ host: hostname, port: Number(port), localAddress: HOSTILE });
   let text = '';
@@ -118,7 +118,7 @@ export interface Monitor {
 }
 
 /** Samples /healthz and /readyz (from a third address) and the peak memory of `pid` and its children every `everyMs`. */
-export function monitor(url: string, pid: number, everyMs = 100): Monitor {
+function monitor(url: string, pid: number, everyMs = 100): Monitor {
   const stopped = new AbortController();
   let slowestMs = 0;
   const statuses: number[] = [];
@@ -149,7 +149,7 @@ export function monitor(url: string, pid: number, everyMs = 100): Monitor {
 export interface Ordinary { id: string; url: string; data: Buffer }
 
 /** Uploads distinct small photos from another address, one after another, until `until` settles. */
-export async function ordinaryUploads(url: string, until: Promise<unknown>): Promise<{ statuses: number[]; accepted: Ordinary[] }> {
+async function ordinaryUploads(url: string, until: Promise<unknown>): Promise<{ statuses: number[]; accepted: Ordinary[] }> {
   const done = new AbortController();
   void until.finally(() => { done.abort(); });
   const statuses: number[] = [];
@@ -169,11 +169,29 @@ export async function ordinaryUploads(url: string, until: Promise<unknown>): Pro
 export interface RoundResult { outcomes: Outcome[]; halfSent: (number | null)[] }
 
 /** One round: every hostile upload at once from one address, with a stalled and an abandoned half-sent upload. */
-export async function round(url: string, uploads: readonly HostileUpload[], half: Buffer): Promise<RoundResult> {
+async function round(url: string, uploads: readonly HostileUpload[], half: Buffer): Promise<RoundResult> {
   const [outcomes, stalled, abandoned] = await Promise.all([
     Promise.all(uploads.map((upload) => insist(url, upload))),
     halfSent(url, half),
     halfSent(url, half, 200),
   ]);
   return { outcomes, halfSent: [stalled, abandoned] };
+}
+
+export interface Storm {
+  rounds: RoundResult[];
+  ordinary: { statuses: number[]; accepted: Ordinary[] };
+  seen: Awaited<ReturnType<Monitor['stop']>>;
+}
+
+/** `rounds` rounds of `uploads` against the server at `url` (process `pid`), ordinary uploads and the monitor meanwhile. */
+export async function storm(url: string, pid: number, rounds: number, uploads: readonly HostileUpload[], half: Buffer): Promise<Storm> {
+  const watch = monitor(url, pid);
+  const hostile = (async () => {
+    const results: RoundResult[] = [];
+    for (let i = 0; i < rounds; i++) results.push(await round(url, uploads, half));
+    return results;
+  })();
+  const [results, ordinary] = await Promise.all([hostile, ordinaryUploads(url, hostile)]);
+  return { rounds: results, ordinary, seen: await watch.stop() };
 }
