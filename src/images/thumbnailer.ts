@@ -38,8 +38,6 @@ interface Job {
   resolve: (thumbnail: Thumbnail) => void;
   reject: (err: Error) => void;
   child: ChildProcess;
-  /** When its process is killed if it has not answered (ms since the epoch); kept on a retry. */
-  killAt: number;
   timer: NodeJS.Timeout;
   /** Sent again after its process was killed for another thumbnail's sake. */
   retried: boolean;
@@ -65,8 +63,7 @@ export class Thumbnailer {
   }
 
   readonly make: MakeThumbnail = (path, spec, limits) => new Promise((resolve, reject) => {
-    const killAt = Date.now() + limits.timeoutSeconds * 1000 + killMarginMs;
-    this.send({ request: { id: ++this.lastId, path, spec, limits }, resolve, reject, killAt, retried: false });
+    this.send({ request: { id: ++this.lastId, path, spec, limits }, resolve, reject, retried: false });
   });
 
   async close(): Promise<void> {
@@ -77,10 +74,11 @@ export class Thumbnailer {
     await exited;
   }
 
+  /** Sends a thumbnail to the child, with a deadline from now: one tried again lost its first to another's. */
   private send(job: Omit<Job, 'child' | 'timer'>): void {
     const child = this.child ?? this.start();
     const { request } = job;
-    const timer = setTimeout(() => { this.kill(child, request.id); }, Math.max(0, job.killAt - Date.now()));
+    const timer = setTimeout(() => { this.kill(child, request.id); }, request.limits.timeoutSeconds * 1000 + killMarginMs);
     this.jobs.set(request.id, { ...job, child, timer });
     child.send(request);
   }

@@ -22,13 +22,17 @@ let large: Buffer;
 before(async () => { large = await photo(3000, 2000); });
 
 /** The large photo with different bytes each time, so no upload is a duplicate of another. */
+/** Many uploads at once from one address, all received: the thumbnail step is what these tests load. */
+const UNBOUNDED_RECEIVING = { max_receiving: 100, max_receiving_per_client: 0 };
+
 let variants = 0;
 const largeUpload = (): Buffer => jpegVariant(large, `upload ${String(++variants)}`);
 
 describe('uploads beyond thumb_concurrency + queue_limit', () => {
   let s: TestServer;
   // The variants differ only in a JPEG comment: stripping would make them duplicates, and duplicates make no thumbnail.
-  before(async () => { s = await startTestServer({ thumb_concurrency: 1, queue_limit: 0, strip_metadata: false }); });
+  // The receive bounds are lifted so that only the thumbnail queue turns uploads away here.
+  before(async () => { s = await startTestServer({ thumb_concurrency: 1, queue_limit: 0, strip_metadata: false, ...UNBOUNDED_RECEIVING }); });
   after(() => s.close());
 
   it('are answered 503 with Retry-After while the others succeed, and never 500', async () => {
@@ -85,7 +89,7 @@ describe('serving while thumbnails are being made', () => {
   let existing: UploadedImage;
   before(async () => {
     // One slot, a long queue, and large thumbnails: the uploads below take a while to get through.
-    s = await startTestServer({ thumb_concurrency: 1, queue_limit: 100, thumb_size: 1024, strip_metadata: false });
+    s = await startTestServer({ thumb_concurrency: 1, queue_limit: 100, thumb_size: 1024, strip_metadata: false, ...UNBOUNDED_RECEIVING });
     existing = await s.uploadOk(await solid(40, 30, '#4080c0'));
   });
   after(() => s.close());
