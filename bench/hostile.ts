@@ -28,7 +28,7 @@ export async function hostileScenario(bench: Bench): Promise<void> {
     }
     bench.emit({
       scenario: 'hostile', class: 'whole storm', rounds: size.rounds,
-      half_sent: rounds.map((r) => r.halfSent.join(' ')),
+      half_sent: rounds.map((r) => r.halfSent.map((status) => status ?? 'closed').join(' ')),
       ordinary_uploads: ordinary.statuses.length, ordinary_refused: ordinary.statuses.filter((s) => s !== 201).length,
       slowest_health_ms: round(seen.slowestMs), health_not_200: seen.statuses.filter((s) => s !== 200).length,
       server_idle_rss_mb: round(idle.rss / MB), server_peak_rss_mb: round(seen.serverPeak / MB),
