@@ -24,7 +24,8 @@ const config = defaults();
 // The thumbnail process is killed past 256 MiB + thumb_concurrency x decode_budget (docs/reliability.md,
 // "Memory limit of the thumbnail process"); it may grow for up to 100 ms between two looks.
 const childBound = 256 * MiB + config.thumb_concurrency * config.decode_budget + 128 * MiB;
-// The server holds, beyond its idle memory, 23 KB per open connection and per upload being
+// The server holds, beyond its idle memory, 23 KB per open connection (768 with an open-file
+// limit of 1024), and per upload being
 // received about 2 MiB (strip window, write buffer, sockets) plus what reading a GIF's or WebP's
 // header keeps of its frames or chunks, up to about 8 times the file's size (docs/reliability.md,
 // "Bounds at a glance"), the storm's largest file standing for max_upload_size.
