@@ -2,6 +2,7 @@
 // sizes of the single-class tests (files near max_upload_size, 10,000 scans; quick mode: the
 // storm test's sizes). Prints, per class, the answers and the time of the answered attempt, and
 // the peak memory of the server and its thumbnail process against the server's idle memory.
+import { defaults } from '../src/config/options.js';
 import { photo } from '../test/helpers/images.js';
 import { fullStorm, hostileUploads, modestStorm, storm } from '../test/hostile/storm.js';
 import type { Bench } from './context.js';
@@ -13,8 +14,12 @@ export async function hostileScenario(bench: Bench): Promise<void> {
   const size = bench.pick(modestStorm, fullStorm);
   const uploads = await hostileUploads(size);
   const half = await photo(800, 600);
-  // Half-sent uploads hold their slots until request_timeout: 10 s keeps a round short.
-  await bench.withImghost(['--request_timeout=10'], async (server) => {
+  // The bounds the benchmarks lift for their load generator are the subject here: back to the
+  // defaults. Half-sent uploads hold their slots until request_timeout: 10 s keeps a round short.
+  const { max_receiving, max_receiving_per_client, max_connections_per_ip } = defaults();
+  const args = [`--max_receiving=${String(max_receiving)}`, `--max_receiving_per_client=${String(max_receiving_per_client)}`,
+    `--max_connections_per_ip=${String(max_connections_per_ip)}`, '--request_timeout=10'];
+  await bench.withImghost(args, async (server) => {
     const idle = await server.memory();
     const { rounds, ordinary, seen } = await storm(server.url, server.child.pid ?? 0, size.rounds, uploads, half);
     for (const { kind, data } of uploads) {

@@ -25,10 +25,10 @@ const config = defaults();
 // "Memory limit of the thumbnail process"); it may grow for up to 100 ms between two looks.
 const childBound = 256 * MiB + config.thumb_concurrency * config.decode_budget + 128 * MiB;
 // The server holds, beyond its idle memory, 23 KB per open connection (768 with an open-file
-// limit of 1024), and per upload being
-// received about 2 MiB (strip window, write buffer, sockets) plus what reading a GIF's or WebP's
-// header keeps of its frames or chunks, up to about 8 times the file's size (docs/reliability.md,
-// "Bounds at a glance"), the storm's largest file standing for max_upload_size.
+// limit of 1024), and per upload being received about 2 MiB (strip window, write buffer,
+// sockets) plus what reading a GIF's or WebP's header keeps of its frames or chunks, up to about
+// 8 times the file's size (docs/reliability.md, "Bounds at a glance"), the storm's largest file
+// standing for max_upload_size.
 const serverBound = (idle: number, largestUpload: number) => idle + 768 * 23 * 1024 + config.max_receiving * (2 * MiB + 8 * largestUpload);
 
 const refusedFromHeader = new Set(['AVIF 12-bit with alpha', 'progressive CMYK JPEG', 'interlaced 16-bit PNG', 'big GIF']);
