@@ -102,7 +102,8 @@ describe('makeThumbnail', () => {
     // libvips notices the deadline only once libjpeg returns from its scans: a bound on the
     // answer here, not on the work (the thumbnail process is killed for that: thumbnailer.ts).
     const path = join(dir, 'scans.jpg');
-    await writeFile(path, await manyScanJpeg(2000, 2000, 3000));
+    // About 2 s of scans on the test machine: clearly past a 1 s deadline, even when it is idle.
+    await writeFile(path, await manyScanJpeg(2000, 2000, 6000));
     await assert.rejects(makeThumbnail(path, { size: SIZE, format: 'png' }, { ...limits, timeoutSeconds: 1 }), ImageTooComplex);
     assert.equal((await makeThumbnail(path, { size: SIZE, format: 'png' }, limits)).width, SIZE, 'the same file, given time');
   });
