@@ -27,7 +27,7 @@ export async function bareSharp(files: readonly string[]): Promise<{ perSecond: 
   const limit = pLimit(config.thumb_concurrency);
   const began = performance.now();
   const cpu = process.cpuUsage();
-  await Promise.all(files.map((file) => limit(() => makeThumbnail(file, spec, { maxPixels: config.max_pixels, decodeBudget: config.decode_budget, timeoutSeconds: config.thumb_timeout, maxJpegScans: config.max_jpeg_scans }))));
+  await Promise.all(files.map((file) => limit(() => makeThumbnail(file, spec, { maxPixels: config.max_pixels, decodeBudget: config.decode_budget, timeoutSeconds: config.thumb_timeout, maxJpegScans: config.max_jpeg_scans, maxFrames: config.max_frames }))));
   const used = process.cpuUsage(cpu);
   return { perSecond: files.length / ((performance.now() - began) / 1000), cpuMs: (used.user + used.system) / 1000 / files.length };
 }

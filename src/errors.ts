@@ -62,6 +62,12 @@ export class TooManyScans extends AppError {
   }
 }
 
+export class TooManyFrames extends AppError {
+  constructor(format: string, limit: number) {
+    super(422, 'TOO_MANY_FRAMES', `the ${format} has more than ${String(limit)} frames or too many other parts; send a simpler file`);
+  }
+}
+
 export class UnsupportedFormat extends AppError {
   constructor(format: string) { super(415, 'UNSUPPORTED_FORMAT', `${format} files are not accepted; send JPEG, PNG, WebP, GIF, AVIF or TIFF`); }
 }

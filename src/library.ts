@@ -21,7 +21,7 @@ export type Variant = 'orig' | 'thumb';
 const ID = /^[A-Za-z0-9_-]{16}$/;
 
 export type LibraryOptions = StorageOptions & Pick<Config,
-  'max_upload_size' | 'max_pixels' | 'decode_budget' | 'thumb_timeout' | 'max_jpeg_scans' | 'thumb_size' | 'thumb_format'
+  'max_upload_size' | 'max_pixels' | 'decode_budget' | 'thumb_timeout' | 'max_jpeg_scans' | 'max_frames' | 'thumb_size' | 'thumb_format'
   | 'thumb_concurrency' | 'thumb_nice' | 'queue_limit' | 'max_receiving' | 'max_receiving_per_client' | 'gc_grace' | 'strip_metadata'>;
 
 export class Library {
@@ -44,7 +44,7 @@ export class Library {
         tmpDir: resolve(opts.data_dir, 'tmp'),
         maxUploadSize: opts.max_upload_size,
         limits: {
-          maxPixels: opts.max_pixels, decodeBudget: opts.decode_budget, timeoutSeconds: opts.thumb_timeout, maxJpegScans: opts.max_jpeg_scans,
+          maxPixels: opts.max_pixels, decodeBudget: opts.decode_budget, timeoutSeconds: opts.thumb_timeout, maxJpegScans: opts.max_jpeg_scans, maxFrames: opts.max_frames,
         },
         thumb: { size: opts.thumb_size, format: opts.thumb_format },
         stripMetadata: opts.strip_metadata,

@@ -3,10 +3,11 @@
 // refused before it can take any (a progressive JPEG's scans are counted from its bytes).
 import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
-import { NotAnImage, OverDecodeBudget, TooManyPixels, TooManyScans, UnsupportedFormat } from '../errors.js';
+import { NotAnImage, OverDecodeBudget, TooManyFrames, TooManyPixels, TooManyScans, UnsupportedFormat } from '../errors.js';
 import { decodeBytes } from './decode-budget.js';
 import { countScans } from './jpeg-scans.js';
 import { refusedFormat } from './loaders.js';
+import { countParts, partsFormat } from './parts.js';
 
 export interface Probe {
   /** jpeg, png, webp, gif, avif or tiff */
@@ -27,6 +28,8 @@ export interface DecodeLimits {
   timeoutSeconds: number;
   /** Scans a progressive JPEG may have: each costs libjpeg a pass over every block. */
   maxJpegScans: number;
+  /** Frames (and as many other parts) a GIF or WebP may have: libvips keeps a record of each. */
+  maxFrames: number;
 }
 
 const accepted: Readonly<Record<string, string>> = {
@@ -49,6 +52,7 @@ export async function mimeOf(path: string): Promise<string | undefined> {
 }
 
 export async function probe(path: string, limits: DecodeLimits): Promise<Probe> {
+  await assertFewParts(path, limits.maxFrames);
   let meta: Metadata;
   try {
     meta = await sharp(path, { limitInputPixels: false }).metadata();
@@ -74,6 +78,17 @@ export async function probe(path: string, limits: DecodeLimits): Promise<Probe> 
   }
   const { width, height } = meta.autoOrient;
   return { format, mime, width, height, frames };
+}
+
+/** Parts besides one per frame (a frame's timing block, say): the loop, the palette, metadata. */
+const OTHER_PARTS = 64;
+
+/** Refuses a GIF or WebP of too many parts before libvips reads its header (parts.ts). */
+async function assertFewParts(path: string, maxFrames: number): Promise<void> {
+  const format = partsFormat(await head(path));
+  if (format === null) return;
+  const { frames, others } = await countParts(path, format, maxFrames + OTHER_PARTS);
+  if (frames > maxFrames || others > maxFrames + OTHER_PARTS) throw new TooManyFrames(format.toUpperCase(), maxFrames);
 }
 
 /** The first bytes of a file, enough to recognise a format by. */

@@ -13,7 +13,7 @@ import { drawing } from '../helpers/images.js';
 import { tempDir } from '../helpers/server.js';
 
 const SIZE = 128;
-const limits = { maxPixels: 100_000_000, decodeBudget: 512 * 1024 * 1024, timeoutSeconds: 30, maxJpegScans: 256 };
+const limits = { maxPixels: 100_000_000, decodeBudget: 512 * 1024 * 1024, timeoutSeconds: 30, maxJpegScans: 256, maxFrames: 10_000 };
 /** Peak signal-to-noise ratio, in dB, that counts as the same picture. */
 const SAME_PICTURE_DB = 40;
 

@@ -15,7 +15,7 @@ import { tempDir } from '../helpers/server.js';
 import { memoryOf, thumbnailProcesses } from '../helpers/thumbnail-process.js';
 
 const spec: ThumbSpec = { size: 128, format: 'png' };
-const limits = { maxPixels: 100_000_000, decodeBudget: 512 * 1024 * 1024, timeoutSeconds: 30, maxJpegScans: 256 };
+const limits = { maxPixels: 100_000_000, decodeBudget: 512 * 1024 * 1024, timeoutSeconds: 30, maxJpegScans: 256, maxFrames: 10_000 };
 
 describe('Thumbnailer', () => {
   let dir: string;

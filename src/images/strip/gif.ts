@@ -4,19 +4,19 @@
 import type { Plan } from './plan.js';
 import type { Source } from './source.js';
 
-const IMAGE = 0x2c;
-const EXTENSION = 0x21;
-const TRAILER = 0x3b;
+export const IMAGE = 0x2c;
+export const EXTENSION = 0x21;
+export const TRAILER = 0x3b;
 const COMMENT = 0xfe;
 const APPLICATION = 0xff;
 const KEPT_APPLICATIONS = new Set(['NETSCAPE2.0', 'ANIMEXTS1.0', 'ICCRGBG1012']);
-const SCREEN = 13;
-const DESCRIPTOR = 10;
+export const SCREEN = 13;
+export const DESCRIPTOR = 10;
 /** Enough of a block to decide on it: an image descriptor, or an extension's label and application id. */
 const BLOCK_HEAD = 14;
 
 /** The size of a colour table announced by `flags`, when its presence bit is set. */
-const colourTable = (flags: number): number => (flags & 0x80 ? 3 * 2 ** ((flags & 0x07) + 1) : 0);
+export const colourTable = (flags: number): number => (flags & 0x80 ? 3 * 2 ** ((flags & 0x07) + 1) : 0);
 
 export async function planGif(plan: Plan): Promise<void> {
   const { source } = plan;
@@ -66,7 +66,7 @@ function keptExtension(source: Source, pos: number): boolean {
  * Where the chain of sub-blocks starting at `pos` ends (after its zero-length terminator), or -1.
  * A number when the window holds the chain; a promise only when the window has to move.
  */
-function subBlocksEnd(source: Source, pos: number): number | Promise<number> {
+export function subBlocksEnd(source: Source, pos: number): number | Promise<number> {
   for (;;) {
     if (!source.holds(pos, 1)) return source.load(pos, 1).then(() => subBlocksEnd(source, pos));
     const length = source.u8(pos);
