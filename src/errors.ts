@@ -1,5 +1,6 @@
 // The error catalogue: every failure a client can cause, with its status and message.
 // Code throws these; routes/error-handler.ts turns them into responses in one place.
+import { formatLabels } from './images/formats.js';
 
 export class AppError extends Error {
   /** Errors that mean the server is damaged, not that the client erred: logged as errors. */
@@ -69,7 +70,7 @@ export class TooManyFrames extends AppError {
 }
 
 export class UnsupportedFormat extends AppError {
-  constructor(format: string) { super(415, 'UNSUPPORTED_FORMAT', `${format} files are not accepted; send JPEG, PNG, WebP, GIF, AVIF or TIFF`); }
+  constructor(format: string) { super(415, 'UNSUPPORTED_FORMAT', `${format} files are not accepted; send ${formatLabels}`); }
 }
 
 export class UnsupportedBody extends AppError {

@@ -4,10 +4,11 @@
 // for a format that is refused anyway. Blocking them means the sniffing skips them, so a file in
 // such a format is simply not recognised as an image.
 import sharp from 'sharp';
+import { formats } from './formats.js';
 
-/** libvips loader class names of the accepted formats (GIF is read by libnsgif, AVIF by libheif). */
-const allowedLoaders = ['Jpeg', 'Png', 'Webp', 'Nsgif', 'Heif', 'Tiff']
-  .flatMap((name) => ['File', 'Buffer', 'Source'].map((input) => `VipsForeignLoad${name}${input}`));
+/** libvips loader class names of the accepted formats. */
+const allowedLoaders = formats
+  .flatMap(({ loader }) => ['File', 'Buffer', 'Source'].map((input) => `VipsForeignLoad${loader}${input}`));
 
 /** Every loader but the accepted formats': process-wide, for all sharp calls that follow. */
 export function blockUnacceptedLoaders(): void {

@@ -5,12 +5,13 @@ import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { NotAnImage, OverDecodeBudget, TooManyFrames, TooManyPixels, TooManyScans, UnsupportedFormat } from '../errors.js';
 import { decodeBytes } from './decode-budget.js';
+import { acceptedFormat } from './formats.js';
 import { countScans } from './jpeg-scans.js';
 import { refusedFormat } from './loaders.js';
 import { countParts, partsFormat } from './parts.js';
 
 export interface Probe {
-  /** jpeg, png, webp, gif, avif or tiff */
+  /** An accepted format's name (formats.ts). */
   format: string;
   mime: string;
   /** Displayed size: EXIF orientation applied. */
@@ -32,20 +33,11 @@ export interface DecodeLimits {
   maxFrames: number;
 }
 
-const accepted: Readonly<Record<string, string>> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  avif: 'image/avif',
-  tiff: 'image/tiff',
-};
-
 /** The type of a stored image file from its header, or undefined when it is not one we accept. */
 export async function mimeOf(path: string): Promise<string | undefined> {
   try {
     const meta = await sharp(path, { limitInputPixels: false }).metadata();
-    return accepted[meta.format === 'heif' && meta.compression === 'av1' ? 'avif' : meta.format];
+    return acceptedFormat(meta.format === 'heif' && meta.compression === 'av1' ? 'avif' : meta.format)?.mime;
   } catch {
     return undefined;
   }
@@ -63,7 +55,7 @@ export async function probe(path: string, limits: DecodeLimits): Promise<Probe> 
   }
   // libvips reads AVIF and HEIC through the same HEIF loader; only AV1-coded HEIF is AVIF.
   const format = meta.format === 'heif' ? (meta.compression === 'av1' ? 'avif' : 'heic') : meta.format;
-  const mime = accepted[format];
+  const mime = acceptedFormat(format)?.mime;
   if (mime === undefined) throw new UnsupportedFormat(format.toUpperCase());
   const frames = meta.pages ?? 1;
   const frameHeight = meta.pageHeight ?? meta.height;

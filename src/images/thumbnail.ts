@@ -2,7 +2,7 @@
 // event loop only waits; the pool in pool.ts bounds how many run at once.
 import sharp from 'sharp';
 import { ImageTooComplex, NotAnImage } from '../errors.js';
-import type { Config } from '../config/options.js';
+import { formatMime, type ThumbEncoding, type ThumbFormat } from './formats.js';
 import './loaders.js';
 import type { DecodeLimits } from './probe.js';
 
@@ -16,8 +16,6 @@ sharp.cache(false);
 // builds default to 1 already; others default to one per core.)
 sharp.concurrency(1);
 
-export type ThumbFormat = Config['thumb_format'];
-
 export interface Thumbnail {
   data: Buffer;
   width: number;
@@ -25,32 +23,37 @@ export interface Thumbnail {
   mime: string;
 }
 
-const mimes: Record<ThumbFormat, string> = {
-  png: 'image/png',
-  webp: 'image/webp',
-  jpeg: 'image/jpeg',
-  avif: 'image/avif',
-};
-
 export interface ThumbSpec { size: number; format: ThumbFormat }
 
 /** Identifies the settings a thumbnail was made with, so a duplicate upload can reuse it. */
 export const specKey = (spec: ThumbSpec): string => `${String(spec.size)}:${spec.format}`;
 
+/**
+ * `auto` keeps the smaller of the png and webp thumbnails. At thumbnail size, photos, screenshots
+ * and most drawings cost 3-6 times more as a lossless PNG than as a WebP (README, "Thumbnails");
+ * a flat icon or a few-colour image can be smaller as PNG, and then loses nothing.
+ */
 export async function makeThumbnail(path: string, spec: ThumbSpec, limits: DecodeLimits): Promise<Thumbnail> {
+  if (spec.format !== 'auto') return encode(path, spec.size, spec.format, limits);
+  const png = await encode(path, spec.size, 'png', limits);
+  const webp = await sharp(png.data).webp().toBuffer();
+  return webp.length < png.data.length ? { ...png, data: webp, mime: formatMime('webp') } : png;
+}
+
+async function encode(path: string, size: number, format: ThumbEncoding, limits: DecodeLimits): Promise<Thumbnail> {
   let pipeline = sharp(path, { limitInputPixels: limits.maxPixels, failOn: 'error', autoOrient: true })
     // libvips checks this between the tiles it computes: it stops a slow encode or a slow
     // image of many tiles, but not a decoder that reads the whole file in one go (a progressive
     // JPEG of thousands of scans). The thumbnail process is killed for those (thumbnailer.ts).
     .timeout({ seconds: limits.timeoutSeconds })
-    .resize({ width: spec.size, height: spec.size, fit: 'inside', withoutEnlargement: true });
+    .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true });
   // JPEG has no alpha channel: put transparent images on white rather than black.
-  if (spec.format === 'jpeg') pipeline = pipeline.flatten({ background: '#ffffff' });
+  if (format === 'jpeg') pipeline = pipeline.flatten({ background: '#ffffff' });
   // Adaptive filtering: a third smaller PNG thumbnails for the same encoding time (lossless).
-  pipeline = spec.format === 'png' ? pipeline.png({ adaptiveFiltering: true }) : pipeline.toFormat(spec.format);
+  pipeline = format === 'png' ? pipeline.png({ adaptiveFiltering: true }) : pipeline.toFormat(format);
   try {
     const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height, mime: mimes[spec.format] };
+    return { data, width: info.width, height: info.height, mime: formatMime(format) };
   } catch (err) {
     if (err instanceof Error && err.message.startsWith('timeout:')) throw new ImageTooComplex(limits.timeoutSeconds);
     // The header looked like an image but the pixels do not decode (truncated, corrupt).

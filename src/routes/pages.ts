@@ -12,6 +12,7 @@ import { uploadSender } from '../http/sender.js';
 import { uploadedFiles } from '../http/upload-body.js';
 import type { Views } from '../http/views.js';
 import type { Xsrf } from '../http/xsrf.js';
+import { uploadTypes } from '../images/formats.js';
 import type { Library } from '../library.js';
 import { shareLinks } from '../share.js';
 
@@ -27,7 +28,7 @@ const deleteBody = {
 export function pageRoutes(app: FastifyInstance, library: Library, views: Views, xsrf: Xsrf, config: PageOptions, guards: UploadGuards): void {
   const page = (request: FastifyRequest, reply: FastifyReply) => ({
     xsrf: xsrf.token(request, reply),
-    limits: { maxUploadSize: config.max_upload_size, maxPixels: config.max_pixels },
+    limits: { maxUploadSize: config.max_upload_size, maxPixels: config.max_pixels, types: uploadTypes },
   });
 
   app.get<{ Querystring: { before?: string } }>('/', { config: { html: true } }, async (request, reply) => {

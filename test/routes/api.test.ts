@@ -71,10 +71,10 @@ describe('POST /api/images', () => {
 
   it('makes a thumbnail inside 128x128 that keeps the aspect ratio', async () => {
     const body = await s.uploadOk(await photo(1000, 500));
-    assert.deepEqual([body.thumb.width, body.thumb.height, body.thumb.mime], [128, 64, 'image/png']);
+    assert.deepEqual([body.thumb.width, body.thumb.height, body.thumb.mime], [128, 64, 'image/webp']);
     const thumb = Buffer.from(await (await s.fetch(body.thumb_url)).arrayBuffer());
     const meta = await sharp(thumb).metadata();
-    assert.deepEqual([meta.format, meta.width, meta.height], ['png', 128, 64]);
+    assert.deepEqual([meta.format, meta.width, meta.height], ['webp', 128, 64]);
   });
 
   it('never enlarges a small image', async () => {

@@ -18,6 +18,7 @@ export interface UploadPage {
 export function setUpUploads({ form, list, onUploaded }: UploadPage): void {
   const maxBytes = Number(form.dataset.maxBytes);
   const types = new Set((form.dataset.types ?? '').split(','));
+  const typeLabels = form.dataset.typeLabels ?? '';
   const input = form.querySelector<HTMLInputElement>('input[type="file"]');
   // Present only when the server requires an upload token.
   const tokenInput = form.querySelector<HTMLInputElement>('input[name="upload_token"]');
@@ -34,7 +35,7 @@ export function setUpUploads({ form, list, onUploaded }: UploadPage): void {
     if (file.size === 0) return 'the file is empty';
     if (file.size > maxBytes) return `the file is ${formatBytes(file.size)}; the limit is ${formatBytes(maxBytes)}`;
     // An empty type means the system did not recognise it: let the server look at the bytes.
-    if (file.type !== '' && !types.has(file.type)) return `${file.type} is not an accepted image type (JPEG, PNG, WebP, GIF, AVIF or TIFF)`;
+    if (file.type !== '' && !types.has(file.type)) return `${file.type} is not an accepted image type (${typeLabels})`;
     return null;
   };
 
