@@ -190,3 +190,58 @@ export class UploadLost extends AppError {
 export class UploadAbandoned extends AppError {
   constructor() { super(400, 'UPLOAD_ABANDONED', 'the client closed the connection before the upload was answered'); }
 }
+
+// What the server lacks, as the storage adapters report it: an operator must act, so these are
+// logged as errors. `error` in the answer names the system's own code (ENOSPC, SQLITE_FULL, ...).
+
+export class StorageFull extends AppError {
+  override readonly damage = true;
+  constructor(code: string) { super(507, code, 'the server has no storage space left'); }
+}
+
+export class StorageReadOnly extends AppError {
+  override readonly damage = true;
+  constructor(code: string) { super(503, code, 'the server storage is read-only'); }
+}
+
+/** The data directory's permissions changed under the server. */
+export class StorageNotWritable extends AppError {
+  override readonly damage = true;
+  constructor(code: string) { super(503, code, 'the server storage is not writable'); }
+}
+
+/** Out of file descriptors, memory or processes: the condition passes once other requests finish. */
+export class OutOfResources extends AppError {
+  override readonly damage = true;
+  constructor(code: string) {
+    super(503, code, 'the server is out of resources for the moment; retry shortly', { 'retry-after': '5' });
+  }
+}
+
+type Catalogued = new (code: string) => AppError;
+// fork/spawn or a thread that cannot be made now is EAGAIN (a non-blocking read's never surfaces).
+const exhaustion: Readonly<Record<string, Catalogued>> = {
+  EMFILE: OutOfResources, ENFILE: OutOfResources, ENOMEM: OutOfResources, ENOBUFS: OutOfResources, EAGAIN: OutOfResources,
+};
+// SQLite reports the same conditions with its own codes, extended ones after a second '_'.
+const storage: Readonly<Record<string, Catalogued>> = {
+  ...exhaustion,
+  ENOSPC: StorageFull, EDQUOT: StorageFull, SQLITE_FULL: StorageFull,
+  EROFS: StorageReadOnly, SQLITE_READONLY: StorageReadOnly,
+  EACCES: StorageNotWritable,
+  SQLITE_NOMEM: OutOfResources, SQLITE_CANTOPEN: OutOfResources,
+};
+
+function catalogue<E>(err: E, table: Readonly<Record<string, Catalogued>>): E | AppError {
+  const { code } = (err ?? {}) as { code?: unknown };
+  if (err instanceof AppError || typeof code !== 'string') return err;
+  const Known = table[code] ?? table[code.replace(/^(SQLITE_[A-Z]+)_.*$/, '$1')];
+  if (Known === undefined) return err;
+  return Object.assign(new Known(code), { cause: err });
+}
+
+/** For storage adapters: a full, read-only or exhausted storage as its catalogue error; anything else as it was. */
+export const storageFailure = <E>(err: E): E | AppError => catalogue(err, storage);
+
+/** Running out of descriptors or memory can happen anywhere: its catalogue error, or the error as it was. */
+export const resourceFailure = <E>(err: E): E | AppError => catalogue(err, exhaustion);

@@ -8,7 +8,7 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NotAnImage, TooLarge, UploadAbandoned, UploadLost } from './errors.js';
+import { NotAnImage, storageFailure, TooLarge, UploadAbandoned, UploadLost } from './errors.js';
 import { removeFilesOlderThan } from './files.js';
 import { releaseBlobs } from './gc.js';
 import { probe, type DecodeLimits } from './images/probe.js';
@@ -46,6 +46,9 @@ interface Received { path: string; hash: string; bytes: number }
 /** Told when the client goes away before the answer; then the upload is dropped. */
 type Abandoned = AbortSignal | undefined;
 
+/** One file of an upload request, read as it arrives; `filename` as the client named it, if it did. */
+export interface UploadedFile { stream: Readable; filename: string | null }
+
 /** Who sends an upload, as far as Ingest needs to know. */
 export interface Sender {
   /** The client's address key, for the per-client bound on uploads received at once. */
@@ -59,6 +62,9 @@ export const sha256 = (data: Buffer | string): string => createHash('sha256').up
 
 /** 96 random bits: ids cannot be guessed, so unlisted images cannot be enumerated. */
 export const newId = (): string => randomBytes(12).toString('base64url');
+
+/** The spooled file is written on the data directory's disk, which may be full or read-only. */
+const rethrowAsStorageFailure = (err: unknown): never => { throw storageFailure(err); };
 
 function stopIfAbandoned(abandoned: Abandoned): void {
   if (abandoned?.aborted === true) throw new UploadAbandoned();
@@ -92,7 +98,7 @@ export class Ingest {
     this.pool.assertCapacity();
   }
 
-  async upload(body: Readable, name: string | null, { client, abandoned }: Sender = {}): Promise<Ingested> {
+  async upload({ stream: body, filename: name }: UploadedFile, { client, abandoned }: Sender = {}): Promise<Ingested> {
     const endReceiving = this.opts.receiving.take(client);
     const path = join(this.opts.tmpDir, `upload-${randomBytes(8).toString('hex')}`);
     const released = this.leases.keepFile(path);
@@ -142,7 +148,7 @@ export class Ingest {
       await pipeline([body, ...stages, createWriteStream(path)]);
     } catch (err) {
       await unlink(path).catch(() => undefined);
-      throw err;
+      throw storageFailure(err);
     }
     if (received === 0) {
       await unlink(path).catch(() => undefined);
@@ -155,7 +161,7 @@ export class Ingest {
     const { limits, thumb: spec, makeThumbnail } = this.opts;
     const info = await probe(spooled.path, limits);
     // The formats the stream could not strip, before anything is derived from their bytes.
-    const stripped = this.opts.stripMetadata ? await stripSpooled(spooled.path, info.format) : null;
+    const stripped = this.opts.stripMetadata ? await stripSpooled(spooled.path, info.format).catch(rethrowAsStorageFailure) : null;
     endReceiving();
     const received = { ...spooled, ...stripped };
     const thumbSpec = specKey(spec);
@@ -214,9 +220,8 @@ export class Ingest {
 
   /** Removes a failed upload's record and the blobs no other image shares. */
   private async discard(image: NewImage): Promise<void> {
-    // Through then(): an adapter may throw before returning its promise (SQLite does), and the
-    // upload's own error is the one to report. What cannot be removed now, gc removes later.
-    await Promise.resolve().then(() => this.repo.remove(image.id)).catch(() => undefined);
+    // The upload's own error is the one to report. What cannot be removed now, gc removes later.
+    await this.repo.remove(image.id).catch(() => undefined);
     await releaseBlobs(this.repo, this.store, [image.orig.hash, image.thumb.hash]).catch(() => undefined);
   }
 

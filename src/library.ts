@@ -9,7 +9,7 @@ import { collectGarbage, releaseBlobs, type GcReport } from './gc.js';
 import { WorkPool } from './images/pool.js';
 import { makeThumbnail } from './images/thumbnail.js';
 import { Thumbnailer } from './images/thumbnailer.js';
-import { Ingest, sha256 } from './ingest.js';
+import { Ingest, sha256, type Ingested, type Sender, type UploadedFile } from './ingest.js';
 import { ReceiveSlots } from './receive-slots.js';
 import type { ImageRecord, ImageRepo } from './repo/index.js';
 import { openRepo, openStore, type StorageOptions } from './storage.js';
@@ -28,7 +28,7 @@ export class Library {
   private constructor(
     readonly repo: ImageRepo,
     readonly store: BlobStore,
-    readonly ingest: Ingest,
+    private readonly ingest: Ingest,
     private readonly graceMs: number,
     private readonly thumbnailer: Thumbnailer | null,
   ) {}
@@ -55,6 +55,16 @@ export class Library {
       await repo.close();
       throw err;
     }
+  }
+
+  /**
+   * Stores each file as it arrives, yielding each image once it is visible; a file that fails ends
+   * the upload. Fails fast (Busy, TooManyUploadsAtOnce) before the first file is read when
+   * receiving or the thumbnail queue is full.
+   */
+  async *upload(files: AsyncIterable<UploadedFile>, sender: Sender = {}): AsyncGenerator<Ingested> {
+    this.ingest.assertCapacity(sender.client);
+    for await (const file of files) yield await this.ingest.upload(file, sender);
   }
 
   async get(id: string): Promise<ImageRecord> {
@@ -86,9 +96,8 @@ export class Library {
 
   /** Which dependencies answer; for /readyz. */
   async readiness(): Promise<Record<'db' | 'store', boolean>> {
-    // Through then(): an adapter that throws before returning its promise (SQLite does) is down, not a 500.
-    const answers = (ping: () => Promise<void>) => Promise.resolve().then(ping).then(() => true, () => false);
-    const [db, store] = await Promise.all([answers(() => this.repo.ping()), answers(() => this.store.ping())]);
+    const answers = (ping: Promise<void>) => ping.then(() => true, () => false);
+    const [db, store] = await Promise.all([answers(this.repo.ping()), answers(this.store.ping())]);
     return { db, store };
   }
 
@@ -97,6 +106,6 @@ export class Library {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.repo.close(), this.thumbnailer?.close()]);
+    await Promise.all([this.repo.close(), this.store.close(), this.thumbnailer?.close()]);
   }
 }

@@ -5,7 +5,6 @@ import fastifyMultipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/options.js';
-import { TooLarge } from './errors.js';
 import { Assets } from './http/assets.js';
 import { UploadAuth } from './http/auth.js';
 import { connectionCap, limitConnections } from './http/connections.js';
@@ -13,14 +12,14 @@ import { sameSiteOnly } from './http/cross-site.js';
 import { connectionErrorHandler, errorHandler, EVERY_RESPONSE_HEADERS, frameworkErrors } from './http/error-handler.js';
 import { publicBase } from './http/origin.js';
 import { trustProxy, uploadRateLimit } from './http/rate-limit.js';
-import { rawBodyTypes } from './http/upload-body.js';
+import { rawBodyTypes, refuseOversizeBodies } from './http/upload-body.js';
 import { Views } from './http/views.js';
 import { Xsrf } from './http/xsrf.js';
 import type { Library } from './library.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/images.js';
-import { pageRoutes } from './routes/pages.js';
+import { FORM_FILES, pageRoutes } from './routes/pages.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -35,11 +34,6 @@ export interface ServerDeps {
   logger: Logger;
   cookieSecret: string;
 }
-
-/** Files one form post may carry; the API takes one per request. */
-const FORM_FILES = 20;
-/** Room for multipart boundaries, part headers and small fields around the files. */
-const MULTIPART_OVERHEAD = 64 * 1024;
 
 const PAGE_CSP = "default-src 'self'; img-src 'self' data: blob:; script-src 'self'; style-src 'self'; " +
   "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -87,15 +81,7 @@ export async function buildServer({ config, library, logger, cookieSecret }: Ser
   app.addContentTypeParser(rawBodyTypes, (_request, payload, done) => { done(null, payload); });
   await assets.register(app);
 
-  // Refuse a body that announces more than the limits allow before reading any of it.
-  app.addHook('onRequest', (request, _reply, done) => {
-    const length = Number(request.headers['content-length'] ?? 0);
-    const files = request.url.startsWith('/api/') ? 1 : FORM_FILES;
-    const multipart = request.headers['content-type']?.startsWith('multipart/') ?? false;
-    const tooLarge = request.method === 'POST'
-      && length > config.max_upload_size * files + (multipart ? MULTIPART_OVERHEAD : 0);
-    done(tooLarge ? new TooLarge(config.max_upload_size) : undefined);
-  });
+  app.addHook('onRequest', refuseOversizeBodies(config.max_upload_size));
 
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(EVERY_RESPONSE_HEADERS);

@@ -107,9 +107,9 @@ describe('a full disk', { skip: mountWorks ? false : 'needs root and mount to ma
     dataDir = join(mountDir, 'data');
     filler = join(mountDir, 'filler');
     logDir = await tempDir('imghost-full-log-');
-    // Large thumbnails of noise (about 340 kB) let a disk be left with room for an upload's
+    // Large PNG thumbnails of noise (about 340 kB) let a disk be left with room for an upload's
     // spooled bytes and its record but not for its thumbnail.
-    ({ server, stored } = await serverWithImages(dataDir, logDir, { thumb_size: 400 }));
+    ({ server, stored } = await serverWithImages(dataDir, logDir, { thumb_size: 400, thumb_format: 'png' }));
   });
   afterEach(() => rm(filler, { force: true }));
   after(async () => {

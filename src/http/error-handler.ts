@@ -1,45 +1,22 @@
-// Maps every error to a response in one place: catalogue errors keep their status and message,
-// Fastify's own client errors keep theirs, a full storage is 507, running out of descriptors or
-// memory is 503 with Retry-After, anything else is a logged 500;
+// Maps every error to a response in one place: catalogue errors keep their status and message
+// (the storage adapters report a full or read-only storage as such), Fastify's own client errors
+// keep theirs, running out of descriptors or memory, which can happen anywhere, is 503 with
+// Retry-After, anything else is a logged 500;
 // errors met while routing or on the connection itself get the same JSON shape.
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { AppError, BadRequest, Busy, HeadersTooLarge, MalformedHttp, NotFound, RequestTimeout, TooManyUploadsAtOnce } from '../errors.js';
+import { AppError, BadRequest, Busy, HeadersTooLarge, MalformedHttp, NotFound, RequestTimeout, TooManyUploadsAtOnce, resourceFailure } from '../errors.js';
 import { wantsJson } from './negotiate.js';
 
 export interface ErrorBody { status: number; error: string; message: string }
 
-interface ResourceError { status: number; message: string; headers: Readonly<Record<string, string>> }
-const full = { status: 507, message: 'the server has no storage space left', headers: {} };
-// Out of file descriptors, memory or processes: the condition passes once other requests finish.
-const exhausted = { status: 503, message: 'the server is out of resources for the moment; retry shortly', headers: { 'retry-after': '5' } };
-
-const resourceErrors: Readonly<Record<string, ResourceError>> = {
-  ENOSPC: full,
-  EDQUOT: full,
-  EROFS: { status: 503, message: 'the server storage is read-only', headers: {} },
-  EACCES: { status: 503, message: 'the server storage is not writable', headers: {} },
-  EMFILE: exhausted,
-  ENFILE: exhausted,
-  ENOMEM: exhausted,
-  ENOBUFS: exhausted,
-  // fork/spawn or a thread that cannot be made now; (a non-blocking read's EAGAIN never surfaces here.)
-  EAGAIN: exhausted,
-  // The same conditions met by SQLite, which reports them with its own codes.
-  SQLITE_FULL: full,
-  SQLITE_READONLY: { status: 503, message: 'the server storage is read-only', headers: {} },
-  SQLITE_NOMEM: exhausted,
-  SQLITE_CANTOPEN: exhausted,
-};
-
-function describe(err: unknown): ErrorBody & { headers: Readonly<Record<string, string>>; expected: boolean } {
+function describe(thrown: unknown): ErrorBody & { headers: Readonly<Record<string, string>>; expected: boolean } {
+  const err = resourceFailure(thrown);
   if (err instanceof AppError) {
     return { status: err.status, error: err.code, message: err.message, headers: err.headers, expected: !err.damage };
   }
   const { statusCode, code, message } = err as Partial<FastifyError>;
-  const resource = code === undefined ? undefined : resourceErrors[code];
-  if (resource) return { ...resource, error: code ?? '', expected: false };
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     return { status: statusCode, error: code ?? 'BAD_REQUEST', message: message ?? 'bad request', headers: {}, expected: true };
   }

@@ -1,19 +1,69 @@
-// Reads the files of an upload request as streams, never buffering them: either the `file`
-// parts of a multipart/form-data body or a raw body with an image content type.
-import type { FastifyRequest } from 'fastify';
+// The upload routes' one way in: reads the files of an upload request as streams, never
+// buffering them (the `file` parts of a multipart/form-data body, or a raw body with an image
+// content type), and hands each to the library as it arrives. A route says how many files it
+// takes in its `files` setting, which also bounds the body it may announce.
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { Readable } from 'node:stream';
-import { BadFileName, BadRequest, UnsupportedBody } from '../errors.js';
+import { BadFileName, BadRequest, MissingFile, TooLarge, UnsupportedBody } from '../errors.js';
+import type { UploadedFile } from '../ingest.js';
+import type { Library } from '../library.js';
+import { uploadedJson, type UploadedJson } from './present.js';
+import { uploadSender } from './sender.js';
 
-export interface UploadedFile { stream: Readable; filename: string | null }
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Files the route takes in one request; one for a route that does not say. */
+    files?: number;
+  }
+}
 
 /** Content types accepted as a raw image body (their parser hands the stream through). */
 export const rawBodyTypes = /^(?:image\/[\w.+-]+|application\/octet-stream)\s*(?:;|$)/i;
 
-/**
- * Yields each uploaded file in order; multipart fields met on the way are collected in `fields`
- * so a caller can check a CSRF token before it reads a file.
- */
-export async function* uploadedFiles(request: FastifyRequest, fields: Record<string, string> = {}): AsyncGenerator<UploadedFile> {
+/** Room for multipart boundaries, part headers and small fields around the files. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+const filesOf = (request: FastifyRequest): number => request.routeOptions.config.files ?? 1;
+
+/** Refuses a POST whose body announces more than its route's files may be, before reading any of it. */
+export function refuseOversizeBodies(maxUploadSize: number): onRequestHookHandler {
+  return (request, _reply, done) => {
+    const length = Number(request.headers['content-length'] ?? 0);
+    const multipart = request.headers['content-type']?.startsWith('multipart/') ?? false;
+    const tooLarge = request.method === 'POST' && length > maxUploadSize * filesOf(request) + (multipart ? MULTIPART_OVERHEAD : 0);
+    done(tooLarge ? new TooLarge(maxUploadSize) : undefined);
+  };
+}
+
+/** Checks a form's fields (a CSRF token, an upload token): before each file is read, and after the body. */
+export type FieldCheck = (fields: Readonly<Record<string, string>>) => void;
+
+/** Has the library store each file of the request as it arrives, logging each; MissingFile when there is none. */
+export async function storeUploads(request: FastifyRequest, reply: FastifyReply, library: Library, check: FieldCheck = () => undefined): Promise<[UploadedJson, ...UploadedJson[]]> {
+  const stored: UploadedJson[] = [];
+  for await (const { image, deleteToken } of library.upload(checkedFiles(request, check), uploadSender(request, reply))) {
+    request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
+    stored.push(uploadedJson(image, deleteToken));
+  }
+  const [first, ...rest] = stored;
+  if (first === undefined) throw new MissingFile();
+  return [first, ...rest];
+}
+
+/** The request's files up to its route's `files` (the rest of the body is left unread), checked as they come. */
+async function* checkedFiles(request: FastifyRequest, check: FieldCheck): AsyncGenerator<UploadedFile> {
+  const fields: Record<string, string> = {};
+  let taken = 0;
+  for await (const file of uploadedFiles(request, fields)) {
+    check(fields);
+    yield file;
+    if (++taken === filesOf(request)) return;
+  }
+  check(fields);
+}
+
+/** Yields each uploaded file in order; multipart fields met on the way are collected in `fields`. */
+async function* uploadedFiles(request: FastifyRequest, fields: Record<string, string>): AsyncGenerator<UploadedFile> {
   const contentType = request.headers['content-type'];
   if (contentType === undefined) return;
   if (!request.isMultipart()) {

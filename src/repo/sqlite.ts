@@ -1,5 +1,6 @@
 // The embedded metadata store: one SQLite file in WAL mode through better-sqlite3.
-// Queries are synchronous but each is an indexed lookup of well under a millisecond. Commits
+// Queries are synchronous but each is an indexed lookup of well under a millisecond; the methods
+// answer with promises all the same, and report a full or read-only disk as catalogue errors. Commits
 // only write the WAL (synchronous = NORMAL); the ones that must survive a power cut wait for an
 // fdatasync of the WAL file on libuv's thread pool, shared by the commits made meanwhile, so the
 // event loop never waits for the disk.
@@ -7,6 +8,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { storageFailure } from '../errors.js';
 import { GroupSync } from './group-sync.js';
 import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage } from './index.js';
 
@@ -120,8 +122,19 @@ export class SqliteRepo implements ImageRepo {
   }
 
   ping(): Promise<void> {
-    this.stmts.ping.get();
-    return Promise.resolve();
+    return this.guarded(() => { this.stmts.ping.get(); });
+  }
+
+  /**
+   * Runs a query (and the sync a commit waits for) as a promise, whose rejection names a full or
+   * read-only storage by its catalogue error: the statements themselves throw synchronously.
+   */
+  private async guarded<T>(work: () => T | Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw storageFailure(err);
+    }
   }
 
   private walFile(): Promise<FileHandle> {
@@ -133,75 +146,79 @@ export class SqliteRepo implements ImageRepo {
   insertPending(image: NewImage, leaseMs: number = PENDING_LEASE.durationMs): Promise<void> {
     // A pending record need not survive a power cut (its blobs would then be swept as orphans):
     // markReady's sync makes both durable.
-    this.stmts.insert.run({
-      id: image.id,
-      created_at: image.createdAt.getTime(),
-      name: image.name,
-      format: image.format,
-      width: image.width,
-      height: image.height,
-      orig_hash: image.orig.hash,
-      orig_bytes: image.orig.bytes,
-      orig_mime: image.orig.mime,
-      thumb_hash: image.thumb.hash,
-      thumb_bytes: image.thumb.bytes,
-      thumb_mime: image.thumb.mime,
-      thumb_width: image.thumb.width,
-      thumb_height: image.thumb.height,
-      thumb_spec: image.thumbSpec,
-      delete_token_hash: image.deleteTokenHash,
-      lease_until: Date.now() + leaseMs,
+    return this.guarded(() => {
+      this.stmts.insert.run({
+        id: image.id,
+        created_at: image.createdAt.getTime(),
+        name: image.name,
+        format: image.format,
+        width: image.width,
+        height: image.height,
+        orig_hash: image.orig.hash,
+        orig_bytes: image.orig.bytes,
+        orig_mime: image.orig.mime,
+        thumb_hash: image.thumb.hash,
+        thumb_bytes: image.thumb.bytes,
+        thumb_mime: image.thumb.mime,
+        thumb_width: image.thumb.width,
+        thumb_height: image.thumb.height,
+        thumb_spec: image.thumbSpec,
+        delete_token_hash: image.deleteTokenHash,
+        lease_until: Date.now() + leaseMs,
+      });
     });
-    return Promise.resolve();
   }
 
   /** Not synced: a power cut ends the uploads whose leases these are anyway. */
   renewLeases(ids: readonly string[], leaseMs: number): Promise<void> {
     const until = Date.now() + leaseMs;
-    this.db.transaction(() => { for (const id of ids) this.stmts.renew.run(until, id); })();
-    return Promise.resolve();
+    return this.guarded(() => { this.db.transaction(() => { for (const id of ids) this.stmts.renew.run(until, id); })(); });
   }
 
   /** Acknowledged with 201 once this resolves true: the record survives a power cut. */
-  async markReady(id: string): Promise<boolean> {
-    if (this.stmts.markReady.run(id).changes === 0) return false;
-    await this.durable.sync();
-    return true;
+  markReady(id: string): Promise<boolean> {
+    return this.guarded(async () => {
+      if (this.stmts.markReady.run(id).changes === 0) return false;
+      await this.durable.sync();
+      return true;
+    });
   }
 
   get(id: string): Promise<ImageRecord | null> {
-    const row = this.stmts.get.get(id);
-    return Promise.resolve(row ? toRecord(row) : null);
+    return this.guarded(() => this.stmts.get.get(id)).then((row) => (row ? toRecord(row) : null));
   }
 
   list(limit: number, before = Number.MAX_SAFE_INTEGER): Promise<ImageRecord[]> {
-    return Promise.resolve(this.stmts.list.all(before, limit).map(toRecord));
+    return this.guarded(() => this.stmts.list.all(before, limit).map(toRecord));
   }
 
   findDuplicate(origHash: string, thumbSpec: string): Promise<ImageRecord | null> {
-    const row = this.stmts.duplicate.get(origHash, thumbSpec);
-    return Promise.resolve(row ? toRecord(row) : null);
+    return this.guarded(() => this.stmts.duplicate.get(origHash, thumbSpec)).then((row) => (row ? toRecord(row) : null));
   }
 
   /** A deleted image must not come back after a power cut either. */
-  async remove(id: string): Promise<boolean> {
-    const removed = this.stmts.remove.run(id).changes > 0;
-    if (removed) await this.durable.sync();
-    return removed;
+  remove(id: string): Promise<boolean> {
+    return this.guarded(async () => {
+      const removed = this.stmts.remove.run(id).changes > 0;
+      if (removed) await this.durable.sync();
+      return removed;
+    });
   }
 
   isReferenced(hash: string): Promise<boolean> {
-    return Promise.resolve(this.stmts.referenced.get(hash, hash) !== undefined);
+    return this.guarded(() => this.stmts.referenced.get(hash, hash) !== undefined);
   }
 
   stalePending(olderThan: Date): Promise<ImageRecord[]> {
-    return Promise.resolve(this.stmts.stale.all(olderThan.getTime()).map(toRecord));
+    return this.guarded(() => this.stmts.stale.all(olderThan.getTime()).map(toRecord));
   }
 
-  async removeExpiredPending(): Promise<ImageRecord[]> {
-    const removed = this.stmts.expired.all(Date.now()).map(toRecord);
-    if (removed.length > 0) await this.durable.sync();
-    return removed;
+  removeExpiredPending(): Promise<ImageRecord[]> {
+    return this.guarded(async () => {
+      const removed = this.stmts.expired.all(Date.now()).map(toRecord);
+      if (removed.length > 0) await this.durable.sync();
+      return removed;
+    });
   }
 
   async referencedHashes(): Promise<Set<string>> {
@@ -210,7 +227,7 @@ export class SqliteRepo implements ImageRepo {
     // (readiness probes first) must not wait for a large library to be read.
     let after = 0;
     for (;;) {
-      const page = this.stmts.hashes.all(after, HASH_PAGE);
+      const page = await this.guarded(() => this.stmts.hashes.all(after, HASH_PAGE));
       const last = page.at(-1);
       if (last === undefined) return set;
       for (const row of page) set.add(row.orig_hash).add(row.thumb_hash);

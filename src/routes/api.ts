@@ -1,28 +1,22 @@
 // The JSON API for scripts and other programs: no cookies, so no CSRF token.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/options.js';
-import { ListingDisabled, MissingFile } from '../errors.js';
+import { ListingDisabled } from '../errors.js';
 import type { UploadGuards } from '../http/auth.js';
-import { imageJson, uploadedJson } from '../http/present.js';
+import { imageJson } from '../http/present.js';
 import { nextCursor, parseCount } from '../http/query.js';
-import { uploadSender } from '../http/sender.js';
-import { uploadedFiles } from '../http/upload-body.js';
+import { storeUploads } from '../http/upload-body.js';
 import type { Library } from '../library.js';
 
 const MAX_PAGE = 100;
 
 export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<Config, 'recent_count' | 'public_listing'>, guards: UploadGuards): void {
   // Counted first, so guessing tokens uses up the allowance too; all before the body is read.
-  app.post('/api/images', { onRequest: [...guards.limit, guards.sameSite, guards.auth.onRequest] }, async (request, reply) => {
-    const sender = uploadSender(request, reply);
-    library.ingest.assertCapacity(sender.client);
-    for await (const file of uploadedFiles(request)) {
-      const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename, sender);
-      request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
-      // One image per request: a second file part is left unread.
-      return reply.code(201).header('location', `/imgs/${image.id}/orig`).send(uploadedJson(image, deleteToken));
-    }
-    throw new MissingFile();
+  // One image per request: a second file part is left unread.
+  const upload = { config: { files: 1 }, onRequest: [...guards.limit, guards.sameSite, guards.auth.onRequest] };
+  app.post('/api/images', upload, async (request, reply) => {
+    const [uploaded] = await storeUploads(request, reply, library);
+    return reply.code(201).header('location', uploaded.url).send(uploaded);
   });
 
   app.get<{ Querystring: { limit?: string; before?: string } }>('/api/images', async (request) => {

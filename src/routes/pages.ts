@@ -2,14 +2,12 @@
 // page's script posts to the same routes and asks for JSON; the form works without it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/options.js';
-import { MissingFile } from '../errors.js';
 import type { UploadGuards } from '../http/auth.js';
 import { wantsJson } from '../http/negotiate.js';
 import { linkBase } from '../http/origin.js';
-import { imageJson, uploadedJson, type UploadedJson } from '../http/present.js';
+import { imageJson } from '../http/present.js';
 import { nextCursor, parseCount } from '../http/query.js';
-import { uploadSender } from '../http/sender.js';
-import { uploadedFiles } from '../http/upload-body.js';
+import { storeUploads } from '../http/upload-body.js';
 import type { Views } from '../http/views.js';
 import type { Xsrf } from '../http/xsrf.js';
 import { uploadTypes } from '../images/formats.js';
@@ -18,6 +16,9 @@ import { shareLinks } from '../share.js';
 
 /** `publicBase`: --public_url, normalised, or null to build links from the request's validated Host. */
 type PageOptions = Pick<Config, 'recent_count' | 'max_upload_size' | 'max_pixels' | 'public_listing'> & { publicBase: string | null };
+
+/** Files one form post may carry. */
+export const FORM_FILES = 20;
 
 const deleteBody = {
   type: 'object',
@@ -46,21 +47,11 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
   });
 
   // The token may come from the form's upload_token field, which is only read with the body.
-  app.post('/', { config: { html: true }, onRequest: guards.limit }, async (request, reply) => {
-    const sender = uploadSender(request, reply);
-    library.ingest.assertCapacity(sender.client);
-    const fields: Record<string, string> = {};
-    const uploaded: UploadedJson[] = [];
-    for await (const file of uploadedFiles(request, fields)) {
+  app.post('/', { config: { html: true, files: FORM_FILES }, onRequest: guards.limit }, async (request, reply) => {
+    const uploaded = await storeUploads(request, reply, library, (fields) => {
       xsrf.verify(request, reply, fields._xsrf);
       guards.auth.verify(request, fields.upload_token);
-      const { image, deleteToken } = await library.ingest.upload(file.stream, file.filename, sender);
-      request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
-      uploaded.push(uploadedJson(image, deleteToken));
-    }
-    xsrf.verify(request, reply, fields._xsrf);
-    guards.auth.verify(request, fields.upload_token);
-    if (uploaded.length === 0) throw new MissingFile();
+    });
     return wantsJson(request) ? reply.code(201).send({ images: uploaded }) : reply.redirect('/', 303);
   });
 

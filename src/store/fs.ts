@@ -1,12 +1,14 @@
 // The embedded blob store: one file per blob under <root>/ab/cd/<sha256>.
 // Writes go to a temporary file in <root>/.tmp, are fsynced, then renamed into place. A removal
 // parks the blob as <root>/.tmp/<sha256>.deleting.<random> while it checks references again.
+// A full, read-only or unwritable disk met while storing, reading or removing a blob is reported
+// as its catalogue error (StorageFull, StorageReadOnly, StorageNotWritable).
 import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, open, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BlobMissing } from '../errors.js';
+import { BlobMissing, storageFailure } from '../errors.js';
 import { ignoreMissing, readdirIfAny } from '../files.js';
 import { BLOB_KEY as KEY, type BlobInfo, type BlobStore, type ByteRange, type SweepReport } from './index.js';
 
@@ -33,6 +35,11 @@ export class FsStore implements BlobStore {
     await stat(this.tmp);
   }
 
+  /** Nothing to release: every file is closed when its operation ends. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async has(key: string): Promise<boolean> {
     return (await this.size(key)) !== null;
   }
@@ -42,7 +49,7 @@ export class FsStore implements BlobStore {
       return (await stat(this.path(key))).size;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
+      throw storageFailure(err);
     }
   }
 
@@ -59,7 +66,7 @@ export class FsStore implements BlobStore {
       await fsyncPath(join(final, '..'));
     } catch (err) {
       await unlink(temp).catch(() => undefined);
-      throw err;
+      throw storageFailure(err);
     }
   }
 
@@ -96,7 +103,7 @@ export class FsStore implements BlobStore {
     // Resolve once the file is open, so a missing blob is an error here rather than mid-response.
     return await new Promise((resolve, reject) => {
       stream.once('open', () => { resolve(stream); });
-      stream.once('error', (err: NodeJS.ErrnoException) => { reject(err.code === 'ENOENT' ? new BlobMissing(key) : err); });
+      stream.once('error', (err: NodeJS.ErrnoException) => { reject(err.code === 'ENOENT' ? new BlobMissing(key) : storageFailure(err)); });
     });
   }
 
@@ -108,7 +115,7 @@ export class FsStore implements BlobStore {
       await rename(final, parked);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
+      throw storageFailure(err);
     }
     // Its age in .tmp is the time since it was parked, which is what the sweep goes by.
     const now = new Date();

@@ -46,6 +46,8 @@ export interface BlobStore {
    * removals parked before then: put back when `isReferenced`, else deleted.
    */
   sweep(olderThan: Date, isReferenced: (key: string) => Promise<boolean>): Promise<SweepReport>;
+  /** Releases what the store holds open (an S3 client's sockets); the store is not used after. */
+  close(): Promise<void>;
   /** Where clients can fetch the blob directly, if the store is published; null when not. */
   publicUrl?(key: string): string | null;
 }

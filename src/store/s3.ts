@@ -54,8 +54,9 @@ export class S3Store implements BlobStore {
   }
 
   /** Closes the kept-alive connections. */
-  close(): void {
+  close(): Promise<void> {
     this.client.destroy();
+    return Promise.resolve();
   }
 
   private objectKey(key: string): string {

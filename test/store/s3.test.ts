@@ -66,7 +66,7 @@ storeContract('S3Store', async () => {
   const store = await S3Store.open(`s3://${bucket}/${prefix}`, options());
   return {
     store,
-    cleanup: () => { store.close(); return Promise.resolve(); },
+    cleanup: () => store.close(),
     leftovers: async () => [
       ...(await keysUnder(prefix)).filter((key) => !/^t-[0-9a-f]{8}\/[0-9a-f]{64}$/.test(key)),
       ...await uploadsUnder(prefix),
@@ -83,7 +83,7 @@ describe('S3Store on RGW', () => {
     return store;
   };
   // Each test opens its own store; close its connections whatever the outcome.
-  const closing = (test: () => Promise<void>) => async () => { try { await test(); } finally { store.close(); } };
+  const closing = (test: () => Promise<void>) => async () => { try { await test(); } finally { await store.close(); } };
 
   it('uploads a file larger than a part in parts, streamed, and reads it back byte-exact', closing(async () => {
     await open();
@@ -115,7 +115,7 @@ describe('S3Store on RGW', () => {
       await good.put(key, data);
       await assert.rejects(store.read(key), (err: Error) => err.name !== 'BlobMissing');
     } finally {
-      good.close();
+      await good.close();
     }
   }));
 
@@ -201,7 +201,7 @@ describe('S3Store on RGW', () => {
     const { key } = blob();
     await open();
     assert.equal(store.publicUrl(key), null);
-    store.close();
+    await store.close();
     await open({ s3_public_url: 'https://cdn.example.com/images/' });
     assert.equal(store.publicUrl(key), `https://cdn.example.com/images/${prefix}/${key}`);
     assert.throws(() => store.publicUrl('../etc/passwd'), /invalid blob key/);
