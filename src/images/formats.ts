@@ -24,13 +24,9 @@ export const formats = [
   { name: 'tiff', label: 'TIFF', mime: 'image/tiff', loader: 'Tiff', thumbnail: false },
 ] as const satisfies readonly ImageFormat[];
 
-/** An encoding a thumbnail may be stored in. */
-export type ThumbEncoding = Extract<(typeof formats)[number], { thumbnail: true }>['name'];
-
-/** `thumb_format` values: an encoding, or `auto`, which picks one per image (thumbnail.ts). */
-export type ThumbFormat = ThumbEncoding | 'auto';
-export const thumbFormats: readonly ThumbFormat[] =
-  ['auto', ...formats.filter((format) => format.thumbnail).map((format) => format.name)];
+/** `thumb_format` values: the encodings a thumbnail may be stored in. */
+export type ThumbFormat = Extract<(typeof formats)[number], { thumbnail: true }>['name'];
+export const thumbFormats: readonly ThumbFormat[] = formats.filter((format) => format.thumbnail).map((format) => format.name);
 
 type FormatName = (typeof formats)[number]['name'];
 const mimes = Object.fromEntries(formats.map((format) => [format.name, format.mime])) as Record<FormatName, string>;

@@ -2,7 +2,7 @@
 // event loop only waits; the pool in pool.ts bounds how many run at once.
 import sharp from 'sharp';
 import { ImageTooComplex, NotAnImage } from '../errors.js';
-import { formatMime, type ThumbEncoding, type ThumbFormat } from './formats.js';
+import { formatMime, type ThumbFormat } from './formats.js';
 import './loaders.js';
 import type { DecodeLimits } from './probe.js';
 
@@ -28,19 +28,7 @@ export interface ThumbSpec { size: number; format: ThumbFormat }
 /** Identifies the settings a thumbnail was made with, so a duplicate upload can reuse it. */
 export const specKey = (spec: ThumbSpec): string => `${String(spec.size)}:${spec.format}`;
 
-/**
- * `auto` keeps the smaller of the png and webp thumbnails. At thumbnail size, photos, screenshots
- * and most drawings cost 3-6 times more as a lossless PNG than as a WebP (README, "Thumbnails");
- * a flat icon or a few-colour image can be smaller as PNG, and then loses nothing.
- */
-export async function makeThumbnail(path: string, spec: ThumbSpec, limits: DecodeLimits): Promise<Thumbnail> {
-  if (spec.format !== 'auto') return encode(path, spec.size, spec.format, limits);
-  const png = await encode(path, spec.size, 'png', limits);
-  const webp = await sharp(png.data).webp().toBuffer();
-  return webp.length < png.data.length ? { ...png, data: webp, mime: formatMime('webp') } : png;
-}
-
-async function encode(path: string, size: number, format: ThumbEncoding, limits: DecodeLimits): Promise<Thumbnail> {
+export async function makeThumbnail(path: string, { size, format }: ThumbSpec, limits: DecodeLimits): Promise<Thumbnail> {
   let pipeline = sharp(path, { limitInputPixels: limits.maxPixels, failOn: 'error', autoOrient: true })
     // libvips checks this between the tiles it computes: it stops a slow encode or a slow
     // image of many tiles, but not a decoder that reads the whole file in one go (a progressive

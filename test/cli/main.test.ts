@@ -119,7 +119,7 @@ describe('imghost --help', () => {
 
   it('spells out derived defaults and the choices of an enum', () => {
     const text = (flag: string) => entries.find((e) => e.flag === flag)?.text ?? '';
-    assert.match(text('--thumb_format'), /\(default auto \(one of auto, jpeg, png, webp, avif\)\)$/);
+    assert.match(text('--thumb_format'), /\(default webp \(one of jpeg, png, webp, avif\)\)$/);
     assert.match(text('--logging'), /\(default info \(one of debug, info, warning, error, none\)\)$/);
     assert.match(text('--db=URL'), /\(default sqlite:<data_dir>\/imghost\.db\)$/);
     assert.match(text('--thumb_concurrency'), /\(default number of CPUs\)$/);

@@ -37,7 +37,7 @@ describe('parseInvocation defaults', () => {
     assert.equal(config.data_dir, './data');
     assert.equal(config.max_upload_size, 32 * 1024 * 1024);
     assert.equal(config.thumb_size, 128);
-    assert.equal(config.thumb_format, 'auto');
+    assert.equal(config.thumb_format, 'webp');
     assert.equal(config.thumb_concurrency, availableParallelism());
     assert.equal(config.xsrf_cookies, true);
     assert.equal(config.gc_grace, 600);
@@ -144,10 +144,10 @@ describe('parseInvocation value types', () => {
   }
 
   it('accepts each listed thumbnail format and refuses others, listing the choices', () => {
-    for (const format of ['auto', 'jpeg', 'png', 'webp', 'avif']) {
+    for (const format of ['jpeg', 'png', 'webp', 'avif']) {
       assert.equal(parse([`--thumb_format=${format}`]).config.thumb_format, format);
     }
-    assertRefused(['--thumb_format=gif'], /^option '--thumb_format': expected one of auto, jpeg, png, webp, avif, got 'gif'$/);
+    assertRefused(['--thumb_format=gif'], /^option '--thumb_format': expected one of jpeg, png, webp, avif, got 'gif'$/);
   });
 
   it('accepts each log level and refuses others', () => {

@@ -2,10 +2,11 @@
 // these tests hold it to what sharp makes with its default settings, by a pixel metric, so a
 // tuning that degrades the picture fails here rather than on a user's screen.
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp, { type Sharp } from 'sharp';
+import { options } from '../../src/config/options.js';
 import { makeThumbnail } from '../../src/images/thumbnail.js';
 import { ImageTooComplex } from '../../src/errors.js';
 import { drawing } from '../helpers/images.js';
@@ -29,15 +30,16 @@ function scene(width: number, height: number, alpha: boolean): Sharp {
 
 interface Pixels { data: Buffer; width: number; height: number; channels: number }
 
-async function pixels(image: Buffer): Promise<Pixels> {
-  const { data, info } = await sharp(image).raw().toBuffer({ resolveWithObject: true });
+/** `opaque`: without an alpha channel, for encodings that drop one that is all opaque (WebP). */
+async function pixels(image: Buffer | string, opaque = false): Promise<Pixels> {
+  const { data, info } = await (opaque ? sharp(image).removeAlpha() : sharp(image)).raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
 /** What sharp makes of `path` with nothing but the same resize: the reference picture. */
-async function reference(path: string): Promise<Pixels> {
+async function reference(path: string, opaque = false): Promise<Pixels> {
   return pixels(await sharp(path).autoOrient()
-    .resize({ width: SIZE, height: SIZE, fit: 'inside', withoutEnlargement: true }).png().toBuffer());
+    .resize({ width: SIZE, height: SIZE, fit: 'inside', withoutEnlargement: true }).png().toBuffer(), opaque);
 }
 
 function psnr(a: Pixels, b: Pixels): number {
@@ -60,6 +62,9 @@ describe('makeThumbnail', () => {
       'drawing.png': scene(1600, 1000, false).png().toBuffer(),
       'transparent.png': scene(1000, 1600, true).png().toBuffer(),
       'photo.webp': scene(1920, 1200, false).webp({ quality: 90 }).toBuffer(),
+      // Small originals in formats browsers may not show, whose PNG thumbnails came out larger.
+      'small.avif': scene(800, 500, false).avif({ quality: 50 }).toBuffer(),
+      'small.tiff': scene(400, 250, false).tiff({ compression: 'jpeg', quality: 75 }).toBuffer(),
     };
     for (const [name, data] of Object.entries(files)) {
       inputs[name] = join(dir, name);
@@ -95,6 +100,28 @@ describe('makeThumbnail', () => {
     const thumb = await makeThumbnail(path, { size: SIZE, format: 'png' }, limits);
     const plain = await sharp(path).resize({ width: SIZE, height: SIZE, fit: 'inside' }).png().toBuffer();
     assert.ok(thumb.data.length <= plain.length, `${String(thumb.data.length)} bytes against ${String(plain.length)}`);
+  });
+
+  describe('with the default encoding', () => {
+    const spec = { size: options.thumb_size.default, format: options.thumb_format.default };
+
+    for (const name of ['photo.jpeg', 'drawing.png', 'transparent.png', 'small.avif', 'small.tiff']) {
+      it(`stores ${name} in a fraction of a PNG's bytes and no more than the original's, as faithfully as a JPEG would`, async () => {
+        const path = inputs[name] ?? '';
+        const thumb = await makeThumbnail(path, spec, limits);
+        const png = await makeThumbnail(path, { ...spec, format: 'png' }, limits);
+        const original = (await stat(path)).size;
+        assert.equal(thumb.mime, 'image/webp');
+        assert.ok(thumb.data.length * 3 <= png.data.length, `${String(thumb.data.length)} bytes against a PNG's ${String(png.data.length)}`);
+        assert.ok(thumb.data.length <= original, `${String(thumb.data.length)} bytes against the original's ${String(original)}`);
+        assert.equal((await sharp(thumb.data).metadata()).hasAlpha, name === 'transparent.png', 'transparency kept, where there is some');
+        // Lossy, so measured against what a host would otherwise send: a JPEG at quality 80.
+        const exact = await reference(path, true);
+        const jpeg = await pixels(await sharp(exact.data, { raw: { width: exact.width, height: exact.height, channels: 3 } }).jpeg({ quality: 80 }).toBuffer());
+        const [db, jpegDb] = [psnr(await pixels(thumb.data, true), exact), psnr(jpeg, exact)];
+        assert.ok(db >= jpegDb, `PSNR ${db.toFixed(1)} dB against sharp's defaults, a JPEG's ${jpegDb.toFixed(1)} dB`);
+      });
+    }
   });
 
   it('stops a thumbnail still being computed at its deadline as too complex, in this process too', async () => {

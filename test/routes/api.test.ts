@@ -77,6 +77,17 @@ describe('POST /api/images', () => {
     assert.deepEqual([meta.format, meta.width, meta.height], ['webp', 128, 64]);
   });
 
+  for (const format of ['avif', 'tiff'] as const) {
+    it(`stores the thumbnail of a small ${format} photo in fewer bytes than the original`, async () => {
+      const original = await photo(300, 200, format);
+      const body = await s.uploadOk(original);
+      assert.equal(body.thumb.mime, 'image/webp');
+      assert.ok(body.thumb.bytes < original.length, `${String(body.thumb.bytes)} bytes against the original's ${String(original.length)}`);
+      const thumb = Buffer.from(await (await s.fetch(body.thumb_url)).arrayBuffer());
+      assert.equal(thumb.length, body.thumb.bytes);
+    });
+  }
+
   it('never enlarges a small image', async () => {
     const body = await s.uploadOk(await solid(40, 10, '#ff00ff'));
     assert.deepEqual([body.thumb.width, body.thumb.height], [40, 10]);
