@@ -79,6 +79,16 @@ describe('GET /', () => {
     assert.ok('multiple' in file, 'several files can be chosen at once');
   });
 
+  it('offers the accepted formats, by type to the picker and the script and by name to people', async () => {
+    const html = await (await s.fetch('/')).text();
+    const types = 'image/jpeg,image/png,image/webp,image/gif,image/avif,image/tiff';
+    const names = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
+    assert.equal(tags(html, 'input').map(attributes).find((a) => a.name === 'file')?.accept, types);
+    const form = tags(html, 'form').map(attributes)[0];
+    assert.deepEqual([form?.['data-types'], form?.['data-type-labels']], [types, names]);
+    assert.match(html, new RegExp(`<p id="limits" class="limits">${names}, up to 32 MiB each</p>`));
+  });
+
   it('sets the _xsrf cookie HTTP-only, SameSite=Lax, for the whole site', async () => {
     const res = await s.fetch('/');
     await res.text();

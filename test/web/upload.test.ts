@@ -134,7 +134,7 @@ describe('the upload page in Chromium', () => {
     const { page } = tab;
     await page.setInputFiles('#file', { name: 'drawing.svg', mimeType: 'image/svg+xml', buffer: Buffer.from('<svg/>') });
     await waitForState(page, 'drawing.svg', 'error');
-    assert.match(await uploadItem(page, 'drawing.svg').getByRole('alert').innerText(), /image\/svg\+xml is not an accepted image type/);
+    assert.match(await uploadItem(page, 'drawing.svg').getByRole('alert').innerText(), /image\/svg\+xml is not an accepted image type \(JPEG, PNG, WebP, GIF, AVIF or TIFF\)/);
   });
 
   it('shows new uploads at the top of the recent grid without a reload', async () => {
