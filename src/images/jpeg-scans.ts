@@ -42,7 +42,13 @@ export async function countScans(path: string, stopAfter: number): Promise<numbe
         } else {
           if (data.length - at < 4) break;
           const code = data[at + 1] ?? 0;
-          if (data[at] !== 0xff || code === EOI) return scans;
+          if (data[at] !== 0xff) {
+            // libjpeg skips bytes that are not a marker (with a warning) to the next 0xff: so must the count.
+            const mark = data.indexOf(0xff, at);
+            at = mark === -1 ? data.length : mark;
+            continue;
+          }
+          if (code === EOI) return scans;
           if (code === 0xff) { at += 1; continue; } // fill bytes before a marker
           if (standalone(code)) { at += 2; continue; }
           if (code === SOS && ++scans > stopAfter) return scans;

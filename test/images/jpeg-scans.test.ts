@@ -41,6 +41,15 @@ describe('countScans', () => {
     assert.equal(await countScans(await file(bomb), 100_000), base + 5000);
   });
 
+  it('skips bytes that are not markers between segments, as libjpeg does, and counts the scans after them', async () => {
+    const bomb = await manyScanJpeg(400, 300, 1000);
+    // After SOI and APP0: junk bytes, then a comment segment, then the rest of the file.
+    const app0End = 4 + bomb.readUInt16BE(4);
+    const junk = Buffer.concat([bomb.subarray(0, app0End), Buffer.from([0x00, 0x12, 0x34]), Buffer.from([0xff, 0xfe, 0x00, 0x02]), bomb.subarray(app0End)]);
+    assert.equal(await countScans(await file(junk), 100_000), await countScans(await file(bomb), 100_000));
+    assert.equal(await countScans(await file(junk), 256), 257);
+  });
+
   it('stops reading one past the limit', async () => {
     assert.equal(await countScans(await file(await manyScanJpeg(400, 300, 1000)), 256), 257);
   });
