@@ -7,39 +7,21 @@
 // CI has. Without mount, a non-root run makes the directory read-only with chmod (EACCES); root
 // ignores file modes, so a root run without mount skips what it cannot make happen.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rm, stat, statfs, truncate, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, statfs, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import type { Config } from '../src/config/options.js';
 import { assertVerifyClean, leftovers, type Leftovers } from './helpers/data-dir.js';
+import { fill, mountWorks, run, smallDisk } from './helpers/disk.js';
 import { photo, solid } from './helpers/images.js';
 import { eventually } from './helpers/process.js';
 import { startTestServer, tempDir, type TestServer, type UploadedImage } from './helpers/server.js';
 
-const run = promisify(execFile);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const isRoot = process.getuid?.() === 0;
 
-/** Whether this process may mount filesystems (root in a namespace that allows it). */
-async function canMount(): Promise<boolean> {
-  const dir = await tempDir('imghost-mount-probe-');
-  try {
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
-    await run('umount', [dir]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-const mountWorks = await canMount();
 const readOnlyBy: 'mount' | 'chmod' | null = mountWorks ? 'mount' : isRoot ? null : 'chmod';
-
 
 /** A server on `dataDir` logging to a file, with a few images stored while all was well. */
 async function serverWithImages(dataDir: string, logDir: string, overrides: Partial<Config> = {}): Promise<{ server: TestServer; stored: UploadedImage[] }> {
@@ -74,36 +56,16 @@ async function loggedError(logDir: string, code: string): Promise<{ level: numbe
   });
 }
 
-/** Writes until the filesystem refuses with ENOSPC, in shrinking pieces so not a page is left. */
-async function fill(path: string): Promise<void> {
-  const file = await open(path, 'a');
-  try {
-    for (const size of [1024 * 1024, 4096]) {
-      const chunk = Buffer.alloc(size);
-      for (;;) {
-        try {
-          await file.write(chunk);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-          break;
-        }
-      }
-    }
-  } finally {
-    await file.close();
-  }
-}
-
 describe('a full disk', { skip: mountWorks ? false : 'needs root and mount to make a small tmpfs' }, () => {
   let mountDir: string;
+  let unmount: () => Promise<void>;
   let dataDir: string;
   let logDir: string;
   let server: TestServer;
   let stored: UploadedImage[];
   let filler: string;
   before(async () => {
-    mountDir = await tempDir('imghost-full-');
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mountDir]);
+    ({ dir: mountDir, unmount } = await smallDisk('16m'));
     dataDir = join(mountDir, 'data');
     filler = join(mountDir, 'filler');
     logDir = await tempDir('imghost-full-log-');
@@ -114,9 +76,7 @@ describe('a full disk', { skip: mountWorks ? false : 'needs root and mount to ma
   afterEach(() => rm(filler, { force: true }));
   after(async () => {
     await server.close();
-    // Lazily: a failed test must not leave the mount behind because something still held it.
-    await run('umount', ['--lazy', mountDir]);
-    await rm(mountDir, { recursive: true, force: true });
+    await unmount();
     await rm(logDir, { recursive: true, force: true });
   });
 

@@ -1,12 +1,15 @@
 // SqliteRepo, the embedded metadata store, on a real SQLite file: the shared repository
-// contract, plus what only SQLite has (its directory, user_version migrations, WAL mode).
+// contract, plus what only SQLite has (its directory, user_version migrations, WAL mode), and
+// how it reports a database it cannot use or a disk that is full.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { StorageFull } from '../../src/errors.js';
 import { SqliteRepo } from '../../src/repo/sqlite.js';
+import { fill, mountWorks, smallDisk } from '../helpers/disk.js';
 import { tempDir } from '../helpers/server.js';
 import { image, ready, repoContract } from './contract.js';
 
@@ -88,6 +91,40 @@ describe('SqliteRepo.referencedHashes on a large library', () => {
       assert.ok(turns >= 1, `timers ran ${String(turns)} times while the records were read`);
     } finally {
       await repo.close();
+    }
+  });
+});
+
+describe('SqliteRepo failures', () => {
+  it('answers with a rejected promise, never a synchronous throw, when the database cannot be used', async () => {
+    const repo = new SqliteRepo(newPath());
+    await repo.close();
+    // Called outside any promise chain: a synchronous throw would escape assert.rejects' promise.
+    const answers = [repo.ping(), repo.get('AAAAAAAAAAAAAAAA'), repo.insertPending(image()), repo.remove('AAAAAAAAAAAAAAAA')];
+    for (const answer of answers) await assert.rejects(answer, /not open/);
+  });
+
+  it('rejects with StorageFull (507, SQLITE_FULL) on a full disk, and writes again once there is room', { skip: mountWorks ? false : 'needs root and mount to make a small tmpfs' }, async () => {
+    const disk = await smallDisk('2m');
+    const repo = new SqliteRepo(join(disk.dir, 'imghost.db'));
+    try {
+      const kept = await ready(repo, image());
+      await fill(join(disk.dir, 'filler'));
+      // Each commit appends a page to the WAL: some commit soon finds no room.
+      const refused = await (async () => {
+        for (let i = 0; i < 1000; i++) await repo.insertPending(image());
+        return null;
+      })().catch((err: unknown) => err);
+      assert.ok(refused instanceof StorageFull, `rejected with ${String(refused)}`);
+      assert.equal(refused.status, 507);
+      assert.equal(refused.code, 'SQLITE_FULL');
+      assert.equal((await repo.get(kept.id))?.id, kept.id, 'what is stored is still read');
+      await rm(join(disk.dir, 'filler'));
+      const next = await ready(repo, image());
+      assert.equal((await repo.get(next.id))?.id, next.id);
+    } finally {
+      await repo.close();
+      await disk.unmount();
     }
   });
 });

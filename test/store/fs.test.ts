@@ -1,12 +1,14 @@
 // FsStore, the embedded blob store, on a real temporary directory: the BlobStore contract
 // (contract.ts), then what is particular to files: the on-disk layout, moving the source file,
-// what list skips, the temp sweep by age, and ping once the directory is gone.
+// what list skips, the temp sweep by age, ping once the directory is gone, and a full disk.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { StorageFull } from '../../src/errors.js';
 import { FsStore } from '../../src/store/fs.js';
+import { fill, mountWorks, smallDisk } from '../helpers/disk.js';
 import { tempDir } from '../helpers/server.js';
 import { blob, bytesOf, listAll, storeContract, unreferenced } from './contract.js';
 
@@ -91,5 +93,22 @@ describe('FsStore', () => {
       await rm(root, { recursive: true, force: true });
       await assert.rejects(store.ping());
     });
+  });
+
+  it('rejects a put with StorageFull (507, ENOSPC) on a full disk, leaving nothing, and stores again once there is room', { skip: mountWorks ? false : 'needs root and mount to make a small tmpfs' }, async () => {
+    const disk = await smallDisk('1m');
+    try {
+      const full = await new FsStore(join(disk.dir, 'blobs')).init();
+      await fill(join(disk.dir, 'filler'));
+      const { key, data } = blob(64 * 1024);
+      await assert.rejects(full.put(key, data), (err) => err instanceof StorageFull && err.status === 507 && err.code === 'ENOSPC');
+      assert.deepEqual(await readdir(join(disk.dir, 'blobs', '.tmp')), [], 'no part of the blob is left');
+      assert.equal(await full.has(key), false);
+      await rm(join(disk.dir, 'filler'));
+      await full.put(key, data);
+      assert.deepEqual(await bytesOf(await full.read(key)), data);
+    } finally {
+      await disk.unmount();
+    }
   });
 });
