@@ -72,7 +72,7 @@ export const options = {
   max_upload_size: size(32 * 1024 * 1024, 'largest accepted upload in bytes (units allowed: 32MiB, 500k)', 'images'),
   max_pixels: int(100_000_000, 'largest accepted image in pixels (width x height x frames); refused from the header, before decoding', 'images', 1),
   decode_budget: size(320 * 1024 * 1024, 'most memory one image may need to decode, estimated from its header (format, bit depth, channels, progressive/interlaced mode, frames); a larger one is refused with 413 before decoding (units allowed: 320MiB, 1GiB)', 'images'),
-  max_frames: int(10_000, 'GIFs and WebPs of more frames (or of more other blocks or chunks than one per frame and 64 more) are refused with 422 before their header is read (reading it costs memory per part)', 'images', 1),
+  max_frames: int(10_000, 'GIFs, WebPs and TIFFs of more frames or pages (or GIFs and WebPs of more other blocks or chunks than one per frame and 64 more) are refused with 422 before their header is read (reading it costs memory or time per part)', 'images', 1),
   max_jpeg_scans: int(256, 'progressive JPEGs of more scans are refused with 422 before decoding (encoders write about ten; each scan costs a pass over the whole image)', 'images', 1),
   thumb_timeout: int(30, 'seconds a thumbnail may take to decode and encode; a slower image is refused with 422 and its work is stopped', 'images', 1),
   thumb_size: int(128, 'thumbnails fit in a box of this many pixels per side', 'images', 1),

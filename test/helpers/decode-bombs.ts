@@ -91,3 +91,18 @@ export async function avifClaiming(width: number, height: number, deep: boolean)
   }
   return avif;
 }
+
+/** A TIFF of `pages` chained directories of no entries: all structure, no image. */
+export function manyPageTiff(pages: number, order: 'II' | 'MM'): Buffer {
+  const data = Buffer.alloc(8 + pages * 6);
+  const u16 = (value: number, at: number) => order === 'II' ? data.writeUInt16LE(value, at) : data.writeUInt16BE(value, at);
+  const u32 = (value: number, at: number) => order === 'II' ? data.writeUInt32LE(value, at) : data.writeUInt32BE(value, at);
+  data.write(order, 0, 'latin1');
+  u16(42, 2);
+  u32(8, 4);
+  for (let page = 0, at = 8; page < pages; page++, at += 6) {
+    u16(0, at);
+    u32(page === pages - 1 ? 0 : at + 6, at + 2);
+  }
+  return data;
+}

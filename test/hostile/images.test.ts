@@ -14,7 +14,7 @@ import {
   cutPoints, gif, gifHtmlPolyglot, hugeExifSegment, hugeIccSegments, hugeXmpSegment, jpegClaiming,
   jpegWithBadHuffman, jpegWithScrambledHuffman, pngChunk, pngWithBadCrc, repeated, webpChunk, withPngChunks, withWebpChunks,
 } from '../helpers/hostile.js';
-import { avifClaiming, gifClaiming, interlacedPng16Claiming, manyScanJpeg, progressiveCmykJpegClaiming } from '../helpers/decode-bombs.js';
+import { avifClaiming, gifClaiming, interlacedPng16Claiming, manyPageTiff, manyScanJpeg, progressiveCmykJpegClaiming } from '../helpers/decode-bombs.js';
 import { photo, pngClaiming, svgWithScript } from '../helpers/images.js';
 import { withSegments } from '../helpers/jpeg.js';
 import { startTestServer, tempDir, type TestServer, type UploadedImage } from '../helpers/server.js';
@@ -245,6 +245,13 @@ describe('hostile image files', () => {
     const refusal = await assertRefusal(await s.upload(data, { filename: 'frames.gif' }), 422, /^the GIF has more than 10000 frames or too many other parts; send a simpler file$/);
     assert.equal(refusal.error, 'TOO_MANY_FRAMES');
     assert.ok(performance.now() - began < 5000, 'counted in the time it takes to read the file');
+  });
+
+  it('refuses a TIFF of 300,000 pages (422) from a count of its directories, before libtiff walks them', async () => {
+    const began = performance.now();
+    const refusal = await assertRefusal(await s.upload(manyPageTiff(300_000, 'II'), { filename: 'pages.tif' }), 422, /^the TIFF has more than 10000 frames/);
+    assert.equal(refusal.error, 'TOO_MANY_FRAMES');
+    assert.ok(performance.now() - began < 2000, 'counted, not walked by libtiff (seconds)');
   });
 
   it('refuses WebPs of 200,000 and 4 million chunks and an EXIF block (422), never a 500', async () => {

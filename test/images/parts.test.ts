@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { countParts, partsFormat } from '../../src/images/parts.js';
 import { gif, repeated, webpChunk, withWebpChunks } from '../helpers/hostile.js';
+import { manyPageTiff } from '../helpers/decode-bombs.js';
 import { animatedGif, photo } from '../helpers/images.js';
 import { tempDir } from '../helpers/server.js';
 
@@ -40,6 +41,18 @@ describe('countParts', () => {
     const still = await photo(8, 8, 'webp');
     const junk = withWebpChunks(still, [repeated(webpChunk('JUNK', Buffer.alloc(0)), 10)]);
     assert.deepEqual(await countParts(await file(junk), 'webp', 1000), { frames: 0, others: 11 });
+  });
+
+  it("counts a TIFF's pages, little- or big-endian, and stops at a chain that loops", async () => {
+    const threePages = await sharp(await animatedGif(3, 8, 6), { pages: -1 }).tiff().toBuffer();
+    assert.equal(partsFormat(threePages), 'tiff');
+    assert.deepEqual(await countParts(await file(threePages), 'tiff', 1000), { frames: 3, others: 0 });
+    assert.deepEqual(await countParts(await file(manyPageTiff(5000, 'MM')), 'tiff', 100_000), { frames: 5000, others: 0 });
+    assert.deepEqual(await countParts(await file(manyPageTiff(5000, 'II')), 'tiff', 100), { frames: 101, others: 0 });
+    const looping = manyPageTiff(3, 'II');
+    looping.writeUInt32LE(8, looping.length - 4); // the last page links back to the first
+    assert.deepEqual(await countParts(await file(looping), 'tiff', 1000), { frames: 3, others: 0 });
+    assert.deepEqual(await countParts(await file(Buffer.from('II*\0')), 'tiff', 1000), { frames: 0, others: 0 });
   });
 
   it('stops counting once past the limit, however many parts follow, and quickly', async () => {
