@@ -46,11 +46,17 @@ interface Job {
 /** Why the thumbnailer killed a child: the id of the thumbnail past its deadline, or memory. */
 type KillReason = number | 'memory';
 
+/** Why a child ended: killed by us, or an error of its own (it could not be started, say). */
+type EndReason = KillReason | Error;
+
 export class Thumbnailer {
   private child: ChildProcess | null = null;
   private readonly jobs = new Map<number, Job>();
-  private readonly killed = new WeakMap<ChildProcess, KillReason>();
+  private readonly killed = new WeakMap<ChildProcess, EndReason>();
   private lastId = 0;
+  /** Thumbnails to try again after a memory kill, one at a time, so the one that grew is alone. */
+  private readonly retries: Omit<Job, 'child' | 'timer'>[] = [];
+  private retrying = false;
   /** Resident bytes past which the child is killed. */
   readonly memoryLimit: number;
 
@@ -95,7 +101,10 @@ export class Thumbnailer {
     const watch = process.platform === 'linux' ? setInterval(() => { void this.checkMemory(child); }, memoryCheckMs).unref() : undefined;
     child.on('message', (answer: ThumbnailAnswer) => { this.answer(answer); });
     // A child that could not start, or died (even while a request was being sent to it).
-    child.on('error', () => { this.lost(child); });
+    child.on('error', (err) => {
+      if (!this.killed.has(child)) this.killed.set(child, err);
+      this.lost(child);
+    });
     child.on('exit', () => { clearInterval(watch); this.lost(child); });
     this.child = child;
     return child;
@@ -118,9 +127,12 @@ export class Thumbnailer {
   }
 
   /**
-   * Settles the thumbnails the child had not answered: past the memory limit, all of them are
-   * refused as over budget; past a deadline, that one as too complex and the others are tried
-   * once more in a new process; after a crash, as files the image library could not read.
+   * Settles the thumbnails the child had not answered. Past a deadline, that one is refused as too
+   * complex; past the memory limit, nobody knows which one grew, so each is tried once more, one
+   * at a time, and one that was already is refused as over budget. The others are tried once
+   * more in a new process, with a deadline of their own from then. A process that could not be started (no memory, no descriptors) fails them with
+   * its error, a resource error the client may retry; one that crashed, as files the image
+   * library could not read.
    */
   private lost(child: ChildProcess): void {
     if (this.child === child) this.child = null;
@@ -129,11 +141,26 @@ export class Thumbnailer {
       if (job.child !== child) continue;
       this.jobs.delete(id);
       clearTimeout(job.timer);
-      if (reason === 'memory') job.reject(new OverDecodeBudget(job.request.limits.decodeBudget));
+      if (reason instanceof Error) job.reject(reason);
       else if (reason === id) job.reject(new ImageTooComplex(job.request.limits.timeoutSeconds));
+      else if (reason === 'memory' && !job.retried) this.retries.push({ ...job, retried: true });
+      else if (reason === 'memory') job.reject(new OverDecodeBudget(job.request.limits.decodeBudget));
       else if (reason !== undefined && !job.retried) this.send({ ...job, retried: true });
       else job.reject(new NotAnImage());
     }
+    this.retryNext();
+  }
+
+  private retryNext(): void {
+    const job = this.retries.shift();
+    if (this.retrying || job === undefined) return;
+    this.retrying = true;
+    const settled = (): void => { this.retrying = false; this.retryNext(); };
+    this.send({
+      ...job,
+      resolve: (thumbnail) => { settled(); job.resolve(thumbnail); },
+      reject: (err) => { settled(); job.reject(err); },
+    });
   }
 
   private answer(answer: ThumbnailAnswer): void {

@@ -134,4 +134,23 @@ describe('Thumbnailer bounds', () => {
       await thumbnailer.close();
     }
   });
+
+  it('tries the thumbnails caught in a memory kill once more, one at a time: the one beside the culprit is made', async () => {
+    const thumbnailer = new Thumbnailer(7, 2, 16 * 1024 * 1024);
+    try {
+      const png = join(dir, 'interlaced-2.png');
+      await writeFile(png, await sharp({ create: { width: 6000, height: 6000, channels: 4, background: { r: 9, g: 99, b: 199, alpha: 0.5 } } })
+        .toColourspace('rgb16').png({ progressive: true, compressionLevel: 1 }).toBuffer());
+      // Seconds of scans in little memory: still being made when the PNG grows past the limit.
+      const slow = join(dir, 'slow.jpg');
+      await writeFile(slow, await manyScanJpeg(2000, 2000, 6000));
+      const innocent = thumbnailer.make(slow, spec, limits);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const culprit = thumbnailer.make(png, spec, { ...limits, decodeBudget: 16 * 1024 * 1024 });
+      await assert.rejects(culprit, OverDecodeBudget);
+      assert.equal((await innocent).width, 128);
+    } finally {
+      await thumbnailer.close();
+    }
+  });
 });
