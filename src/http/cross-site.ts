@@ -16,11 +16,11 @@ export function sameSiteOnly(publicBase: string | null) {
   return (request: FastifyRequest): Promise<void> => Promise.resolve().then(() => {
     if (/^Bearer\s/i.test(request.headers.authorization ?? '')) return;
     const site = request.headers['sec-fetch-site'];
-    if (site !== undefined) {
-      if (FOREIGN_SITES.has(site)) throw new CrossSiteUpload();
-      return;
-    }
-    // A browser without Fetch Metadata: an Origin (sent with every cross-origin POST) must be ours.
+    if (site !== undefined && FOREIGN_SITES.has(site)) throw new CrossSiteUpload();
+    // An Origin (browsers send one with every POST they make from a page) must be ours too: for
+    // browsers without Fetch Metadata, and against DNS rebinding, where a foreign page's own name
+    // leads to this server and its posts look same-origin to the browser: with --public_url the
+    // site's origin is known, and that name is not it.
     const origin = request.headers.origin;
     if (origin !== undefined && origin !== siteOrigin(request, publicBase)) throw new CrossSiteUpload();
   });

@@ -20,13 +20,16 @@ export function publicBase(value: string): string | null {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('must be an http or https URL');
   if (url.username !== '' || url.password !== '') fail('must not carry a user name or password');
   if (url.search !== '' || url.hash !== '' || /[?#]/.test(value)) fail('must have no query or fragment');
+  // The URL parser lets through hosts such as `a)b.com`, which would break the links' syntax.
+  if (!isValidHost(url.host)) fail('must name a host by a DNS name or an IP address, with an optional port');
   return url.href.replace(/\/+$/, '');
 }
 
-// A DNS name (letters, digits, hyphens, dot-separated labels of at most 63, an optional final dot),
-// with an optional port. Anything else (spaces, brackets outside an IPv6 literal, slashes, `@`,
-// quotes, Markdown or BBCode syntax) is no host of ours.
-const DNS_NAME = /^(?=.{1,253}\.?$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+// A DNS name (letters, digits, hyphens, dot-separated labels of at most 63, an optional final dot;
+// underscores too, which container networks put in service names), with an optional port.
+// Anything else (spaces, brackets outside an IPv6 literal, slashes, `@`, quotes, Markdown or
+// BBCode syntax) is no host of ours.
+const DNS_NAME = /^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 const HOST_AND_PORT = /^(\[[^\]]*\]|[^:[\]]*)(?::(\d{1,5}))?$/;
 
 /** True for `name`, `name:port`, `1.2.3.4:port` or `[v6]:port`, and nothing else. */

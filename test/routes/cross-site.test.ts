@@ -56,6 +56,22 @@ describe('cross-site uploads to the JSON API', () => {
   });
 });
 
+describe('cross-site uploads with --public_url', () => {
+  it('refuses a DNS-rebinding page: same-origin to the browser, but its Origin is not the public URL (403)', async () => {
+    const s = await startTestServer({ public_url: 'https://img.example.com' });
+    try {
+      const png = await solid(16, 16, '#208040');
+      // The attacker's name leads to this server: the browser sees a same-origin post from it.
+      const rebound = { host: 'evil.example', 'sec-fetch-site': 'same-origin', origin: 'http://evil.example' };
+      await assertRefusal(await s.upload(png, { headers: rebound }), 403, refused);
+      const own = { 'sec-fetch-site': 'same-origin', origin: 'https://img.example.com' };
+      assert.equal((await s.upload(png, { headers: own })).status, 201);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('cross-site uploads with --upload_token', () => {
   let s: TestServer;
   let png: Buffer;

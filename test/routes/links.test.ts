@@ -33,8 +33,8 @@ describe('share links built from the Host header', () => {
   });
   after(() => s.close());
 
-  it('uses a host name, an IPv4 or a bracketed IPv6 address, with or without a port', async () => {
-    for (const host of ['img.example.com', 'img.example.com:8080', 'localhost', '127.0.0.1:9000', '[::1]:8000', '[2001:db8::7]', 'IMG.Example.COM']) {
+  it('uses a host name (container service names with underscores too), an IPv4 or a bracketed IPv6 address, with or without a port', async () => {
+    for (const host of ['img.example.com', 'img.example.com:8080', 'localhost', '127.0.0.1:9000', '[::1]:8000', '[2001:db8::7]', 'IMG.Example.COM', 'imghost_web:8000']) {
       const answer = await exchange(s.url, simpleRequest('GET', image.page_url, { host }));
       assert.equal(answer.status, 200, `${host}: ${answer.body.slice(0, 200)}`);
       const fields = shareFields(answer.body);
@@ -47,7 +47,7 @@ describe('share links built from the Host header', () => {
   it('answers 400 BAD_HOST to a Host that is not a plain host and port, and builds no link from it', async () => {
     const hostile = [
       'evil.example](https://evil.example/x.png)', 'evil.example][img]x', 'a b.example', 'host/path', 'user@host',
-      'host:99999', 'host:0', 'host:', ':8000', '[not-v6]', '[::1', 'exa_mple.com', '-lead.example', 'host"quote', '<b>.example',
+      'host:99999', 'host:0', 'host:', ':8000', '[not-v6]', '[::1', '-lead.example', 'host"quote', '<b>.example',
       'a..b', '1.2.3', 'host:80:80',
     ];
     for (const host of hostile) {
@@ -126,10 +126,10 @@ describe('--public_url', () => {
     }
   });
 
-  it('is checked at start-up: an http(s) URL without credentials, query or fragment', async () => {
+  it('is checked at start-up: an http(s) URL of a plain host, without credentials, query or fragment', async () => {
     const dataDir = await tempDir();
     try {
-      for (const value of ['img.example.com', 'ftp://img.example.com', 'https://img.example.com/?a=1', 'https://img.example.com/#top', 'https://user:pw@img.example.com', 'javascript:alert(1)']) {
+      for (const value of ['img.example.com', 'ftp://img.example.com', 'https://img.example.com/?a=1', 'https://img.example.com/#top', 'https://user:pw@img.example.com', 'javascript:alert(1)', 'https://a)b.example.com', 'https://a*b.example.com/']) {
         await assert.rejects(startTestServer({ public_url: value, data_dir: dataDir }), /option '--public_url'/, value);
       }
     } finally {
