@@ -16,8 +16,8 @@ export async function hostileScenario(bench: Bench): Promise<void> {
   const half = await photo(800, 600);
   // The bounds the benchmarks lift for their load generator are the subject here: back to the
   // defaults. Half-sent uploads hold their slots until request_timeout: 10 s keeps a round short.
-  const { max_receiving, max_receiving_per_client, max_connections_per_ip } = defaults();
-  const args = [`--max_receiving=${String(max_receiving)}`, `--max_receiving_per_client=${String(max_receiving_per_client)}`,
+  const { max_receiving, max_uploads_per_client, max_connections_per_ip } = defaults();
+  const args = [`--max_receiving=${String(max_receiving)}`, `--max_uploads_per_client=${String(max_uploads_per_client)}`,
     `--max_connections_per_ip=${String(max_connections_per_ip)}`, '--request_timeout=10'];
   await bench.withImghost(args, async (server) => {
     const idle = await server.memory();

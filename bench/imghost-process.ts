@@ -21,7 +21,7 @@ export interface Imghost {
  * bounds per client address and on uploads received at once are lifted, so the figures measure
  * the work rather than the refusals that protect it.
  */
-const LOAD_GENERATOR_ARGS = ['--max_receiving=64', '--max_receiving_per_client=0', '--max_connections_per_ip=0'];
+const LOAD_GENERATOR_ARGS = ['--max_receiving=64', '--max_uploads_per_client=0', '--max_connections_per_ip=0'];
 
 export async function startImghost(dataDir: string, args: readonly string[] = []): Promise<Imghost> {
   const port = await freePort();

@@ -171,7 +171,14 @@ export class Busy extends AppError {
   }
 }
 
-/** One client already has max_receiving_per_client uploads being received. */
+/** A form post of more files than its route takes. */
+export class TooManyFiles extends AppError {
+  constructor(limit: number) {
+    super(413, 'TOO_MANY_FILES', `send at most ${String(limit)} files at once`, { connection: 'close' });
+  }
+}
+
+/** One client already has max_uploads_per_client uploads in flight. */
 export class TooManyUploadsAtOnce extends AppError {
   constructor(limit: number) {
     super(429, 'TOO_MANY_UPLOADS_AT_ONCE', `you are already sending ${String(limit)} uploads; send the next when one is done`, { 'retry-after': '1' });

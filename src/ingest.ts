@@ -99,15 +99,15 @@ export class Ingest {
   }
 
   async upload({ stream: body, filename: name }: UploadedFile, { client, abandoned }: Sender = {}): Promise<Ingested> {
-    const endReceiving = this.opts.receiving.take(client);
+    const slot = this.opts.receiving.take(client);
     const path = join(this.opts.tmpDir, `upload-${randomBytes(8).toString('hex')}`);
-    const released = this.leases.keepFile(path);
+    const releaseFile = this.leases.keepFile(path);
     try {
       const spooled = await this.receive(body, path);
-      return await this.save(spooled, name, abandoned, endReceiving);
+      return await this.save(spooled, name, abandoned, slot.received);
     } finally {
-      endReceiving();
-      released();
+      slot.done();
+      releaseFile();
       await unlink(path).catch(() => undefined);
     }
   }
@@ -218,8 +218,8 @@ export class Ingest {
     return { image, deleteToken };
   }
 
-  /** Removes a failed upload's record and the blobs no other image shares. */
-  private async discard(image: NewImage): Promise<void> {
+  /** Removes a failed or abandoned upload's record and the blobs no other image shares. */
+  async discard(image: NewImage): Promise<void> {
     // The upload's own error is the one to report. What cannot be removed now, gc removes later.
     await this.repo.remove(image.id).catch(() => undefined);
     await releaseBlobs(this.repo, this.store, [image.orig.hash, image.thumb.hash]).catch(() => undefined);

@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Config } from './config/options.js';
-import { NotFound, WrongDeleteToken } from './errors.js';
+import { NotFound, UploadAbandoned, WrongDeleteToken } from './errors.js';
 import { collectGarbage, releaseBlobs, type GcReport } from './gc.js';
 import { WorkPool } from './images/pool.js';
 import { makeThumbnail } from './images/thumbnail.js';
@@ -22,7 +22,7 @@ const ID = /^[A-Za-z0-9_-]{16}$/;
 
 export type LibraryOptions = StorageOptions & Pick<Config,
   'max_upload_size' | 'max_pixels' | 'decode_budget' | 'thumb_timeout' | 'max_jpeg_scans' | 'max_frames' | 'thumb_size' | 'thumb_format'
-  | 'thumb_concurrency' | 'thumb_nice' | 'queue_limit' | 'max_receiving' | 'max_receiving_per_client' | 'gc_grace' | 'strip_metadata'>;
+  | 'thumb_concurrency' | 'thumb_nice' | 'queue_limit' | 'max_receiving' | 'max_uploads_per_client' | 'gc_grace' | 'strip_metadata'>;
 
 export class Library {
   private constructor(
@@ -48,7 +48,7 @@ export class Library {
         },
         thumb: { size: opts.thumb_size, format: opts.thumb_format },
         stripMetadata: opts.strip_metadata,
-        receiving: new ReceiveSlots(opts.max_receiving, opts.max_receiving_per_client),
+        receiving: new ReceiveSlots(opts.max_receiving, opts.max_uploads_per_client),
       }).init();
       return new Library(repo, store, ingest, opts.gc_grace * 1000, thumbnailer);
     } catch (err) {
@@ -58,13 +58,22 @@ export class Library {
   }
 
   /**
-   * Stores each file as it arrives, yielding each image once it is visible; a file that fails ends
-   * the upload. Fails fast (Busy, TooManyUploadsAtOnce) before the first file is read when
-   * receiving or the thumbnail queue is full.
+   * Stores each file of one request as it arrives. Fails fast (Busy, TooManyUploadsAtOnce) before
+   * the first file is read when receiving or the thumbnail queue is full. One request gets one
+   * answer: when a file fails, or the client has left by the end, the images stored before it are
+   * removed too, since nobody would learn their links or delete tokens.
    */
-  async *upload(files: AsyncIterable<UploadedFile>, sender: Sender = {}): AsyncGenerator<Ingested> {
+  async upload(files: AsyncIterable<UploadedFile>, sender: Sender = {}): Promise<Ingested[]> {
     this.ingest.assertCapacity(sender.client);
-    for await (const file of files) yield await this.ingest.upload(file, sender);
+    const stored: Ingested[] = [];
+    try {
+      for await (const file of files) stored.push(await this.ingest.upload(file, sender));
+      if (sender.abandoned?.aborted === true) throw new UploadAbandoned();
+      return stored;
+    } catch (err) {
+      await Promise.all(stored.map(({ image }) => this.ingest.discard(image)));
+      throw err;
+    }
   }
 
   async get(id: string): Promise<ImageRecord> {

@@ -75,8 +75,9 @@ export async function buildServer({ config, library, logger, cookieSecret }: Ser
   await app.register(fastifyCookie, { secret: cookieSecret });
   await app.register(fastifyMultipart, {
     // One byte over the limit: the parser silently truncates a file at fileSize, so it must let
-    // through enough for the upload meter to see the file is too large and answer 413.
-    limits: { fileSize: config.max_upload_size + 1, files: FORM_FILES, fields: 20, fieldSize: 4096, parts: 50, headerPairs: 100 },
+    // through enough for the upload meter to see the file is too large and answer 413. One file
+    // over the form's too, so that the route names the limit (upload-body.ts).
+    limits: { fileSize: config.max_upload_size + 1, files: FORM_FILES + 1, fields: 20, fieldSize: 4096, parts: 50, headerPairs: 100 },
   });
   app.addContentTypeParser(rawBodyTypes, (_request, payload, done) => { done(null, payload); });
   await assets.register(app);

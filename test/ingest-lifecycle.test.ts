@@ -38,7 +38,7 @@ describe('an upload whose client disconnects while it waits for a thumbnail slot
   before(async () => {
     // One slot and large thumbnails: a few large uploads keep the slot busy for a while.
     // The five uploads all come from one address: its bound on uploads received at once is lifted.
-    s = await startTestServer({ thumb_concurrency: 1, queue_limit: 20, thumb_size: 2000, strip_metadata: false, max_receiving_per_client: 0 });
+    s = await startTestServer({ thumb_concurrency: 1, queue_limit: 20, thumb_size: 2000, strip_metadata: false, max_uploads_per_client: 0 });
     large = await photo(3000, 2000);
   });
   after(() => s.close());
@@ -126,9 +126,9 @@ function rawUpload(url: string, localAddress: string, png: Buffer, sent = png.le
   return { answered, finish: () => { req.end(png.subarray(sent)); }, abort: () => { req.destroy(); } };
 }
 
-describe('uploads beyond max_receiving_per_client from one address', () => {
+describe('uploads beyond max_uploads_per_client from one address', () => {
   let s: TestServer;
-  before(async () => { s = await startTestServer({ max_receiving: 8, max_receiving_per_client: 2 }); });
+  before(async () => { s = await startTestServer({ max_receiving: 8, max_uploads_per_client: 2 }); });
   after(() => s.close());
 
   it('are answered 429 before their body is read, while other addresses upload and the slots come back', async () => {
@@ -151,6 +151,26 @@ describe('uploads beyond max_receiving_per_client from one address', () => {
     assert.deepEqual((await Promise.all(slow.map((u) => u.answered))).map((a) => a.status), [201, 201]);
     const again = rawUpload(s.url, '127.0.0.1', png);
     assert.equal((await again.answered).status, 201, 'the address has its slots back');
+  });
+});
+
+describe('uploads of one address waiting for thumbnails', () => {
+  let s: TestServer;
+  before(async () => {
+    // One slot and large thumbnails: the first uploads wait a while for theirs.
+    s = await startTestServer({ thumb_concurrency: 1, queue_limit: 10, thumb_size: 2000, strip_metadata: false, max_uploads_per_client: 2 });
+  });
+  after(() => s.close());
+
+  it('count against max_uploads_per_client until answered, so one address cannot fill the shared queue', async () => {
+    const large = await photo(3000, 2000);
+    const waiting = [0, 1].map((i) => rawUpload(s.url, '127.0.0.1', jpegVariant(large, `waiting ${String(i)}`)).answered);
+    await waitFor(async () => (await spooled(s.dataDir)).length === 2, 'both uploads to be received');
+    const refused = await rawUpload(s.url, '127.0.0.1', await photo(64, 48, 'png')).answered;
+    assert.equal(refused.status, 429, refused.body);
+    assert.equal(((JSON.parse(refused.body)) as ErrorJson).error, 'TOO_MANY_UPLOADS_AT_ONCE');
+    assert.equal((await rawUpload(s.url, '127.0.0.2', await photo(64, 48, 'png')).answered).status, 201, 'another address still gets into the queue');
+    assert.deepEqual((await Promise.all(waiting)).map((a) => a.status), [201, 201]);
   });
 });
 

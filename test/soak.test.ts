@@ -260,7 +260,7 @@ describe('soak: one server under sustained concurrent load', () => {
     const server = await serveCli(t, port,
       // The clients all come from 127.0.0.1: the per-address bounds, meant for one client, are lifted.
       [`--port=${String(port)}`, `--data_dir=${dataDir}`, '--logging=warning', `--queue_limit=${String(QUEUE_LIMIT)}`,
-        '--max_receiving_per_client=0', '--max_connections_per_ip=0']);
+        '--max_uploads_per_client=0', '--max_connections_per_ip=0']);
     const pid = server.child.pid;
     if (pid === undefined) throw new Error('the server has no pid');
     const soak: Soak = { server, makers: await imageMakers(), random: prng(SEED), tally: new Tally(), stored: [], next: 0 };

@@ -81,7 +81,7 @@ export const options = {
   thumb_nice: int(10, 'thumbnails are made in a child process this much lower in CPU priority (nice, up to 19), so serving goes first on a busy machine; 0 makes them in the server process', 'images'),
   queue_limit: int(100, 'uploads allowed to wait for a thumbnail slot before the server answers 503', 'images'),
   max_receiving: int(4 * availableParallelism(), 'uploads received, checked and stripped at once; past it a new upload gets 503 before its body is read', 'images', 1, { defaultText: '4 x number of CPUs' }),
-  max_receiving_per_client: int(4, 'uploads one client address (IPv6: per /64) may have received at once; past it a new one gets 429 before its body is read (0: no bound)', 'images'),
+  max_uploads_per_client: int(4, 'uploads one client address (IPv6: per /64) may have in flight at once, from first byte to answer; past it a new one gets 429 before its body is read (0: no bound)', 'images'),
   recent_count: int(20, 'images shown in the recent list of the front page', 'images', 1),
 
   xsrf_cookies: bool(true, 'require the _xsrf token on form posts', 'security'),

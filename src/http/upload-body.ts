@@ -4,7 +4,7 @@
 // takes in its `files` setting, which also bounds the body it may announce.
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { Readable } from 'node:stream';
-import { BadFileName, BadRequest, MissingFile, TooLarge, UnsupportedBody } from '../errors.js';
+import { BadFileName, BadRequest, MissingFile, TooLarge, TooManyFiles, UnsupportedBody } from '../errors.js';
 import type { UploadedFile } from '../ingest.js';
 import type { Library } from '../library.js';
 import { uploadedJson, type UploadedJson } from './present.js';
@@ -41,7 +41,7 @@ export type FieldCheck = (fields: Readonly<Record<string, string>>) => void;
 /** Has the library store each file of the request as it arrives, logging each; MissingFile when there is none. */
 export async function storeUploads(request: FastifyRequest, reply: FastifyReply, library: Library, check: FieldCheck = () => undefined): Promise<[UploadedJson, ...UploadedJson[]]> {
   const stored: UploadedJson[] = [];
-  for await (const { image, deleteToken } of library.upload(checkedFiles(request, check), uploadSender(request, reply))) {
+  for (const { image, deleteToken } of await library.upload(checkedFiles(request, check), uploadSender(request, reply))) {
     request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
     stored.push(uploadedJson(image, deleteToken));
   }
@@ -50,14 +50,19 @@ export async function storeUploads(request: FastifyRequest, reply: FastifyReply,
   return [first, ...rest];
 }
 
-/** The request's files up to its route's `files` (the rest of the body is left unread), checked as they come. */
+/**
+ * The request's files, checked as they come. A route of one file leaves the rest of the body
+ * unread; one of several refuses a file past its count (TooManyFiles) rather than drop it unsaid.
+ */
 async function* checkedFiles(request: FastifyRequest, check: FieldCheck): AsyncGenerator<UploadedFile> {
   const fields: Record<string, string> = {};
+  const files = filesOf(request);
   let taken = 0;
   for await (const file of uploadedFiles(request, fields)) {
+    if (taken === files) throw new TooManyFiles(files);
     check(fields);
     yield file;
-    if (++taken === filesOf(request)) return;
+    if (++taken === 1 && files === 1) return;
   }
   check(fields);
 }

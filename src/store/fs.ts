@@ -117,9 +117,10 @@ export class FsStore implements BlobStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw storageFailure(err);
     }
-    // Its age in .tmp is the time since it was parked, which is what the sweep goes by.
+    // Its age in .tmp is the time since it was parked, which is what the sweep goes by. A reader
+    // may have put it back already.
     const now = new Date();
-    await utimes(parked, now, now);
+    await ignoreMissing(utimes(parked, now, now));
     if (await isReferenced()) {
       // An upload of the same bytes began meanwhile: put the blob back.
       await this.unpark(key, parked);

@@ -60,7 +60,7 @@ describe('a storm of every hostile class at once from one address', () => {
       else if (refusedForParts.has(outcome.kind)) assert.deepEqual([status, errorOf(outcome)], [422, 'TOO_MANY_FRAMES'], outcome.kind);
       else assert.ok(status === 201 || (status >= 400 && status < 500 && status !== 429), `${outcome.kind} answered ${String(status)}`);
     }
-    assert.ok(outcomes.some((o) => o.answers.includes(429)), 'the address is held to max_receiving_per_client uploads at once');
+    assert.ok(outcomes.some((o) => o.answers.includes(429)), 'the address is held to max_uploads_per_client uploads at once');
     for (const [stalled, abandoned] of rounds.map((r) => r.halfSent)) {
       assert.ok(stalled === 408 || stalled === 429, `a stalled upload is answered 408 once request_timeout passes (or 429): ${String(stalled)}`);
       assert.ok(abandoned === null || abandoned === 429, `an abandoned upload gets no answer: ${String(abandoned)}`);

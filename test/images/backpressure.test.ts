@@ -23,7 +23,7 @@ before(async () => { large = await photo(3000, 2000); });
 
 /** The large photo with different bytes each time, so no upload is a duplicate of another. */
 /** Many uploads at once from one address, all received: the thumbnail step is what these tests load. */
-const UNBOUNDED_RECEIVING = { max_receiving: 100, max_receiving_per_client: 0 };
+const UNBOUNDED_RECEIVING = { max_receiving: 100, max_uploads_per_client: 0 };
 
 let variants = 0;
 const largeUpload = (): Buffer => jpegVariant(large, `upload ${String(++variants)}`);

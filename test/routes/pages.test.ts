@@ -8,6 +8,7 @@ import { root } from '../helpers/cli.js';
 import { attributes, cookieHeader, tags, textOf } from '../helpers/html.js';
 import { photo, solid } from '../helpers/images.js';
 import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
+import { assertNothingHalfStored } from '../hostile/answers.js';
 
 interface Session { cookie: string; token: string; html: string }
 interface Listed { id: string; name: string | null }
@@ -252,6 +253,30 @@ describe('POST / (the upload form)', () => {
     assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
     assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/);
     assert.match(textOf(await res.text()), /cannot identify image file/);
+    assert.deepEqual(await listed(s), before);
+  });
+
+  it('keeps none of a post whose later file is refused: the answer is one, and the earlier images would go unannounced', async () => {
+    const { cookie, token } = await openForm(s);
+    const before = await listed(s);
+    const files = [
+      { data: await png('#441100'), filename: 'first.png' },
+      { data: await png('#004411'), filename: 'second.png' },
+      { data: Buffer.from('just some text'), filename: 'third.png', type: 'image/png' },
+    ];
+    const res = await postForm(s, formBody({ _xsrf: token }, files), { cookie });
+    assert.equal(res.status, 400);
+    assert.deepEqual(await listed(s), before);
+    await assertNothingHalfStored(s, before);
+  });
+
+  it('refuses a post of more files than a form takes (413), keeping none of them', async () => {
+    const { cookie, token } = await openForm(s);
+    const before = await listed(s);
+    const files = await Promise.all(Array.from({ length: 21 }, async (_, i) => ({ data: await png(`#0000${(i + 16).toString(16)}`), filename: `many-${String(i)}.png` })));
+    const res = await postForm(s, formBody({ _xsrf: token }, files), { cookie, accept: 'application/json' });
+    assert.equal(res.status, 413);
+    assert.match(await res.text(), /"error":"TOO_MANY_FILES".*send at most 20 files at once/);
     assert.deepEqual(await listed(s), before);
   });
 
