@@ -4,13 +4,15 @@
 // layout, so `imghost verify` and `imghost serve` open it as they are. Blobs go in before the
 // database file appears, so an interrupted run never leaves a record without its bytes.
 import Database from 'better-sqlite3';
-import { access, copyFile, rename, rm } from 'node:fs/promises';
+import { copyFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
-import { readyRecords, type Progress } from './migrate.js';
+import { fsyncPath, pathExists as exists } from './files.js';
+import { readyRecords } from './migrate.js';
+import { countProgress, type OnProgress } from './progress.js';
 import { SqliteRepo } from './repo/sqlite.js';
-import type { OpenMode } from './storage.js';
-import { FsStore, fsyncPath } from './store/fs.js';
+import type { OpenMode } from './open-storage.js';
+import { FsStore } from './store/fs.js';
 
 /** Where an embedded library keeps its parts. */
 export interface EmbeddedLibrary {
@@ -41,8 +43,6 @@ const LAST_DATE = new Date(8.64e15);
 /** Hard links are cheap; this only lets copies across filesystems overlap. */
 const BLOB_CONCURRENCY = 8;
 
-const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
-
 /** Whether `target` already has a database or any blob, which a copy would replace or mix with. */
 export async function holdsLibrary(target: EmbeddedLibrary): Promise<boolean> {
   if (await exists(target.db)) return true;
@@ -56,7 +56,7 @@ export async function holdsLibrary(target: EmbeddedLibrary): Promise<boolean> {
  * snapshot belongs to an image deleted meanwhile, which is not damage.
  */
 export async function copyLibrary(source: EmbeddedLibrary, target: EmbeddedLibrary,
-  stillThere: (id: string) => Promise<boolean>, onProgress: (p: Progress) => void = () => undefined): Promise<CopyReport> {
+  stillThere: (id: string) => Promise<boolean>, onProgress: OnProgress = () => undefined): Promise<CopyReport> {
   const staging = `${target.db}.partial`;
   await removeDatabase(staging);
   await snapshotDatabase(source.db, staging);
@@ -84,11 +84,10 @@ export async function copyLibrary(source: EmbeddedLibrary, target: EmbeddedLibra
 
 /** Links or copies each blob into `to`; returns the keys `from` lacks. */
 async function copyBlobs(keys: Set<string>, from: FsStore, to: FsStore, report: CopyReport,
-  onProgress: (p: Progress) => void): Promise<Set<string>> {
+  onProgress: OnProgress): Promise<Set<string>> {
   const missing = new Set<string>();
   const limit = pLimit(BLOB_CONCURRENCY);
-  let done = 0;
-  onProgress({ total: keys.size, done });
+  const oneDone = countProgress(keys.size, onProgress);
   await Promise.all([...keys].map((key) => limit(async () => {
     try {
       if (await to.has(key)) report.blobs.present++;
@@ -97,7 +96,7 @@ async function copyBlobs(keys: Set<string>, from: FsStore, to: FsStore, report: 
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       missing.add(key);
     }
-    onProgress({ total: keys.size, done: ++done });
+    oneDone();
   })));
   return missing;
 }

@@ -17,6 +17,9 @@ export class AppError extends Error {
   }
 }
 
+/** A bad option or an unusable storage location given by the operator: reported as one line, exit code 2. */
+export class ConfigError extends Error {}
+
 export class NotAnImage extends AppError {
   constructor() { super(400, 'NOT_AN_IMAGE', 'cannot identify image file'); }
 }

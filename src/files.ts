@@ -1,5 +1,5 @@
-// Small filesystem helpers shared by the embedded store and the upload spool.
-import { readdir, stat, unlink } from 'node:fs/promises';
+// Small filesystem helpers shared by the embedded store, the upload spool and backups.
+import { access, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Settles a file operation that may find its file already gone (removed or moved by another). */
@@ -8,6 +8,18 @@ export async function ignoreMissing(operation: Promise<unknown>): Promise<void> 
     await operation;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+export const pathExists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+
+/** Flushes a file, or a directory's entries (a rename into it), to the disk. */
+export async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -2,7 +2,7 @@
 // their metadata and hashing them, validate from the header, make the thumbnail in the work pool, store original and
 // thumbnail in parallel, then make the record visible. Nothing is visible until all of it held,
 // and an upload that fails, is abandoned by its client or loses its pending record leaves nothing.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { pipeline } from 'node:stream/promises';
 import { NotAnImage, storageFailure, TooLarge, UploadAbandoned, UploadLost } from './errors.js';
 import { removeFilesOlderThan } from './files.js';
 import { releaseBlobs } from './gc.js';
+import { sha256 } from './hash.js';
+import { newId, randomToken, uniqueSuffix } from './ids.js';
 import { probe, type DecodeLimits } from './images/probe.js';
 import { metadataStripper, stripSpooled } from './images/strip/index.js';
 import type { WorkPool } from './images/pool.js';
@@ -58,10 +60,6 @@ export interface Sender {
 
 const WRITE_BATCH = 1024 * 1024;
 
-export const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
-
-/** 96 random bits: ids cannot be guessed, so unlisted images cannot be enumerated. */
-export const newId = (): string => randomBytes(12).toString('base64url');
 
 /** The spooled file is written on the data directory's disk, which may be full or read-only. */
 const rethrowAsStorageFailure = (err: unknown): never => { throw storageFailure(err); };
@@ -100,7 +98,7 @@ export class Ingest {
 
   async upload({ stream: body, filename: name }: UploadedFile, { client, abandoned }: Sender = {}): Promise<Ingested> {
     const slot = this.opts.receiving.take(client);
-    const path = join(this.opts.tmpDir, `upload-${randomBytes(8).toString('hex')}`);
+    const path = join(this.opts.tmpDir, `upload-${uniqueSuffix(8)}`);
     const releaseFile = this.leases.keepFile(path);
     try {
       const spooled = await this.receive(body, path);
@@ -180,7 +178,7 @@ export class Ingest {
       thumbData = made.data;
       thumb = { hash: sha256(made.data), bytes: made.data.length, mime: made.mime, width: made.width, height: made.height };
     }
-    const deleteToken = randomBytes(18).toString('base64url');
+    const deleteToken = randomToken(18);
     const image: NewImage = {
       id: newId(),
       createdAt: new Date(),

@@ -9,10 +9,11 @@ import { collectGarbage, releaseBlobs, type GcReport } from './gc.js';
 import { WorkPool } from './images/pool.js';
 import { makeThumbnail } from './images/thumbnail.js';
 import { Thumbnailer } from './images/thumbnailer.js';
-import { Ingest, sha256, type Ingested, type Sender, type UploadedFile } from './ingest.js';
+import { sha256 } from './hash.js';
+import { Ingest, type Ingested, type Sender, type UploadedFile } from './ingest.js';
 import { ReceiveSlots } from './receive-slots.js';
 import type { ImageRecord, ImageRepo } from './repo/index.js';
-import { openRepo, openStore, type StorageOptions } from './storage.js';
+import { openRepo, openStore, type StorageOptions } from './open-storage.js';
 import type { BlobStore, ByteRange } from './store/index.js';
 
 export type Variant = 'orig' | 'thumb';

@@ -5,7 +5,9 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { BlobMissing, Unavailable } from './errors.js';
-import { HashingStream, readyRecords, type Progress } from './migrate.js';
+import { HashingStream } from './hash.js';
+import { readyRecords } from './migrate.js';
+import { countProgress, type OnProgress } from './progress.js';
 import type { BlobRef, ImageRepo } from './repo/index.js';
 import type { BlobStore } from './store/index.js';
 
@@ -15,7 +17,7 @@ export interface VerifyReport { checked: number; damaged: Damage[] }
 
 /** Checks every ready record, `concurrency` at a time; damaged records are reported newest first. */
 export async function verifyLibrary(repo: ImageRepo, store: BlobStore, concurrency: number,
-  onProgress: (p: Progress) => void = () => undefined): Promise<VerifyReport> {
+  onProgress: OnProgress = () => undefined): Promise<VerifyReport> {
   const records = await readyRecords(repo);
   const limit = pLimit(concurrency);
   // Deduplicated images share blobs: each is read and hashed once, whatever refers to it.
@@ -29,12 +31,11 @@ export async function verifyLibrary(repo: ImageRepo, store: BlobStore, concurren
     const found = await problem;
     return found === null ? null : `${what} ${ref.hash} ${found}`;
   };
-  let done = 0;
-  onProgress({ total: records.length, done });
+  const oneDone = countProgress(records.length, onProgress);
   const problems = await Promise.all(records.map((record) => limit(async () => {
     const found = [await check('original', record.orig), await check('thumbnail', record.thumb)]
       .filter((problem) => problem !== null);
-    onProgress({ total: records.length, done: ++done });
+    oneDone();
     return { id: record.id, problems: found };
   })));
   return { checked: records.length, damaged: problems.filter((d) => d.problems.length > 0) };

@@ -1,16 +1,15 @@
 // `imghost backup --to DIR` and `imghost restore --from DIR`: a consistent copy of the embedded
 // library, taken while the server runs, and putting one back into an empty data directory.
 // PostgreSQL and S3 have their own tools for this (pg_dump, bucket versioning): see docs/reliability.md.
-import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { backupDir, copyLibrary, holdsLibrary, type CopyReport, type EmbeddedLibrary } from '../backup.js';
 import type { Config } from '../config/options.js';
-import { ConfigError, type Invocation } from '../config/parse.js';
-import { dbUrl, openRepo, openStore, requireLibrary, type OpenMode } from '../storage.js';
+import type { Invocation } from '../config/parse.js';
+import { ConfigError } from '../errors.js';
+import { pathExists } from '../files.js';
+import { dbUrl, openRepo, openStore, requireLibrary, type OpenMode } from '../open-storage.js';
 import { FsStore } from '../store/fs.js';
 import { progressReporter } from './progress.js';
-
-const hasDatabase = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
 const notEmbedded = (): ConfigError => new ConfigError('backup and restore cover the embedded storage (SQLite and a blob '
   + 'directory); for PostgreSQL and S3 use pg_dump and bucket versioning or replication (see docs/reliability.md)');
@@ -63,7 +62,7 @@ export async function backup({ config }: Invocation): Promise<number> {
 export async function restore({ config }: Invocation): Promise<number> {
   if (config.from === '') throw new ConfigError('give --from, the backup directory to restore');
   const from = resolve(config.from);
-  if (!(await hasDatabase(join(from, 'imghost.db')))) {
+  if (!(await pathExists(join(from, 'imghost.db')))) {
     throw new ConfigError(`${config.from} is not an imghost backup: it has no imghost.db`);
   }
   const source = await backupDir(from, 'existing');

@@ -3,7 +3,7 @@
 // parked that an image still needs, and prints what it did.
 import type { Invocation } from '../config/parse.js';
 import { Library } from '../library.js';
-import { requireLibrary } from '../storage.js';
+import { requireLibrary } from '../open-storage.js';
 
 export async function gc({ config }: Invocation): Promise<number> {
   await requireLibrary(config);

@@ -1,6 +1,7 @@
 // The `imghost` command: parses options, then runs a subcommand (serve by default).
 import { helpText } from '../config/help.js';
-import { ConfigError, parseInvocation, type Invocation } from '../config/parse.js';
+import { parseInvocation, type Invocation } from '../config/parse.js';
+import { ConfigError } from '../errors.js';
 
 type Command = (invocation: Invocation) => Promise<number>;
 

@@ -1,9 +1,9 @@
 // `imghost migrate-store` and `imghost migrate-db`: copy a library to new storage, reporting
 // progress. Run again after an interruption: what was copied is skipped.
 import type { Invocation } from '../config/parse.js';
-import { ConfigError } from '../config/parse.js';
+import { ConfigError } from '../errors.js';
 import { migrateDb, migrateStore } from '../migrate.js';
-import { openRepo, openStore } from '../storage.js';
+import { openRepo, openStore } from '../open-storage.js';
 import { progressReporter } from './progress.js';
 
 function endpoints({ config }: Invocation): { from: string; to: string } {

@@ -3,7 +3,7 @@
 // redraw would be a line of its own, a start line, a line at each further tenth (never more often
 // than every few seconds; at least every minute while it is slow) and a closing line.
 import { Presets, SingleBar } from 'cli-progress';
-import type { Progress } from '../migrate.js';
+import type { Progress } from '../progress.js';
 
 export interface ProgressReporter {
   update: (progress: Progress) => void;

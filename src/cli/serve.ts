@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/options.js';
 import type { Invocation } from '../config/parse.js';
 import { createLogger } from '../log.js';
-import { startServer } from '../serve.js';
+import { startServer } from '../start-server.js';
 
 /** Which worker slot a process fills; kept across restarts so each slot keeps its log files. */
 const SLOT = 'IMGHOST_WORKER_SLOT';

@@ -1,7 +1,7 @@
 // `imghost verify`: checks that every image's original and thumbnail are stored whole, prints each
 // damaged image and a summary; exit code 1 when anything is damaged, so scripts and cron can alert.
 import type { Invocation } from '../config/parse.js';
-import { openRepo, openStore } from '../storage.js';
+import { openRepo, openStore } from '../open-storage.js';
 import { verifyLibrary } from '../verify.js';
 import { progressReporter } from './progress.js';
 

@@ -2,9 +2,7 @@
 // one Config. Precedence: command line > environment > file > default.
 import { readFileSync } from 'node:fs';
 import { defaults, isOptionName, options, type Config, type OptionDef, type OptionName } from './options.js';
-
-/** A bad option: reported as one line, exit code 2. */
-export class ConfigError extends Error {}
+import { ConfigError } from '../errors.js';
 
 export interface Invocation {
   command: string;

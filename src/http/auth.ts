@@ -1,11 +1,10 @@
 // The shared upload secret (--upload_token): sent as `Authorization: Bearer TOKEN`, or by the
 // plain HTML form in its upload_token field. Both sides are hashed before comparing, so the
 // comparison takes the same time whatever the token's length and however much of it is right.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { UploadTokenMissing, WrongUploadToken } from '../errors.js';
-
-const digest = (token: string): Buffer => createHash('sha256').update(token).digest();
+import { sha256Digest as digest } from '../hash.js';
 
 // Everything after the scheme, so a passphrase with spaces works too (RFC 6750's token68 has none).
 const BEARER = /^Bearer[ \t]+(.+?)[ \t]*$/i;

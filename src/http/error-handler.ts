@@ -52,7 +52,7 @@ export function errorHandler(renderPage: ErrorPage, debug: boolean) {
   };
 }
 
-/** What every response carries: server.ts's onSend hook adds them, and the two answers below, which bypass hooks. */
+/** What every response carries: app.ts's onSend hook adds them, and the two answers below, which bypass hooks. */
 export const EVERY_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'strict-origin-when-cross-origin',

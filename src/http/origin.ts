@@ -4,8 +4,7 @@
 // Fastify's trustProxy believes those from --trusted_proxies only) must be a plain host and port.
 import type { FastifyRequest } from 'fastify';
 import { isIPv4, isIPv6 } from 'node:net';
-import { ConfigError } from '../config/parse.js';
-import { BadHost } from '../errors.js';
+import { BadHost, ConfigError } from '../errors.js';
 
 /** --public_url checked and normalised (no trailing slash), or null when unset. Throws ConfigError if invalid. */
 export function publicBase(value: string): string | null {

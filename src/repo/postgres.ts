@@ -3,6 +3,7 @@
 import pg from 'pg';
 import type { PoolClient, QueryResult } from 'pg';
 import { Unavailable } from '../errors.js';
+import { INSERT_COLUMNS, INSERTED_COUNT, insertPlaceholders, insertValues, RECORD_COLUMNS as COLUMNS, toRecord, type ImageRow } from './columns.js';
 import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage } from './index.js';
 
 // Numbered migrations: entry N brings a database whose schema_migrations ends at N to N+1.
@@ -41,19 +42,12 @@ const migrations: readonly string[] = [
 /** Advisory lock key serialising migrations across nodes: 'imghost' read as a 56-bit number. */
 const MIGRATION_LOCK = '29675163455812468';
 
-// Columns are named rather than `SELECT *`: a prepared statement whose result shape changes
-// under it (a later migration adding a column, run by a newer node) fails with 0A000.
-const COLUMNS = `seq, id, created_at, name, format, width, height, orig_hash, orig_bytes, orig_mime,
-  thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height, thumb_spec, delete_token_hash`;
-
 // Each is sent once per connection as a named prepared statement, then only executed.
 const sql = {
   ping: 'SELECT 1',
-  insert: `INSERT INTO images (id, ready, created_at, name, format, width, height, orig_hash, orig_bytes,
-      orig_mime, thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height, thumb_spec, delete_token_hash,
-      lease_until)
-    VALUES ($1, FALSE, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-      now() + $17::double precision * interval '1 millisecond')`,
+  insert: `INSERT INTO images (${INSERT_COLUMNS}, ready, lease_until)
+    VALUES (${insertPlaceholders((n) => `$${String(n)}`)}, FALSE,
+      now() + $${String(INSERTED_COUNT + 1)}::double precision * interval '1 millisecond')`,
   renew: `UPDATE images SET lease_until = now() + $2::double precision * interval '1 millisecond'
     WHERE id = ANY($1::text[]) AND NOT ready`,
   markReady: 'UPDATE images SET ready = TRUE WHERE id = $1',
@@ -68,28 +62,8 @@ const sql = {
   hashes: 'SELECT orig_hash AS hash FROM images UNION SELECT thumb_hash FROM images',
 } as const;
 
-interface Row {
-  // BIGINT arrives as a string: pg will not guess whether it fits a JS number.
-  seq: string; id: string; created_at: Date; name: string | null;
-  format: string; width: number; height: number;
-  orig_hash: string; orig_bytes: string; orig_mime: string;
-  thumb_hash: string; thumb_bytes: string; thumb_mime: string; thumb_width: number; thumb_height: number;
-  thumb_spec: string; delete_token_hash: string;
-}
-
-const toRecord = (r: Row): ImageRecord => ({
-  id: r.id,
-  seq: Number(r.seq),
-  createdAt: r.created_at,
-  name: r.name,
-  format: r.format,
-  width: r.width,
-  height: r.height,
-  orig: { hash: r.orig_hash, bytes: Number(r.orig_bytes), mime: r.orig_mime },
-  thumb: { hash: r.thumb_hash, bytes: Number(r.thumb_bytes), mime: r.thumb_mime, width: r.thumb_width, height: r.thumb_height },
-  thumbSpec: r.thumb_spec,
-  deleteTokenHash: r.delete_token_hash,
-});
+// BIGINT arrives as a string: pg will not guess whether it fits a JS number.
+type Row = ImageRow<string, Date>;
 
 // Failures of the connection or the server, not of the query: the client may retry later.
 // 57P01-57P03: shut down or starting up; 57014: statement_timeout; 53300: too many connections;
@@ -203,12 +177,7 @@ export class PostgresRepo implements ImageRepo {
   }
 
   async insertPending(image: NewImage, leaseMs: number = PENDING_LEASE.durationMs): Promise<void> {
-    await this.query('insert', [
-      image.id, image.createdAt, image.name, image.format, image.width, image.height,
-      image.orig.hash, image.orig.bytes, image.orig.mime,
-      image.thumb.hash, image.thumb.bytes, image.thumb.mime, image.thumb.width, image.thumb.height,
-      image.thumbSpec, image.deleteTokenHash, leaseMs,
-    ]);
+    await this.query('insert', [...insertValues(image, (date) => date), leaseMs]);
   }
 
   async renewLeases(ids: readonly string[], leaseMs: number): Promise<void> {

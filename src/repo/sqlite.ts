@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { storageFailure } from '../errors.js';
+import { INSERT_COLUMNS, insertPlaceholders, insertValues, RECORD_COLUMNS, toRecord, type ImageRow } from './columns.js';
 import { GroupSync } from './group-sync.js';
 import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage } from './index.js';
 
@@ -42,27 +43,7 @@ const migrations: readonly string[] = [
    CREATE INDEX images_pending_lease ON images (lease_until) WHERE ready = 0;`,
 ];
 
-interface Row {
-  seq: number; id: string; ready: number; created_at: number; name: string | null;
-  format: string; width: number; height: number;
-  orig_hash: string; orig_bytes: number; orig_mime: string;
-  thumb_hash: string; thumb_bytes: number; thumb_mime: string; thumb_width: number; thumb_height: number;
-  thumb_spec: string; delete_token_hash: string;
-}
-
-const toRecord = (r: Row): ImageRecord => ({
-  id: r.id,
-  seq: r.seq,
-  createdAt: new Date(r.created_at),
-  name: r.name,
-  format: r.format,
-  width: r.width,
-  height: r.height,
-  orig: { hash: r.orig_hash, bytes: r.orig_bytes, mime: r.orig_mime },
-  thumb: { hash: r.thumb_hash, bytes: r.thumb_bytes, mime: r.thumb_mime, width: r.thumb_width, height: r.thumb_height },
-  thumbSpec: r.thumb_spec,
-  deleteTokenHash: r.delete_token_hash,
-});
+type Row = ImageRow<number, number>;
 
 /** Records read at a time by referencedHashes. */
 const HASH_PAGE = 5000;
@@ -88,22 +69,19 @@ export class SqliteRepo implements ImageRepo {
     this.migrate();
     const db = this.db;
     this.stmts = {
-      insert: db.prepare(`INSERT INTO images (id, ready, created_at, name, format, width, height,
-          orig_hash, orig_bytes, orig_mime, thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height,
-          thumb_spec, delete_token_hash, lease_until)
-        VALUES (@id, 0, @created_at, @name, @format, @width, @height, @orig_hash, @orig_bytes, @orig_mime,
-          @thumb_hash, @thumb_bytes, @thumb_mime, @thumb_width, @thumb_height, @thumb_spec, @delete_token_hash, @lease_until)`),
+      insert: db.prepare(`INSERT INTO images (${INSERT_COLUMNS}, ready, lease_until)
+        VALUES (${insertPlaceholders(() => '?')}, 0, ?)`),
       renew: db.prepare('UPDATE images SET lease_until = ? WHERE id = ? AND ready = 0'),
       markReady: db.prepare('UPDATE images SET ready = 1 WHERE id = ?'),
-      get: db.prepare<[string], Row>('SELECT * FROM images WHERE id = ? AND ready = 1'),
-      list: db.prepare<[number, number], Row>('SELECT * FROM images WHERE ready = 1 AND seq < ? ORDER BY seq DESC LIMIT ?'),
+      get: db.prepare<[string], Row>(`SELECT ${RECORD_COLUMNS} FROM images WHERE id = ? AND ready = 1`),
+      list: db.prepare<[number, number], Row>(`SELECT ${RECORD_COLUMNS} FROM images WHERE ready = 1 AND seq < ? ORDER BY seq DESC LIMIT ?`),
       duplicate: db.prepare<[string, string], Row>(
-        'SELECT * FROM images WHERE orig_hash = ? AND thumb_spec = ? AND ready = 1 LIMIT 1'),
+        `SELECT ${RECORD_COLUMNS} FROM images WHERE orig_hash = ? AND thumb_spec = ? AND ready = 1 LIMIT 1`),
       remove: db.prepare('DELETE FROM images WHERE id = ?'),
       referenced: db.prepare<[string, string], { one: number }>(
         'SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM images WHERE orig_hash = ?) OR EXISTS (SELECT 1 FROM images WHERE thumb_hash = ?)'),
-      stale: db.prepare<[number], Row>('SELECT * FROM images WHERE ready = 0 AND created_at < ?'),
-      expired: db.prepare<[number], Row>('DELETE FROM images WHERE ready = 0 AND lease_until < ? RETURNING *'),
+      stale: db.prepare<[number], Row>(`SELECT ${RECORD_COLUMNS} FROM images WHERE ready = 0 AND created_at < ?`),
+      expired: db.prepare<[number], Row>(`DELETE FROM images WHERE ready = 0 AND lease_until < ? RETURNING ${RECORD_COLUMNS}`),
       hashes: db.prepare<[number, number], { seq: number; orig_hash: string; thumb_hash: string }>(
         'SELECT seq, orig_hash, thumb_hash FROM images WHERE seq > ? ORDER BY seq LIMIT ?'),
       ping: db.prepare('SELECT 1'),
@@ -147,25 +125,7 @@ export class SqliteRepo implements ImageRepo {
     // A pending record need not survive a power cut (its blobs would then be swept as orphans):
     // markReady's sync makes both durable.
     return this.guarded(() => {
-      this.stmts.insert.run({
-        id: image.id,
-        created_at: image.createdAt.getTime(),
-        name: image.name,
-        format: image.format,
-        width: image.width,
-        height: image.height,
-        orig_hash: image.orig.hash,
-        orig_bytes: image.orig.bytes,
-        orig_mime: image.orig.mime,
-        thumb_hash: image.thumb.hash,
-        thumb_bytes: image.thumb.bytes,
-        thumb_mime: image.thumb.mime,
-        thumb_width: image.thumb.width,
-        thumb_height: image.thumb.height,
-        thumb_spec: image.thumbSpec,
-        delete_token_hash: image.deleteTokenHash,
-        lease_until: Date.now() + leaseMs,
-      });
+      this.stmts.insert.run(...insertValues(image, (date) => date.getTime()), Date.now() + leaseMs);
     });
   }
 

@@ -4,12 +4,12 @@
 // A full, read-only or unwritable disk met while storing, reading or removing a blob is reported
 // as its catalogue error (StorageFull, StorageReadOnly, StorageNotWritable).
 import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, open, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { copyFile, link, mkdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobMissing, storageFailure } from '../errors.js';
-import { ignoreMissing, readdirIfAny } from '../files.js';
+import { fsyncPath, ignoreMissing, readdirIfAny } from '../files.js';
+import { uniqueSuffix } from '../ids.js';
 import { BLOB_KEY as KEY, type BlobInfo, type BlobStore, type ByteRange, type SweepReport } from './index.js';
 
 export class FsStore implements BlobStore {
@@ -55,7 +55,7 @@ export class FsStore implements BlobStore {
 
   async put(key: string, source: { path: string } | Buffer): Promise<void> {
     const final = this.path(key);
-    const temp = join(this.tmp, `${key}.${randomBytes(6).toString('hex')}`);
+    const temp = join(this.tmp, `${key}.${uniqueSuffix(6)}`);
     try {
       // Inside the try: a write cut short by a full disk must not leave its part behind.
       if (Buffer.isBuffer(source)) await writeFile(temp, source);
@@ -76,7 +76,7 @@ export class FsStore implements BlobStore {
    * Rejects with ENOENT when `from` has no such blob.
    */
   async adopt(key: string, from: FsStore): Promise<'linked' | 'copied'> {
-    const temp = join(this.tmp, `${key}.${randomBytes(6).toString('hex')}.adopting`);
+    const temp = join(this.tmp, `${key}.${uniqueSuffix(6)}.adopting`);
     let how: 'linked' | 'copied' = 'linked';
     try {
       await link(from.path(key), temp);
@@ -110,7 +110,7 @@ export class FsStore implements BlobStore {
   async removeUnlessReferenced(key: string, isReferenced: () => Promise<boolean>): Promise<boolean> {
     if (await isReferenced()) return false;
     const final = this.path(key);
-    const parked = join(this.tmp, `${key}${PARKED}${randomBytes(6).toString('hex')}`);
+    const parked = join(this.tmp, `${key}${PARKED}${uniqueSuffix(6)}`);
     try {
       await rename(final, parked);
     } catch (err) {
@@ -193,14 +193,5 @@ async function moveOrCopy(from: string, to: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
     await copyFile(from, to);
-  }
-}
-
-export async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -4,7 +4,6 @@
 // removal parks a copy under <prefix>/.deleting/ while it checks references again (FsStore's
 // rename into .tmp, done as copy + delete); a removal that died leaves the copy there for read and
 // sweep to put back.
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import {
@@ -13,8 +12,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Config } from '../config/options.js';
-import { ConfigError } from '../config/parse.js';
-import { BlobMissing } from '../errors.js';
+import { BlobMissing, ConfigError } from '../errors.js';
+import { uniqueSuffix } from '../ids.js';
 import { BLOB_KEY, type BlobInfo, type BlobStore, type ByteRange, type SweepReport } from './index.js';
 import { s3Client, type S3ClientOptions } from './s3-client.js';
 import { failure, isMissing } from './s3-errors.js';
@@ -134,7 +133,7 @@ export class S3Store implements BlobStore {
   async removeUnlessReferenced(key: string, isReferenced: () => Promise<boolean>): Promise<boolean> {
     const original = this.objectKey(key);
     if (await isReferenced()) return false;
-    const parked = `${this.base}${PARKING}${key}.${randomBytes(6).toString('hex')}`;
+    const parked = `${this.base}${PARKING}${key}.${uniqueSuffix(6)}`;
     try {
       await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: parked, CopySource: this.copySource(original) }));
     } catch (err) {

@@ -5,7 +5,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaults } from '../../src/config/options.js';
-import { ConfigError, parseInvocation } from '../../src/config/parse.js';
+import { parseInvocation } from '../../src/config/parse.js';
+import { ConfigError } from '../../src/errors.js';
 import { tempDir } from '../helpers/server.js';
 
 /** Parses with an empty environment, so the test runner's own variables cannot leak in. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaults, type Config } from '../../src/config/options.js';
 import { createLogger } from '../../src/log.js';
-import { startServer, type RunningServer } from '../../src/serve.js';
+import { startServer, type RunningServer } from '../../src/start-server.js';
 
 export interface TestServer {
   url: string;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import type { Stripped } from '../../src/images/strip/index.js';
-import { sha256 } from '../../src/ingest.js';
+import { sha256 } from '../../src/hash.js';
 import { gif, pngChunk, repeated, webpChunk, withPngChunks, withWebpChunks } from '../helpers/hostile.js';
 import { photo } from '../helpers/images.js';
 import { segment, withSegments } from '../helpers/jpeg.js';

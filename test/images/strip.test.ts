@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { orientationOnly } from '../../src/images/strip/exif.js';
-import { sha256 } from '../../src/ingest.js';
+import { sha256 } from '../../src/hash.js';
 import { gif, pngChunk, withPngChunks } from '../helpers/hostile.js';
 import { photo } from '../helpers/images.js';
 import { segment, withSegments } from '../helpers/jpeg.js';

@@ -3,7 +3,7 @@
 // link; ids cannot be guessed; --public_listing=false hides the list but not the images.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { newId } from '../../src/ingest.js';
+import { newId } from '../../src/ids.js';
 import { streamedInit, stalled } from '../helpers/bodies.js';
 import { attributes, tags, textOf } from '../helpers/html.js';
 import { photo, solid } from '../helpers/images.js';

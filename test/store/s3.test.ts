@@ -13,8 +13,7 @@ import {
   PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { defaults } from '../../src/config/options.js';
-import { ConfigError } from '../../src/config/parse.js';
-import { Unavailable } from '../../src/errors.js';
+import { ConfigError, Unavailable } from '../../src/errors.js';
 import { S3Store, type S3Options } from '../../src/store/s3.js';
 import { startS3, type S3Server } from '../helpers/ceph.js';
 import { freePort } from '../helpers/process.js';

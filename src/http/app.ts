@@ -4,22 +4,22 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyMultipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from './config/options.js';
-import { Assets } from './http/assets.js';
-import { UploadAuth } from './http/auth.js';
-import { connectionCap, limitConnections } from './http/connections.js';
-import { sameSiteOnly } from './http/cross-site.js';
-import { connectionErrorHandler, errorHandler, EVERY_RESPONSE_HEADERS, frameworkErrors } from './http/error-handler.js';
-import { publicBase } from './http/origin.js';
-import { trustProxy, uploadRateLimit } from './http/rate-limit.js';
-import { rawBodyTypes, refuseOversizeBodies } from './http/upload-body.js';
-import { Views } from './http/views.js';
-import { Xsrf } from './http/xsrf.js';
-import type { Library } from './library.js';
-import { apiRoutes } from './routes/api.js';
-import { healthRoutes } from './routes/health.js';
-import { imageRoutes } from './routes/images.js';
-import { FORM_FILES, pageRoutes } from './routes/pages.js';
+import type { Config } from '../config/options.js';
+import { Assets } from './assets.js';
+import { UploadAuth } from './auth.js';
+import { connectionCap, limitConnections } from './connections.js';
+import { sameSiteOnly } from './cross-site.js';
+import { connectionErrorHandler, errorHandler, EVERY_RESPONSE_HEADERS, frameworkErrors } from './error-handler.js';
+import { publicBase } from './origin.js';
+import { trustProxy, uploadRateLimit } from './rate-limit.js';
+import { rawBodyTypes, refuseOversizeBodies } from './upload-body.js';
+import { Views } from './views.js';
+import { Xsrf } from './xsrf.js';
+import type { Library } from '../library.js';
+import { apiRoutes } from '../routes/api.js';
+import { healthRoutes } from '../routes/health.js';
+import { imageRoutes } from '../routes/images.js';
+import { FORM_FILES, pageRoutes } from '../routes/pages.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -28,7 +28,7 @@ declare module 'fastify' {
   }
 }
 
-export interface ServerDeps {
+export interface AppDeps {
   config: Config;
   library: Library;
   logger: Logger;
@@ -49,7 +49,7 @@ function underImages(url: string): boolean {
   return /^\/+imgs(?:\/|$)/i.test(decoded) || /^\/+imgs(?:\/|$)/i.test(path);
 }
 
-export async function buildServer({ config, library, logger, cookieSecret }: ServerDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, library, logger, cookieSecret }: AppDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = logger;
   const requestTimeout = config.request_timeout * 1000;
   const headersTimeout = Math.min(config.headers_timeout * 1000, requestTimeout);

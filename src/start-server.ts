@@ -1,14 +1,14 @@
 // Starts a server from a Config: opens the library, sweeps what a crash left, listens.
 // Used by `imghost serve` and by the tests, so both run exactly the same code.
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/options.js';
 import { Library } from './library.js';
-import { buildServer } from './server.js';
-import { dbUrl } from './storage.js';
+import { buildApp } from './http/app.js';
+import { randomToken } from './ids.js';
+import { dbUrl } from './open-storage.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -29,7 +29,7 @@ async function cookieSecret(config: Config): Promise<string> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   await mkdir(config.data_dir, { recursive: true });
-  const secret = randomBytes(32).toString('base64url');
+  const secret = randomToken(32);
   // 'wx': if another process created it first, theirs wins and both read the same secret.
   await writeFile(path, `${secret}\n`, { mode: 0o600, flag: 'wx' }).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -45,7 +45,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const library = await Library.open(config);
   let app: FastifyInstance;
   try {
-    app = await buildServer({ config, library, logger, cookieSecret: await cookieSecret(config) });
+    app = await buildApp({ config, library, logger, cookieSecret: await cookieSecret(config) });
     // Closing only reaps connections idle at that moment: a keep-alive connection whose response
     // was still being sent turns idle later and would hold the shutdown until its timeout.
     app.addHook('onResponse', (_request, _reply, done) => {

@@ -4,7 +4,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Config } from './config/options.js';
-import { ConfigError } from './config/parse.js';
+import { ConfigError } from './errors.js';
 import type { ImageRepo } from './repo/index.js';
 import { SqliteRepo } from './repo/sqlite.js';
 import type { BlobStore } from './store/index.js';

@@ -1,0 +1,11 @@
+// Random ids, tokens and temporary names, all from the system's cryptographic generator.
+import { randomBytes } from 'node:crypto';
+
+/** `bytes` random bytes as URL-safe text: what an id, a token or a secret is made of. */
+export const randomToken = (bytes: number): string => randomBytes(bytes).toString('base64url');
+
+/** 96 random bits: ids cannot be guessed, so unlisted images cannot be enumerated. */
+export const newId = (): string => randomToken(12);
+
+/** Keeps the temporary files of concurrent writers apart; not a secret. */
+export const uniqueSuffix = (bytes: number): string => randomBytes(bytes).toString('hex');
