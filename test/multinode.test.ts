@@ -2,13 +2,13 @@
 // data directory) share one PostgreSQL and one S3 bucket; any node serves what any other stored.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, type CliResult } from './helpers/cli.js';
-import { startS3, type S3Server } from './helpers/ceph.js';
+import { s3Client, s3Options, startS3, type S3Server } from './helpers/ceph.js';
 import { textOf } from './helpers/html.js';
 import { photo } from './helpers/images.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
@@ -35,11 +35,7 @@ describe('a library grown from the embedded default to several nodes on PostgreS
     shared = {
       db: pg.url,
       store: 's3://library/images',
-      s3_endpoint: s3.endpoint,
-      s3_region: s3.region,
-      s3_force_path_style: true,
-      s3_access_key_id: s3.accessKeyId,
-      s3_secret_access_key: s3.secretAccessKey,
+      ...s3Options(s3),
       cookie_secret: 'one-secret-for-every-node-0123456789',
     };
 
@@ -63,8 +59,7 @@ describe('a library grown from the embedded default to several nodes on PostgreS
       assert.equal(db.code, 0, db.stdout + db.stderr);
       assert.match(db.stdout, /3 copied, 0 already there/);
       // The copied objects carry the image's type, for buckets that serve them directly.
-      const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
-        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+      const client = s3Client(s3);
       const types = await Promise.all([...migrated.values()].map(async (data) =>
         (await client.send(new HeadObjectCommand({ Bucket: 'library', Key: `images/${sha256(data)}` }))).ContentType));
       client.destroy();
@@ -184,8 +179,7 @@ describe('a library grown from the embedded default to several nodes on PostgreS
     const deleted = await a.uploadOk(data);
     const survivor = await b.uploadOk(data);
     assert.equal(await a.server.library.repo.remove(deleted.id), true);
-    const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+    const client = s3Client(s3);
     try {
       const original = `images/${deleted.sha256}`;
       const parked = `images/.deleting/${deleted.sha256}.${randomBytes(6).toString('hex')}`;

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { BlobMissing, storageFailure } from '../errors.js';
 import { fsyncPath, ignoreMissing, readdirIfAny } from '../files.js';
 import { uniqueSuffix } from '../ids.js';
-import { BLOB_KEY as KEY, type BlobInfo, type BlobStore, type ByteRange, type SweepReport } from './index.js';
+import { BLOB_KEY as KEY, readRestoringParked, type BlobInfo, type BlobStore, type ByteRange, type SweepReport } from './index.js';
 
 export class FsStore implements BlobStore {
   private readonly tmp: string;
@@ -89,13 +89,8 @@ export class FsStore implements BlobStore {
     return how;
   }
 
-  async read(key: string, range?: ByteRange): Promise<Readable> {
-    try {
-      return await this.open(key, range);
-    } catch (err) {
-      if (!(err instanceof BlobMissing) || !(await this.restoreParked(key))) throw err;
-      return this.open(key, range);
-    }
+  read(key: string, range?: ByteRange): Promise<Readable> {
+    return readRestoringParked(() => this.open(key, range), () => this.restoreParked(key));
   }
 
   private async open(key: string, range?: ByteRange): Promise<Readable> {

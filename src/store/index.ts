@@ -1,6 +1,7 @@
 // The blob store: immutable bytes under content-addressed keys (the SHA-256 of the bytes), so the
 // same file uploaded twice is stored once. Adapters: fs.ts (embedded default), s3.ts.
 import type { Readable } from 'node:stream';
+import { BlobMissing } from '../errors.js';
 
 /** A blob key: the lowercase hex SHA-256 of the bytes, and nothing that could name a path. */
 export const BLOB_KEY = /^[0-9a-f]{64}$/;
@@ -50,4 +51,17 @@ export interface BlobStore {
   close(): Promise<void>;
   /** Where clients can fetch the blob directly, if the store is published; null when not. */
   publicUrl?(key: string): string | null;
+}
+
+/**
+ * `BlobStore.read` for an adapter: `open` the blob and, when it is missing, put back a copy a
+ * dead removal left parked (`restoreParked` says whether there was one) and open it again.
+ */
+export async function readRestoringParked(open: () => Promise<Readable>, restoreParked: () => Promise<boolean>): Promise<Readable> {
+  try {
+    return await open();
+  } catch (err) {
+    if (!(err instanceof BlobMissing) || !(await restoreParked())) throw err;
+    return open();
+  }
 }

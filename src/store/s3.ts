@@ -14,7 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Config } from '../config/options.js';
 import { BlobMissing, ConfigError } from '../errors.js';
 import { uniqueSuffix } from '../ids.js';
-import { BLOB_KEY, type BlobInfo, type BlobStore, type ByteRange, type SweepReport } from './index.js';
+import { BLOB_KEY, readRestoringParked, type BlobInfo, type BlobStore, type ByteRange, type SweepReport } from './index.js';
 import { s3Client, type S3ClientOptions } from './s3-client.js';
 import { failure, isMissing } from './s3-errors.js';
 
@@ -105,13 +105,8 @@ export class S3Store implements BlobStore {
     }
   }
 
-  async read(key: string, range?: ByteRange): Promise<Readable> {
-    try {
-      return await this.get(key, range);
-    } catch (err) {
-      if (!(err instanceof BlobMissing) || !(await this.restoreParked(key))) throw err;
-      return this.get(key, range);
-    }
+  read(key: string, range?: ByteRange): Promise<Readable> {
+    return readRestoringParked(() => this.get(key, range), () => this.restoreParked(key));
   }
 
   private async get(key: string, range?: ByteRange): Promise<Readable> {

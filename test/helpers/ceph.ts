@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Config } from '../../src/config/options.js';
 import { eventually, exitOf, freePort } from './process.js';
 
 const run = promisify(execFile);
@@ -34,6 +35,20 @@ export interface S3Server {
   createBucket(name: string): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The options that point imghost at `s3`. */
+export const s3Options = (s3: S3Server): Pick<Config, 's3_endpoint' | 's3_region' | 's3_force_path_style'
+  | 's3_access_key_id' | 's3_secret_access_key'> => ({
+  s3_endpoint: s3.endpoint,
+  s3_region: s3.region,
+  s3_force_path_style: true,
+  s3_access_key_id: s3.accessKeyId,
+  s3_secret_access_key: s3.secretAccessKey,
+});
+
+/** A client of the test's own, to see and change what the store keeps behind its back. */
+export const s3Client = (s3: S3Server): S3Client => new S3Client({ endpoint: s3.endpoint, region: s3.region,
+  forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
 
 const credentials = { accessKeyId: 'imghosttestaccesskey', secretAccessKey: 'imghosttestsecretkey0123456789' };
 const region = 'us-east-1';

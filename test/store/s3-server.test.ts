@@ -6,7 +6,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { paginateListObjectsV2, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../../src/config/options.js';
-import { startS3, type S3Server } from '../helpers/ceph.js';
+import { s3Client, s3Options, startS3, type S3Server } from '../helpers/ceph.js';
 import { photo } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { sha256 } from './contract.js';
@@ -27,18 +27,14 @@ async function keysUnder(prefix: string): Promise<string[]> {
 
 const onS3 = (prefix: string, overrides: Partial<Config> = {}): Promise<TestServer> => startTestServer({
   store: `s3://${bucket}/${prefix}`,
-  s3_endpoint: s3.endpoint,
-  s3_region: s3.region,
-  s3_force_path_style: true,
-  s3_access_key_id: s3.accessKeyId,
-  s3_secret_access_key: s3.secretAccessKey,
+  ...s3Options(s3),
   ...overrides,
 });
 
 before(async () => {
   s3 = await startS3();
   await s3.createBucket(bucket);
-  raw = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+  raw = s3Client(s3);
 });
 after(async () => {
   await s3.stop();

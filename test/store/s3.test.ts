@@ -15,7 +15,7 @@ import {
 import { defaults } from '../../src/config/options.js';
 import { ConfigError, Unavailable } from '../../src/errors.js';
 import { S3Store, type S3Options } from '../../src/store/s3.js';
-import { startS3, type S3Server } from '../helpers/ceph.js';
+import { s3Client, s3Options, startS3, type S3Server } from '../helpers/ceph.js';
 import { freePort } from '../helpers/process.js';
 import { blob, bytesOf, listAll, sha256, storeContract, unreferenced } from './contract.js';
 
@@ -26,11 +26,7 @@ let scratch: string;
 
 const options = (overrides: Partial<S3Options> = {}): S3Options => ({
   ...defaults(),
-  s3_endpoint: s3.endpoint,
-  s3_region: s3.region,
-  s3_force_path_style: true,
-  s3_access_key_id: s3.accessKeyId,
-  s3_secret_access_key: s3.secretAccessKey,
+  ...s3Options(s3),
   ...overrides,
 });
 const newPrefix = (): string => `t-${randomBytes(4).toString('hex')}`;
@@ -51,7 +47,7 @@ async function uploadsUnder(prefix: string): Promise<string[]> {
 before(async () => {
   s3 = await startS3();
   await s3.createBucket(bucket);
-  raw = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+  raw = s3Client(s3);
   scratch = await mkdtemp(join(tmpdir(), 'imghost-s3store-'));
 });
 after(async () => {
