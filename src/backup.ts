@@ -8,10 +8,10 @@ import { copyFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
 import { fsyncPath, pathExists as exists } from './files.js';
-import { readyRecords } from './migrate.js';
-import { countProgress, type OnProgress } from './progress.js';
-import { SqliteRepo } from './repo/sqlite.js';
 import type { OpenMode } from './open-storage.js';
+import { countProgress, type OnProgress } from './progress.js';
+import { readyRecords } from './repo/index.js';
+import { SqliteRepo } from './repo/sqlite.js';
 import { FsStore } from './store/fs.js';
 
 /** Where an embedded library keeps its parts. */

@@ -11,7 +11,7 @@ import { HashingStream } from './hash.js';
 import { uniqueSuffix } from './ids.js';
 import { mimeOf } from './images/probe.js';
 import { countProgress, type OnProgress } from './progress.js';
-import type { ImageRecord, ImageRepo } from './repo/index.js';
+import { readyRecords, type ImageRepo } from './repo/index.js';
 import type { BlobStore } from './store/index.js';
 
 export interface StoreMigration { copied: number; skipped: number; failed: { key: string; reason: string }[] }
@@ -62,17 +62,6 @@ async function copyBlob(from: BlobStore, to: BlobStore, key: string, spool: stri
 }
 
 export interface DbMigration { copied: number; skipped: number }
-
-const PAGE = 1000;
-
-/** Every ready image record, newest first. */
-export async function readyRecords(repo: ImageRepo): Promise<ImageRecord[]> {
-  const records: ImageRecord[] = [];
-  for (let page = await repo.list(PAGE); page.length > 0; page = await repo.list(PAGE, page.at(-1)?.seq)) {
-    records.push(...page);
-  }
-  return records;
-}
 
 /** Copies every ready image record of `from` missing in `to`, oldest first, so the order is kept. */
 export async function migrateDb(from: ImageRepo, to: ImageRepo,

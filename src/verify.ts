@@ -6,9 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { BlobMissing, Unavailable } from './errors.js';
 import { HashingStream } from './hash.js';
-import { readyRecords } from './migrate.js';
 import { countProgress, type OnProgress } from './progress.js';
-import type { BlobRef, ImageRepo } from './repo/index.js';
+import { readyRecords, type BlobRef, type ImageRepo } from './repo/index.js';
 import type { BlobStore } from './store/index.js';
 
 export interface Damage { id: string; problems: string[] }

@@ -72,3 +72,15 @@ export interface ImageRepo {
   referencedHashes(): Promise<Set<string>>;
   close(): Promise<void>;
 }
+
+/** Records read at a time by readyRecords. */
+const PAGE = 1000;
+
+/** Every ready image record, newest first. */
+export async function readyRecords(repo: ImageRepo): Promise<ImageRecord[]> {
+  const records: ImageRecord[] = [];
+  for (let page = await repo.list(PAGE); page.length > 0; page = await repo.list(PAGE, page.at(-1)?.seq)) {
+    records.push(...page);
+  }
+  return records;
+}
