@@ -25,7 +25,9 @@ export async function isolationScenario(bench: Bench): Promise<void> {
     const runs = await repeat(bench.runs, async (run) => {
       const idle = await steadyLatencies(server.url, paths, RATE, seconds);
       // Copies numbered apart from the main thread's, so none is a duplicate that skips its thumbnail.
-      const uploading = uploadInBackground({ url: server.url, template: large.template, mime: large.cls.mime, concurrency: uploaders, firstCopy: (run + 1) * 1_000_000 });
+      const uploading = uploadInBackground({
+        url: server.url, template: large.template, mime: large.cls.mime, concurrency: uploaders, firstCopy: (run + 1) * 1_000_000,
+      });
       let loaded: number[];
       const began = performance.now();
       try {

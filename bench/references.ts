@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pLimit from 'p-limit';
 import { defaults } from '../src/config/options.js';
+import { decodeLimits } from '../src/images/probe.js';
 import { makeThumbnail } from '../src/images/thumbnail.js';
 import { eventually, exitOf, freePort } from '../test/helpers/process.js';
 import { killedWithBench } from './imghost-process.js';
@@ -27,7 +28,8 @@ export async function bareSharp(files: readonly string[]): Promise<{ perSecond: 
   const limit = pLimit(config.thumb_concurrency);
   const began = performance.now();
   const cpu = process.cpuUsage();
-  await Promise.all(files.map((file) => limit(() => makeThumbnail(file, spec, { maxPixels: config.max_pixels, decodeBudget: config.decode_budget, timeoutSeconds: config.thumb_timeout, maxJpegScans: config.max_jpeg_scans, maxFrames: config.max_frames }))));
+  const limits = decodeLimits(config);
+  await Promise.all(files.map((file) => limit(() => makeThumbnail(file, spec, limits))));
   const used = process.cpuUsage(cpu);
   return { perSecond: files.length / ((performance.now() - began) / 1000), cpuMs: (used.user + used.system) / 1000 / files.length };
 }
@@ -101,7 +103,6 @@ async function listeningReference(child: ChildProcess, port: number, what: strin
     },
   };
 }
-
 
 const NGINX = '/usr/sbin/nginx';
 

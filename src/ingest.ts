@@ -60,7 +60,6 @@ export interface Sender {
 
 const WRITE_BATCH = 1024 * 1024;
 
-
 /** The spooled file is written on the data directory's disk, which may be full or read-only. */
 const rethrowAsStorageFailure = (err: unknown): never => { throw storageFailure(err); };
 

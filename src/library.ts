@@ -7,6 +7,7 @@ import type { Config } from './config/options.js';
 import { NotFound, UploadAbandoned, WrongDeleteToken } from './errors.js';
 import { collectGarbage, releaseBlobs, type GcReport } from './gc.js';
 import { WorkPool } from './images/pool.js';
+import { decodeLimits } from './images/probe.js';
 import { makeThumbnail } from './images/thumbnail.js';
 import { Thumbnailer } from './images/thumbnailer.js';
 import { sha256 } from './hash.js';
@@ -44,9 +45,7 @@ export class Library {
         makeThumbnail: thumbnailer?.make ?? makeThumbnail,
         tmpDir: resolve(opts.data_dir, 'tmp'),
         maxUploadSize: opts.max_upload_size,
-        limits: {
-          maxPixels: opts.max_pixels, decodeBudget: opts.decode_budget, timeoutSeconds: opts.thumb_timeout, maxJpegScans: opts.max_jpeg_scans, maxFrames: opts.max_frames,
-        },
+        limits: decodeLimits(opts),
         thumb: { size: opts.thumb_size, format: opts.thumb_format },
         stripMetadata: opts.strip_metadata,
         receiving: new ReceiveSlots(opts.max_receiving, opts.max_uploads_per_client),

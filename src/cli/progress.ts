@@ -33,7 +33,12 @@ function barReporter(what: string, stream: ProgressOutput['stream']): ProgressRe
   let started = false;
   return {
     update: ({ total, done }) => {
-      if (!started) { bar.start(total, done); started = true; } else bar.update(done);
+      if (started) {
+        bar.update(done);
+      } else {
+        bar.start(total, done);
+        started = true;
+      }
     },
     stop: () => { bar.stop(); },
   };

@@ -20,7 +20,8 @@ export async function serve({ config }: Invocation): Promise<number> {
   const slot = process.env[SLOT];
   // Several processes must not rotate one log file: each worker slot writes its own.
   const logConfig = slot !== undefined && config.log_file_prefix !== ''
-    ? { ...config, log_file_prefix: `${config.log_file_prefix}.worker${slot}` } : config;
+    ? { ...config, log_file_prefix: `${config.log_file_prefix}.worker${slot}` }
+    : config;
   const logger = createLogger(logConfig);
   const code = config.workers > 1 && cluster.isPrimary ? await supervise(config, logger) : await run(config, logger);
   logger.flush();

@@ -21,8 +21,12 @@ function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(' ')) {
-    if (line !== '' && line.length + word.length + 1 > width) { lines.push(line); line = word; }
-    else line = line === '' ? word : `${line} ${word}`;
+    if (line !== '' && line.length + word.length + 1 > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
   }
   return [...lines, line];
 }

@@ -23,8 +23,8 @@ export interface EnumOption<T extends string> extends Base<T> {
   readonly type: 'enum';
   readonly choices: readonly T[];
 }
-export type OptionDef =
-  | StringOption | IntOption | SizeOption | BoolOption | AutoBoolOption | EnumOption<string>;
+export type OptionDef
+  = | StringOption | IntOption | SizeOption | BoolOption | AutoBoolOption | EnumOption<string>;
 
 export type Group = 'server' | 'storage' | 'images' | 'security' | 'operations' | 'logging';
 export const groups: readonly Group[] = ['server', 'storage', 'images', 'security', 'operations', 'logging'];

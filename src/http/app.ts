@@ -35,8 +35,8 @@ export interface AppDeps {
   cookieSecret: string;
 }
 
-const PAGE_CSP = "default-src 'self'; img-src 'self' data: blob:; script-src 'self'; style-src 'self'; " +
-  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const PAGE_CSP = "default-src 'self'; img-src 'self' data: blob:; script-src 'self'; style-src 'self'; "
+  + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /**
  * True for any path the router could take for one under /imgs/ (`/imgs`, `/%69mgs/`, `//imgs/`):

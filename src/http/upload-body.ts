@@ -39,7 +39,9 @@ export function refuseOversizeBodies(maxUploadSize: number): onRequestHookHandle
 export type FieldCheck = (fields: Readonly<Record<string, string>>) => void;
 
 /** Has the library store each file of the request as it arrives, logging each; MissingFile when there is none. */
-export async function storeUploads(request: FastifyRequest, reply: FastifyReply, library: Library, check: FieldCheck = () => undefined): Promise<[UploadedJson, ...UploadedJson[]]> {
+export async function storeUploads(
+  request: FastifyRequest, reply: FastifyReply, library: Library, check: FieldCheck = () => undefined,
+): Promise<[UploadedJson, ...UploadedJson[]]> {
   const stored: UploadedJson[] = [];
   for (const { image, deleteToken } of await library.upload(checkedFiles(request, check), uploadSender(request, reply))) {
     request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');

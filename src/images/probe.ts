@@ -3,6 +3,7 @@
 // refused before it can take any (a progressive JPEG's scans are counted from its bytes).
 import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
+import type { Config } from '../config/options.js';
 import { NotAnImage, OverDecodeBudget, TooManyFrames, TooManyPixels, TooManyScans, UnsupportedFormat } from '../errors.js';
 import { decodeBytes } from './decode-budget.js';
 import { acceptedFormat } from './formats.js';
@@ -32,6 +33,15 @@ export interface DecodeLimits {
   /** Frames (and as many other parts) a GIF or WebP may have: libvips keeps a record of each. */
   maxFrames: number;
 }
+
+/** The decode limits the options set. */
+export const decodeLimits = (config: Pick<Config, 'max_pixels' | 'decode_budget' | 'thumb_timeout' | 'max_jpeg_scans' | 'max_frames'>): DecodeLimits => ({
+  maxPixels: config.max_pixels,
+  decodeBudget: config.decode_budget,
+  timeoutSeconds: config.thumb_timeout,
+  maxJpegScans: config.max_jpeg_scans,
+  maxFrames: config.max_frames,
+});
 
 /** The type of a stored image file from its header, or undefined when it is not one we accept. */
 export async function mimeOf(path: string): Promise<string | undefined> {

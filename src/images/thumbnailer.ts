@@ -18,10 +18,10 @@ import type { Thumbnail, ThumbSpec } from './thumbnail.js';
 export type MakeThumbnail = (path: string, spec: ThumbSpec, limits: DecodeLimits) => Promise<Thumbnail>;
 
 export interface ThumbnailRequest { id: number; path: string; spec: ThumbSpec; limits: DecodeLimits }
-export type ThumbnailAnswer =
-  | { id: number; thumbnail: Thumbnail }
-  | { id: number; refused: 'notAnImage' | 'tooComplex' }
-  | { id: number; error: string };
+export type ThumbnailAnswer
+  = | { id: number; thumbnail: Thumbnail }
+    | { id: number; refused: 'notAnImage' | 'tooComplex' }
+    | { id: number; error: string };
 
 // The same extension as this module: .ts when run from the sources (tsx), .js once built.
 const processEntry = fileURLToPath(new URL(`./thumbnail-process${extname(fileURLToPath(import.meta.url))}`, import.meta.url));

@@ -145,7 +145,7 @@ export class FsStore implements BlobStore {
     return copies.length > 0;
   }
 
-  async *list(): AsyncIterable<BlobInfo> {
+  async* list(): AsyncIterable<BlobInfo> {
     for (const a of await readdirIfAny(this.root)) {
       if (!/^[0-9a-f]{2}$/.test(a)) continue;
       for (const b of await readdirIfAny(join(this.root, a))) {

@@ -17,7 +17,8 @@ export function s3Client(opts: S3ClientOptions): S3Client {
     endpoint: opts.s3_endpoint === '' ? undefined : opts.s3_endpoint,
     forcePathStyle: opts.s3_force_path_style,
     // Unset: the SDK's chain (AWS_* variables, shared config files, instance roles).
-    credentials: opts.s3_access_key_id === '' ? undefined
+    credentials: opts.s3_access_key_id === ''
+      ? undefined
       : { accessKeyId: opts.s3_access_key_id, secretAccessKey: opts.s3_secret_access_key },
     retryMode: 'standard',
     maxAttempts: 4,

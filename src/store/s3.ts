@@ -170,7 +170,7 @@ export class S3Store implements BlobStore {
     return found;
   }
 
-  async *list(): AsyncIterable<BlobInfo> {
+  async* list(): AsyncIterable<BlobInfo> {
     // The delimiter keeps parked copies (under .deleting/) out of the listing.
     for await (const object of this.objects(this.base, '/')) {
       const key = object.Key?.slice(this.base.length) ?? '';
@@ -228,7 +228,7 @@ export class S3Store implements BlobStore {
     return `${this.publicBase}/${encodePath(this.objectKey(key))}`;
   }
 
-  private async *objects(prefix: string, delimiter?: string): AsyncIterable<_Object> {
+  private async* objects(prefix: string, delimiter?: string): AsyncIterable<_Object> {
     try {
       for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: prefix, Delimiter: delimiter })) {
         yield* page.Contents ?? [];

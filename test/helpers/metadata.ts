@@ -10,8 +10,8 @@ export const IDENTIFYING = {
   xmpLatitude: '48,51.494N',
 } as const;
 
-export const xmpPacket = '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
-  `<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="${IDENTIFYING.xmpLatitude}"/></rdf:RDF></x:xmpmeta>`;
+export const xmpPacket = '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+  + `<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="${IDENTIFYING.xmpLatitude}"/></rdf:RDF></x:xmpmeta>`;
 
 /** The GPS position of the Eiffel Tower, as EXIF rationals. */
 const GPS = { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 2964/100', GPSLongitudeRef: 'E', GPSLongitude: '2/1 17/1 4003/100' };

@@ -15,7 +15,9 @@ export async function freePort(): Promise<number> {
   await once(server, 'listening');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((resolve, reject) => { server.close((err) => { if (err) reject(err); else resolve(); }); });
+  await new Promise<void>((resolve, reject) => {
+    server.close((err) => { if (err) reject(err); else resolve(); });
+  });
   if (port === 0) throw new Error('no port assigned');
   return port;
 }

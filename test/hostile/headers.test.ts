@@ -93,7 +93,7 @@ describe('security headers', () => {
     const id = image.id;
     const paths = [
       '/imgs', '/imgs/', `/imgs/${id}`, `/imgs/${id}/`, `/imgs/${id}/orig/`, `/imgs/${id}/ORIG`, `/imgs/${id}/orig.html`,
-      `/imgs/${id}/thumb/x`, `/imgs/${id}/orig?x=<b>`, `/imgs/AAAAAAAAAAAAAAAA/thumb`, '/imgs/%3Cscript%3E/orig',
+      `/imgs/${id}/thumb/x`, `/imgs/${id}/orig?x=<b>`, '/imgs/AAAAAAAAAAAAAAAA/thumb', '/imgs/%3Cscript%3E/orig',
       `/%69mgs/${id}/nope`, `//imgs/${id}/orig.html`, '/imgs/%zz', `/imgs/${'A'.repeat(500)}/orig`,
     ];
     const browser = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };

@@ -179,7 +179,7 @@ describe('hostile image files', () => {
         await assert.rejects(sharp(path).metadata(), /unsupported image format/, name);
       }
       // Outside the server's process, the same libvips reads the SVG and VIPS files: the block refused them.
-      const script = `const sharp = require('sharp'); Promise.all(process.argv.slice(1).map((f) => sharp(f, { limitInputPixels: false }).metadata().then((m) => m.format))).then((f) => console.log(f.join()))`;
+      const script = 'const sharp = require(\'sharp\'); Promise.all(process.argv.slice(1).map((f) => sharp(f, { limitInputPixels: false }).metadata().then((m) => m.format))).then((f) => console.log(f.join()))';
       const { stdout } = await execFileAsync(process.execPath, ['-e', script, join(dir, 'external.svg'), vips]);
       assert.equal(stdout.trim(), 'svg,vips');
     } finally {

@@ -25,7 +25,7 @@ function inspect<T>(path: string, query: (db: Database.Database) => T): T {
 
 const userVersion = (path: string): number => inspect(path, (db) => db.pragma('user_version', { simple: true }) as number);
 const schema = (path: string): string[] => inspect(path, (db) =>
-  db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name").all().map((r) => r.sql));
+  db.prepare<[], { sql: string }>('SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name').all().map((r) => r.sql));
 
 let dir: string;
 before(async () => { dir = await tempDir('imghost-sqlite-'); });

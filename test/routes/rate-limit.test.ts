@@ -75,7 +75,7 @@ describe('--upload_rate_limit behind --trusted_proxies', () => {
   });
   after(() => s.close());
 
-  it("counts each client the proxy names separately, by the address the proxy saw", async () => {
+  it('counts each client the proxy names separately, by the address the proxy saw', async () => {
     for (let i = 0; i < 2; i++) await s.uploadOk(image, { headers: forwardedFor('192.0.2.1') });
     await assertLimited(await s.upload(image, { headers: forwardedFor('192.0.2.1') }), 60);
     // Addresses the client itself put in front of the chain change nothing: the proxy's entry counts.

@@ -78,7 +78,13 @@ describe('S3Store on RGW', () => {
     return store;
   };
   // Each test opens its own store; close its connections whatever the outcome.
-  const closing = (test: () => Promise<void>) => async () => { try { await test(); } finally { await store.close(); } };
+  const closing = (test: () => Promise<void>) => async () => {
+    try {
+      await test();
+    } finally {
+      await store.close();
+    }
+  };
 
   it('uploads a file larger than a part in parts, streamed, and reads it back byte-exact', closing(async () => {
     await open();

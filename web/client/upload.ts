@@ -83,8 +83,16 @@ export function setUpUploads({ form, list, onUploaded }: UploadPage): void {
   let depth = 0;
   const dragging = (on: boolean) => { form.classList.toggle('dragging', on); };
   const carriesFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') ?? false;
-  document.addEventListener('dragenter', (event) => { if (carriesFiles(event)) { depth++; dragging(true); } });
-  document.addEventListener('dragleave', (event) => { if (carriesFiles(event) && --depth <= 0) { depth = 0; dragging(false); } });
+  document.addEventListener('dragenter', (event) => {
+    if (!carriesFiles(event)) return;
+    depth++;
+    dragging(true);
+  });
+  document.addEventListener('dragleave', (event) => {
+    if (!carriesFiles(event) || --depth > 0) return;
+    depth = 0;
+    dragging(false);
+  });
   document.addEventListener('dragover', (event) => { if (carriesFiles(event)) event.preventDefault(); });
   document.addEventListener('drop', (event) => {
     if (!event.dataTransfer || event.dataTransfer.files.length === 0) return;

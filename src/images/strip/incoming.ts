@@ -49,7 +49,7 @@ export class Incoming {
   }
 
   /** Waits until `length` bytes are buffered, or the upload ends with fewer. */
-  *need(length: number): Walk {
+  * need(length: number): Walk {
     while (this.available < length && !this.ended) yield;
   }
 
@@ -125,7 +125,7 @@ export class Incoming {
     return this.advance(length, (now) => { this.discard(now); });
   }
 
-  private *advance(length: number, take: (now: number) => void): Walk {
+  private* advance(length: number, take: (now: number) => void): Walk {
     for (let left = length; left > 0;) {
       yield* this.need(1);
       if (this.available === 0) return;
@@ -136,12 +136,12 @@ export class Incoming {
   }
 
   /** Sends on everything to the end: where a walker cannot parse further, it removes nothing. */
-  *passRest(): Walk {
+  * passRest(): Walk {
     yield* this.passOn(Infinity);
   }
 
   /** Drops everything to the end (what follows a format's own end marker). */
-  *dropRest(): Walk {
+  * dropRest(): Walk {
     yield* this.skipOver(Infinity);
   }
 
