@@ -39,6 +39,9 @@ export async function collectGarbage(
     report.unfinished.push(image.id);
     report.blobs.push(...await releaseBlobs(repo, store, [image.orig.hash, image.thumb.hash]));
   }
+  // Variants recorded for an original whose last image went meanwhile (made during its delete).
+  const orphanVariants = await repo.removeOrphanVariants();
+  report.blobs.push(...await releaseBlobs(repo, store, orphanVariants.map((variant) => variant.hash)));
   const referenced = await repo.referencedHashes();
   const orphans: string[] = [];
   for await (const blob of store.list()) {

@@ -13,9 +13,11 @@ import { Thumbnailer } from './images/thumbnailer.js';
 import { sha256 } from './hash.js';
 import { Ingest, type Ingested, type Sender, type UploadedFile } from './ingest.js';
 import { ReceiveSlots } from './receive-slots.js';
-import type { ImageRecord, ImageRepo } from './repo/index.js';
+import type { ImageRecord, ImageRepo, VariantRecord } from './repo/index.js';
 import { openRepo, openStore, type StorageOptions } from './open-storage.js';
 import type { BlobStore, ByteRange } from './store/index.js';
+import { Variants, type VariantRequest } from './variants/service.js';
+import { parseVariants } from './variants/spec.js';
 
 export type Variant = 'orig' | 'thumb';
 
@@ -24,7 +26,8 @@ const ID = /^[A-Za-z0-9_-]{16}$/;
 
 export type LibraryOptions = StorageOptions & Pick<Config,
   'max_upload_size' | 'max_pixels' | 'decode_budget' | 'thumb_timeout' | 'max_jpeg_scans' | 'max_frames' | 'thumb_size' | 'thumb_format'
-  | 'thumb_concurrency' | 'thumb_nice' | 'queue_limit' | 'max_receiving' | 'max_uploads_per_client' | 'gc_grace' | 'strip_metadata'>;
+  | 'thumb_concurrency' | 'thumb_nice' | 'queue_limit' | 'max_receiving' | 'max_uploads_per_client' | 'gc_grace' | 'strip_metadata'
+  | 'variants' | 'avif'>;
 
 export class Library {
   private constructor(
@@ -33,24 +36,30 @@ export class Library {
     private readonly ingest: Ingest,
     private readonly graceMs: number,
     private readonly thumbnailer: Thumbnailer | null,
+    readonly variants: Variants,
   ) {}
 
   static async open(opts: LibraryOptions): Promise<Library> {
+    const sizes = parseVariants(opts.variants);
     const repo = await openRepo(opts);
     try {
       const store = await openStore(opts);
       const pool = new WorkPool(opts.thumb_concurrency, opts.queue_limit);
       const thumbnailer = opts.thumb_nice > 0 ? new Thumbnailer(opts.thumb_nice, opts.thumb_concurrency, opts.decode_budget) : null;
+      const make = thumbnailer?.make ?? makeThumbnail;
+      const tmpDir = resolve(opts.data_dir, 'tmp');
+      const limits = decodeLimits(opts);
       const ingest = await new Ingest(repo, store, pool, {
-        makeThumbnail: thumbnailer?.make ?? makeThumbnail,
-        tmpDir: resolve(opts.data_dir, 'tmp'),
+        makeThumbnail: make,
+        tmpDir,
         maxUploadSize: opts.max_upload_size,
-        limits: decodeLimits(opts),
+        limits,
         thumb: { size: opts.thumb_size, format: opts.thumb_format },
         stripMetadata: opts.strip_metadata,
         receiving: new ReceiveSlots(opts.max_receiving, opts.max_uploads_per_client),
       }).init();
-      return new Library(repo, store, ingest, opts.gc_grace * 1000, thumbnailer);
+      const variants = new Variants(repo, store, pool, { sizes, avif: opts.avif, limits, tmpDir, makeThumbnail: make });
+      return new Library(repo, store, ingest, opts.gc_grace * 1000, thumbnailer, variants);
     } catch (err) {
       await repo.close();
       throw err;
@@ -90,6 +99,15 @@ export class Library {
     return this.store.read(image[variant].hash, range);
   }
 
+  /** The variant a request asks for, made now if need be (Busy when the work pool is full). */
+  variant(image: ImageRecord, { spec }: VariantRequest): Promise<VariantRecord> {
+    return this.variants.get(image, spec);
+  }
+
+  readVariant(variant: VariantRecord, range?: ByteRange): Promise<Readable> {
+    return this.store.read(variant.hash, range);
+  }
+
   /** Where the store publishes this blob itself, if it does (S3 with s3_public_url). */
   publicUrl(image: ImageRecord, variant: Variant): string | null {
     return this.store.publicUrl?.(image[variant].hash) ?? null;
@@ -100,7 +118,9 @@ export class Library {
     const given = Buffer.from(sha256(token));
     if (!timingSafeEqual(given, Buffer.from(image.deleteTokenHash))) throw new WrongDeleteToken();
     if (!(await this.repo.remove(id))) throw new NotFound();
-    await releaseBlobs(this.repo, this.store, [image.orig.hash, image.thumb.hash]);
+    // Variants belong to the original: they go with the last image that has it.
+    const variants = await this.repo.removeOrphanVariants(image.orig.hash);
+    await releaseBlobs(this.repo, this.store, [image.orig.hash, image.thumb.hash, ...variants.map((v) => v.hash)]);
   }
 
   /** Which dependencies answer; for /readyz. */

@@ -79,6 +79,8 @@ export const options = {
   thumb_format: oneOf<ThumbFormat>('webp', thumbFormats, 'thumbnail encoding (at 128 px, webp is about 5 times smaller than png for photos, screenshots and drawings)', 'images'),
   thumb_concurrency: int(availableParallelism(), 'thumbnails made at once', 'images', 1, { defaultText: 'number of CPUs' }),
   thumb_nice: int(10, 'thumbnails are made in a child process this much lower in CPU priority (nice, up to 19), so serving goes first on a busy machine; 0 makes them in the server process', 'images'),
+  variants: str('small:320,medium:800,large:1600', 'named sizes served at /imgs/<id>/<name>[.webp|.avif|.jpg|.png|.gif]: NAME:SIZE pairs, the longest side in pixels (never enlarged), made on first request', 'images', { metavar: 'LIST' }),
+  avif: bool(true, 'offer AVIF variants to clients that accept it (else WebP); AVIF is about a fifth smaller and several times slower to encode', 'images'),
   queue_limit: int(100, 'uploads allowed to wait for a thumbnail slot before the server answers 503', 'images'),
   max_receiving: int(4 * availableParallelism(), 'uploads received, checked and stripped at once; past it a new upload gets 503 before its body is read', 'images', 1, { defaultText: '4 x number of CPUs' }),
   max_uploads_per_client: int(4, 'uploads one client address (IPv6: per /64) may have in flight at once, from first byte to answer; past it a new one gets 429 before its body is read (0: no bound)', 'images'),

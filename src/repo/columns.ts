@@ -1,7 +1,7 @@
 // The images table as both repositories read and write it: the columns of a record, the order of
 // an insert's values and the row → record mapping. Each adapter keeps only its dialect: SQLite
 // stores integers and millisecond timestamps; pg returns BIGINT as strings and TIMESTAMPTZ as Dates.
-import type { ImageRecord, NewImage } from './index.js';
+import type { ImageRecord, NewImage, VariantRecord } from './index.js';
 
 // Named rather than `SELECT *`: in PostgreSQL a prepared statement whose result shape changes
 // under it (a later migration adding a column, run by a newer node) fails with 0A000.
@@ -50,4 +50,25 @@ export const toRecord = (r: ImageRow<number | string, number | Date>): ImageReco
   thumb: { hash: r.thumb_hash, bytes: Number(r.thumb_bytes), mime: r.thumb_mime, width: r.thumb_width, height: r.thumb_height },
   thumbSpec: r.thumb_spec,
   deleteTokenHash: r.delete_token_hash,
+});
+
+// The variants table, likewise.
+export const VARIANT_COLUMNS = 'orig_hash, spec, hash, bytes, mime, width, height, created_at';
+
+export const variantValues = (v: VariantRecord, time: (date: Date) => unknown): unknown[] =>
+  [v.origHash, v.spec, v.hash, v.bytes, v.mime, v.width, v.height, time(v.createdAt)];
+
+export interface VariantRow<Int, Time> {
+  orig_hash: string; spec: string; hash: string; bytes: Int; mime: string; width: number; height: number; created_at: Time;
+}
+
+export const toVariant = (r: VariantRow<number | string, number | Date>): VariantRecord => ({
+  origHash: r.orig_hash,
+  spec: r.spec,
+  hash: r.hash,
+  bytes: Number(r.bytes),
+  mime: r.mime,
+  width: r.width,
+  height: r.height,
+  createdAt: new Date(r.created_at),
 });

@@ -29,6 +29,18 @@ export interface ImageRecord {
 export type NewImage = Omit<ImageRecord, 'seq'>;
 
 /**
+ * A resized, re-encoded rendition of an original, shared by every image with that original:
+ * keyed by the original's hash and the spec it was made with (variants/spec.ts).
+ */
+export interface VariantRecord extends BlobRef {
+  origHash: string;
+  spec: string;
+  width: number;
+  height: number;
+  createdAt: Date;
+}
+
+/**
  * A pending record belongs to a live upload only while its lease lasts; the upload renews it
  * every `renewEveryMs` (upload-lease.ts) and gc removes only records whose lease ran out. Six
  * renewals fit in one lease, so a renewal may fail or wait out a database timeout (db_timeout,
@@ -59,7 +71,7 @@ export interface ImageRepo {
   findDuplicate(origHash: string, thumbSpec: string): Promise<ImageRecord | null>;
   /** Deletes the record whatever its state; false when it was not there. */
   remove(id: string): Promise<boolean>;
-  /** Whether any record, pending or ready, refers to this blob. */
+  /** Whether any record, pending or ready, or any variant refers to this blob. */
   isReferenced(hash: string): Promise<boolean>;
   /** Pending records created before `olderThan`, leased or not (for tools that inspect a library at rest). */
   stalePending(olderThan: Date): Promise<ImageRecord[]>;
@@ -68,8 +80,21 @@ export interface ImageRepo {
    * them. One statement per record set: a record made ready meanwhile is never taken.
    */
   removeExpiredPending(): Promise<ImageRecord[]>;
-  /** Every blob hash any record refers to (for gc). */
+  /** Every blob hash any record refers to, variants included (for gc). */
   referencedHashes(): Promise<Set<string>>;
+  getVariant(origHash: string, spec: string): Promise<VariantRecord | null>;
+  /**
+   * Records a variant unless one of that original and spec is recorded already (another request
+   * or node made it first), and answers the one recorded.
+   */
+  insertVariant(variant: VariantRecord): Promise<VariantRecord>;
+  /** Forgets a variant whose blob is `hash` (it went missing and is made again). */
+  removeVariant(origHash: string, spec: string, hash: string): Promise<void>;
+  /**
+   * Deletes and returns the variants of originals no image (pending or ready) has any more: of
+   * `origHash` only, or of every original when it is not given (gc).
+   */
+  removeOrphanVariants(origHash?: string): Promise<VariantRecord[]>;
   close(): Promise<void>;
 }
 

@@ -3,8 +3,11 @@
 import pg from 'pg';
 import type { PoolClient, QueryResult } from 'pg';
 import { Unavailable } from '../errors.js';
-import { INSERT_COLUMNS, INSERTED_COUNT, insertPlaceholders, insertValues, RECORD_COLUMNS as COLUMNS, toRecord, type ImageRow } from './columns.js';
-import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage } from './index.js';
+import {
+  INSERT_COLUMNS, INSERTED_COUNT, insertPlaceholders, insertValues, RECORD_COLUMNS as COLUMNS, toRecord, toVariant,
+  VARIANT_COLUMNS, variantValues, type ImageRow, type VariantRow,
+} from './columns.js';
+import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type VariantRecord } from './index.js';
 
 // Numbered migrations: entry N brings a database whose schema_migrations ends at N to N+1.
 // Append, never edit. Each runs in the transaction that records it.
@@ -37,6 +40,19 @@ const migrations: readonly string[] = [
   // nodes of an older version during a rolling upgrade, which do not renew leases.
   `ALTER TABLE images ADD COLUMN lease_until TIMESTAMPTZ NOT NULL DEFAULT now() + interval '30 seconds';
    CREATE INDEX images_pending_lease ON images (lease_until) WHERE NOT ready;`,
+  // Renditions of an original, shared by the images that have it; `hash` is the variant's blob.
+  `CREATE TABLE variants (
+     orig_hash TEXT NOT NULL,
+     spec TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     bytes BIGINT NOT NULL,
+     mime TEXT NOT NULL,
+     width INTEGER NOT NULL,
+     height INTEGER NOT NULL,
+     created_at TIMESTAMPTZ NOT NULL,
+     PRIMARY KEY (orig_hash, spec)
+   );
+   CREATE INDEX variants_hash ON variants (hash);`,
 ];
 
 /** Advisory lock key serialising migrations across nodes: 'imghost' read as a 56-bit number. */
@@ -56,10 +72,15 @@ const sql = {
   duplicate: `SELECT ${COLUMNS} FROM images WHERE orig_hash = $1 AND thumb_spec = $2 AND ready LIMIT 1`,
   remove: 'DELETE FROM images WHERE id = $1',
   referenced: `SELECT EXISTS (SELECT 1 FROM images WHERE orig_hash = $1)
-    OR EXISTS (SELECT 1 FROM images WHERE thumb_hash = $1) AS referenced`,
+    OR EXISTS (SELECT 1 FROM images WHERE thumb_hash = $1) OR EXISTS (SELECT 1 FROM variants WHERE hash = $1) AS referenced`,
   stale: `SELECT ${COLUMNS} FROM images WHERE NOT ready AND created_at < $1`,
   expired: `DELETE FROM images WHERE NOT ready AND lease_until < now() RETURNING ${COLUMNS}`,
-  hashes: 'SELECT orig_hash AS hash FROM images UNION SELECT thumb_hash FROM images',
+  hashes: 'SELECT orig_hash AS hash FROM images UNION SELECT thumb_hash FROM images UNION SELECT hash FROM variants',
+  getVariant: `SELECT ${VARIANT_COLUMNS} FROM variants WHERE orig_hash = $1 AND spec = $2`,
+  insertVariant: `INSERT INTO variants (${VARIANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+  removeVariant: 'DELETE FROM variants WHERE orig_hash = $1 AND spec = $2 AND hash = $3',
+  orphanVariants: `DELETE FROM variants WHERE ($1::text IS NULL OR orig_hash = $1)
+    AND NOT EXISTS (SELECT 1 FROM images WHERE images.orig_hash = variants.orig_hash) RETURNING ${VARIANT_COLUMNS}`,
 } as const;
 
 // BIGINT arrives as a string: pg will not guess whether it fits a JS number.
@@ -219,6 +240,24 @@ export class PostgresRepo implements ImageRepo {
 
   async referencedHashes(): Promise<Set<string>> {
     return new Set(((await this.query('hashes')).rows as { hash: string }[]).map((r) => r.hash));
+  }
+
+  async getVariant(origHash: string, spec: string): Promise<VariantRecord | null> {
+    const [row] = (await this.query('getVariant', [origHash, spec])).rows as VariantRow<string, Date>[];
+    return row ? toVariant(row) : null;
+  }
+
+  async insertVariant(variant: VariantRecord): Promise<VariantRecord> {
+    await this.query('insertVariant', variantValues(variant, (date) => date));
+    return (await this.getVariant(variant.origHash, variant.spec)) ?? variant;
+  }
+
+  async removeVariant(origHash: string, spec: string, hash: string): Promise<void> {
+    await this.query('removeVariant', [origHash, spec, hash]);
+  }
+
+  async removeOrphanVariants(origHash?: string): Promise<VariantRecord[]> {
+    return ((await this.query('orphanVariants', [origHash ?? null])).rows as VariantRow<string, Date>[]).map(toVariant);
   }
 
   close(): Promise<void> {

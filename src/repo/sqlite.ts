@@ -9,9 +9,12 @@ import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { storageFailure } from '../errors.js';
-import { INSERT_COLUMNS, insertPlaceholders, insertValues, RECORD_COLUMNS, toRecord, type ImageRow } from './columns.js';
+import {
+  INSERT_COLUMNS, insertPlaceholders, insertValues, RECORD_COLUMNS, toRecord, toVariant, VARIANT_COLUMNS, variantValues,
+  type ImageRow, type VariantRow,
+} from './columns.js';
 import { GroupSync } from './group-sync.js';
-import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage } from './index.js';
+import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type VariantRecord } from './index.js';
 
 // Numbered migrations: entry N brings a database at user_version N to N+1. Append, never edit.
 const migrations: readonly string[] = [
@@ -41,6 +44,19 @@ const migrations: readonly string[] = [
   // Milliseconds since the epoch until which a live upload holds its pending record.
   `ALTER TABLE images ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX images_pending_lease ON images (lease_until) WHERE ready = 0;`,
+  // Renditions of an original, shared by the images that have it; `hash` is the variant's blob.
+  `CREATE TABLE variants (
+     orig_hash TEXT NOT NULL,
+     spec TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     bytes INTEGER NOT NULL,
+     mime TEXT NOT NULL,
+     width INTEGER NOT NULL,
+     height INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (orig_hash, spec)
+   );
+   CREATE INDEX variants_hash ON variants (hash);`,
 ];
 
 type Row = ImageRow<number, number>;
@@ -78,12 +94,21 @@ export class SqliteRepo implements ImageRepo {
       duplicate: db.prepare<[string, string], Row>(
         `SELECT ${RECORD_COLUMNS} FROM images WHERE orig_hash = ? AND thumb_spec = ? AND ready = 1 LIMIT 1`),
       remove: db.prepare('DELETE FROM images WHERE id = ?'),
-      referenced: db.prepare<[string, string], { one: number }>(
-        'SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM images WHERE orig_hash = ?) OR EXISTS (SELECT 1 FROM images WHERE thumb_hash = ?)'),
+      referenced: db.prepare<[string, string, string], { one: number }>(`SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM images WHERE orig_hash = ?)
+        OR EXISTS (SELECT 1 FROM images WHERE thumb_hash = ?) OR EXISTS (SELECT 1 FROM variants WHERE hash = ?)`),
       stale: db.prepare<[number], Row>(`SELECT ${RECORD_COLUMNS} FROM images WHERE ready = 0 AND created_at < ?`),
       expired: db.prepare<[number], Row>(`DELETE FROM images WHERE ready = 0 AND lease_until < ? RETURNING ${RECORD_COLUMNS}`),
       hashes: db.prepare<[number, number], { seq: number; orig_hash: string; thumb_hash: string }>(
         'SELECT seq, orig_hash, thumb_hash FROM images WHERE seq > ? ORDER BY seq LIMIT ?'),
+      variantHashes: db.prepare<[number, number], { seq: number; hash: string }>(
+        'SELECT rowid AS seq, hash FROM variants WHERE rowid > ? ORDER BY rowid LIMIT ?'),
+      getVariant: db.prepare<[string, string], VariantRow<number, number>>(
+        `SELECT ${VARIANT_COLUMNS} FROM variants WHERE orig_hash = ? AND spec = ?`),
+      insertVariant: db.prepare(`INSERT INTO variants (${VARIANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+      removeVariant: db.prepare('DELETE FROM variants WHERE orig_hash = ? AND spec = ? AND hash = ?'),
+      orphanVariants: db.prepare<[string | null, string | null], VariantRow<number, number>>(`DELETE FROM variants
+        WHERE (? IS NULL OR orig_hash = ?) AND NOT EXISTS (SELECT 1 FROM images WHERE images.orig_hash = variants.orig_hash)
+        RETURNING ${VARIANT_COLUMNS}`),
       ping: db.prepare('SELECT 1'),
     };
   }
@@ -166,7 +191,7 @@ export class SqliteRepo implements ImageRepo {
   }
 
   isReferenced(hash: string): Promise<boolean> {
-    return this.guarded(() => this.stmts.referenced.get(hash, hash) !== undefined);
+    return this.guarded(() => this.stmts.referenced.get(hash, hash, hash) !== undefined);
   }
 
   stalePending(olderThan: Date): Promise<ImageRecord[]> {
@@ -183,17 +208,42 @@ export class SqliteRepo implements ImageRepo {
 
   async referencedHashes(): Promise<Set<string>> {
     const set = new Set<string>();
-    // Page by page, yielding between pages: the start-up sweep reads every record, and requests
-    // (readiness probes first) must not wait for a large library to be read.
-    let after = 0;
-    for (;;) {
-      const page = await this.guarded(() => this.stmts.hashes.all(after, HASH_PAGE));
+    await this.pages(this.stmts.hashes, (row) => set.add(row.orig_hash).add(row.thumb_hash));
+    await this.pages(this.stmts.variantHashes, (row) => set.add(row.hash));
+    return set;
+  }
+
+  /**
+   * Reads a whole table page by page, yielding between pages: the start-up sweep reads every
+   * record, and requests (readiness probes first) must not wait for a large library to be read.
+   */
+  private async pages<R extends { seq: number }>(stmt: Database.Statement<[number, number], R>, each: (row: R) => void): Promise<void> {
+    for (let after = 0; ;) {
+      const page = await this.guarded(() => stmt.all(after, HASH_PAGE));
       const last = page.at(-1);
-      if (last === undefined) return set;
-      for (const row of page) set.add(row.orig_hash).add(row.thumb_hash);
+      if (last === undefined) return;
+      page.forEach(each);
       after = last.seq;
       await new Promise(setImmediate);
     }
+  }
+
+  getVariant(origHash: string, spec: string): Promise<VariantRecord | null> {
+    return this.guarded(() => this.stmts.getVariant.get(origHash, spec)).then((row) => (row ? toVariant(row) : null));
+  }
+
+  /** Not synced: a variant lost to a power cut is made again when next asked for. */
+  async insertVariant(variant: VariantRecord): Promise<VariantRecord> {
+    await this.guarded(() => this.stmts.insertVariant.run(...variantValues(variant, (date) => date.getTime())));
+    return (await this.getVariant(variant.origHash, variant.spec)) ?? variant;
+  }
+
+  removeVariant(origHash: string, spec: string, hash: string): Promise<void> {
+    return this.guarded(() => { this.stmts.removeVariant.run(origHash, spec, hash); });
+  }
+
+  removeOrphanVariants(origHash?: string): Promise<VariantRecord[]> {
+    return this.guarded(() => this.stmts.orphanVariants.all(origHash ?? null, origHash ?? null).map(toVariant));
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
-// GET|HEAD /imgs/<id>/(orig|thumb): the bytes of an original or its thumbnail.
+// GET|HEAD /imgs/<id>/(orig|thumb): the bytes of an original or its thumbnail; GET|HEAD
+// /imgs/<id>/<name>[.<ext>]: a named variant, in the format the extension or Accept asks for.
 import type { FastifyInstance } from 'fastify';
 import { SmallBlobCache } from '../http/blob-cache.js';
 import { sendBlob } from '../http/blob-response.js';
@@ -30,6 +31,25 @@ export function imageRoutes(app: FastifyInstance, library: Library): void {
         mime: blob.mime,
         modified: image.createdAt,
         open: (range) => library.read(image, variant, range),
+      }, cache);
+    },
+  });
+  app.route<{ Params: { id: string; file: string } }>({
+    method: ['GET', 'HEAD'],
+    url: '/imgs/:id/:file',
+    exposeHeadRoute: false,
+    handler: async (request, reply) => {
+      const { id, file } = request.params;
+      const dot = file.indexOf('.');
+      const asked = library.variants.request(dot === -1 ? file : file.slice(0, dot), dot === -1 ? undefined : file.slice(dot + 1), request.headers.accept);
+      const image = await library.get(id);
+      const variant = await library.variant(image, asked);
+      // Caches must keep one answer per Accept when the format was chosen by it.
+      if (asked.negotiated) reply.header('vary', 'Accept');
+      await sendBlob(request, reply, {
+        ...variant,
+        modified: variant.createdAt,
+        open: (range) => library.readVariant(variant, range),
       }, cache);
     },
   });

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppError } from '../../src/errors.js';
-import type { ImageRepo, NewImage } from '../../src/repo/index.js';
+import type { ImageRepo, NewImage, VariantRecord } from '../../src/repo/index.js';
 
 export const hash = (seed: string): string => createHash('sha256').update(seed).digest('hex');
 
@@ -26,6 +26,11 @@ export function image(overrides: Partial<NewImage> = {}, seed = `blob-${String(+
     deleteTokenHash: hash(`token:${seed}`),
     ...overrides,
   };
+}
+
+/** A variant of `origHash` as the variant maker would record it; `seed` names its blob. */
+export function variant(origHash: string, spec = '800:webp', seed = `variant-${String(++counter)}`): VariantRecord {
+  return { origHash, spec, hash: hash(seed), bytes: 5_000_000_000, mime: 'image/webp', width: 800, height: 600, createdAt: new Date(1_700_000_000_000) };
 }
 
 export async function ready(repo: ImageRepo, img: NewImage): Promise<NewImage> {
@@ -265,6 +270,46 @@ export function repoContract(name: string, open: () => Promise<OpenedRepo>): voi
         assert.equal(await repo.markReady(img.id), false);
         assert.equal(await repo.get(img.id), null);
         assert.deepEqual((await repo.list(10)).map((r) => r.id), []);
+      });
+    });
+
+    describe('variants', () => {
+      it('records one per original and spec, every field as given; the first recorded wins', async () => {
+        const img = await ready(repo, image());
+        const first = variant(img.orig.hash);
+        assert.deepEqual(await repo.insertVariant(first), first);
+        assert.deepEqual(await repo.insertVariant(variant(img.orig.hash)), first);
+        assert.deepEqual(await repo.getVariant(img.orig.hash, first.spec), first);
+        assert.equal(await repo.getVariant(img.orig.hash, '320:webp'), null);
+      });
+
+      it('count as references to their blobs, for isReferenced and referencedHashes', async () => {
+        const img = await ready(repo, image());
+        const v = await repo.insertVariant(variant(img.orig.hash));
+        assert.equal(await repo.isReferenced(v.hash), true);
+        assert.ok((await repo.referencedHashes()).has(v.hash));
+        await repo.removeVariant(img.orig.hash, v.spec, hash('another blob'));
+        assert.equal(await repo.isReferenced(v.hash), true);
+        await repo.removeVariant(img.orig.hash, v.spec, v.hash);
+        assert.equal(await repo.isReferenced(v.hash), false);
+        assert.equal(await repo.getVariant(img.orig.hash, v.spec), null);
+      });
+
+      it('are removed as orphans only once no image, pending or ready, has their original', async () => {
+        const a = await ready(repo, image());
+        const b = image({ orig: { ...a.orig } });
+        await repo.insertPending(b);
+        const other = await ready(repo, image());
+        const v = await repo.insertVariant(variant(a.orig.hash));
+        const kept = await repo.insertVariant(variant(other.orig.hash));
+        await repo.remove(a.id);
+        assert.deepEqual(await repo.removeOrphanVariants(a.orig.hash), []);
+        await repo.remove(b.id);
+        assert.deepEqual(await repo.removeOrphanVariants(other.orig.hash), []);
+        assert.deepEqual(await repo.removeOrphanVariants(a.orig.hash), [v]);
+        const stray = await repo.insertVariant(variant(hash('an original nobody has')));
+        assert.deepEqual(await repo.removeOrphanVariants(), [stray]);
+        assert.deepEqual(await repo.getVariant(other.orig.hash, kept.spec), kept);
       });
     });
 

@@ -1,0 +1,89 @@
+// Variants made on first request: the original is copied out of the blob store into a temporary
+// file and resized and encoded by the thumbnail maker (in its child process, with its deadline
+// and memory limit) through the thumbnails' bounded work pool, so a flood of first requests gets
+// 503 + Retry-After rather than piling up. The result is stored content-addressed and recorded
+// by (original hash, spec), so every image with that original shares it.
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { NotFound } from '../errors.js';
+import { sha256 } from '../hash.js';
+import { uniqueSuffix } from '../ids.js';
+import type { WorkPool } from '../images/pool.js';
+import type { DecodeLimits } from '../images/probe.js';
+import { specKey, type ThumbSpec } from '../images/thumbnail.js';
+import type { MakeThumbnail } from '../images/thumbnailer.js';
+import type { ImageRecord, ImageRepo, VariantRecord } from '../repo/index.js';
+import type { BlobStore } from '../store/index.js';
+import { formatOfExtension, negotiatedFormat } from './spec.js';
+
+export interface VariantsOptions {
+  /** Named boxes (--variants): name -> longest side. */
+  sizes: ReadonlyMap<string, number>;
+  /** Whether AVIF is offered to clients that accept it (--avif). */
+  avif: boolean;
+  limits: DecodeLimits;
+  tmpDir: string;
+  makeThumbnail: MakeThumbnail;
+}
+
+/** What a request asks for; `negotiated` when the format came from Accept (the answer varies by it). */
+export interface VariantRequest { spec: ThumbSpec; negotiated: boolean }
+
+export class Variants {
+  /** Encodes this process has started: each first request of a variant costs one, and only one. */
+  encodes = 0;
+  /** Single flight: concurrent first requests of one variant wait for the same encode. */
+  private readonly making = new Map<string, Promise<VariantRecord>>();
+
+  constructor(
+    private readonly repo: ImageRepo,
+    private readonly store: BlobStore,
+    private readonly pool: WorkPool,
+    private readonly opts: VariantsOptions,
+  ) {}
+
+  /** The spec a name (and extension, if any) asks for; NotFound for a name or extension not offered. */
+  request(name: string, ext: string | undefined, accept: string | undefined): VariantRequest {
+    const size = this.opts.sizes.get(name);
+    if (size === undefined) throw new NotFound('no such variant');
+    if (ext === undefined) return { spec: { size, format: negotiatedFormat(accept, this.opts.avif) }, negotiated: true };
+    const format = formatOfExtension(ext);
+    if (format === undefined) throw new NotFound('no such variant format');
+    return { spec: { size, format }, negotiated: false };
+  }
+
+  /** The variant of this image, made now if it was never made or its blob has gone missing. */
+  async get(image: ImageRecord, spec: ThumbSpec): Promise<VariantRecord> {
+    const recorded = await this.repo.getVariant(image.orig.hash, specKey(spec));
+    // A record can outlive its blob (a store migrated or restored without it): make it again.
+    if (recorded && await this.store.has(recorded.hash)) return recorded;
+    const key = `${image.orig.hash} ${specKey(spec)}`;
+    let made = this.making.get(key);
+    if (!made) {
+      made = this.make(image.orig.hash, spec, recorded).finally(() => { this.making.delete(key); });
+      this.making.set(key, made);
+    }
+    return made;
+  }
+
+  private make(origHash: string, spec: ThumbSpec, stale: VariantRecord | null): Promise<VariantRecord> {
+    return this.pool.run(async () => {
+      const path = join(this.opts.tmpDir, `variant-${uniqueSuffix(8)}`);
+      try {
+        await pipeline(await this.store.read(origHash), createWriteStream(path));
+        this.encodes++;
+        const made = await this.opts.makeThumbnail(path, spec, this.opts.limits);
+        const hash = sha256(made.data);
+        await this.store.put(hash, made.data, made.mime);
+        // Another encoder version may give other bytes: the record must then name the new blob.
+        if (stale && stale.hash !== hash) await this.repo.removeVariant(origHash, stale.spec, stale.hash);
+        const { data, ...size } = made;
+        return await this.repo.insertVariant({ origHash, spec: specKey(spec), hash, bytes: data.length, ...size, createdAt: new Date() });
+      } finally {
+        await rm(path, { force: true });
+      }
+    });
+  }
+}

@@ -1,0 +1,47 @@
+// Named variant sizes (--variants), the formats a variant may be asked for by extension, and the
+// choice of format from a request's Accept header when no extension fixes it.
+import Negotiator from 'negotiator';
+import { ConfigError } from '../errors.js';
+import type { OutputFormat } from '../images/thumbnail.js';
+
+/** Larger boxes would only re-encode originals: max_pixels allows about 10000 x 10000. */
+export const MAX_VARIANT_SIZE = 8192;
+const NAME = /^[a-z][a-z0-9_-]*$/;
+/** Names the image routes already use for the original and its thumbnail. */
+const RESERVED = new Set(['orig', 'thumb']);
+
+/** `--variants` as name -> longest side; throws ConfigError on anything malformed. */
+export function parseVariants(value: string): ReadonlyMap<string, number> {
+  const fail = (why: string): never => { throw new ConfigError(`option '--variants': ${why} (expected NAME:SIZE,... e.g. small:320,medium:800)`); };
+  const sizes = new Map<string, number>();
+  for (const entry of value.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const [name = '', size = '', ...rest] = entry.split(':');
+    if (rest.length > 0 || !NAME.test(name)) fail(`'${entry}' is not NAME:SIZE with a name of a-z, 0-9, _ and -`);
+    if (RESERVED.has(name)) fail(`'${name}' is reserved`);
+    if (sizes.has(name)) fail(`'${name}' is given twice`);
+    const px = Number(size);
+    if (!/^\d+$/.test(size) || px < 1 || px > MAX_VARIANT_SIZE) fail(`the size of '${name}' must be 1 to ${String(MAX_VARIANT_SIZE)} pixels`);
+    sizes.set(name, px);
+  }
+  return sizes;
+}
+
+/** The extensions `/imgs/<id>/<name>.<ext>` takes, and the format each fixes. */
+const extensions: Readonly<Record<string, OutputFormat>> = { webp: 'webp', avif: 'avif', jpg: 'jpeg', png: 'png', gif: 'gif' };
+
+export function formatOfExtension(ext: string): OutputFormat | undefined {
+  return Object.hasOwn(extensions, ext) ? extensions[ext] : undefined;
+}
+
+/**
+ * The format for a request without an extension: AVIF when accepted (and enabled), else WebP
+ * when accepted, else the original's own family ('family', decided from the pixels).
+ */
+export function negotiatedFormat(accept: string | undefined, avif: boolean): OutputFormat {
+  const accepted = new Negotiator({ headers: { accept: accept ?? '' } }).mediaTypes(['image/avif', 'image/webp']);
+  // A bare `*/*` (or `image/*`) says nothing about what the client can decode.
+  const explicit = (type: string) => accepted.includes(type) && accept !== undefined && accept.toLowerCase().includes(type);
+  if (avif && explicit('image/avif')) return 'avif';
+  if (explicit('image/webp')) return 'webp';
+  return 'family';
+}

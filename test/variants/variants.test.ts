@@ -1,0 +1,136 @@
+// GET|HEAD /imgs/<id>/<name>[.<ext>]: named variants, made on first request by real sharp, stored
+// in the blob store and recorded in SQLite, on the real server.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { photo, solid } from '../helpers/images.js';
+import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
+
+const bytesOf = async (res: Response) => Buffer.from(await res.arrayBuffer());
+const etagHash = (res: Response) => (res.headers.get('etag') ?? '').replaceAll('"', '');
+
+describe('named variants', () => {
+  let s: TestServer;
+  let jpeg: UploadedImage;
+  const encodes = () => s.server.library.variants.encodes;
+  const get = (path: string, accept = '*/*') => s.fetch(path, { headers: { accept } });
+  before(async () => {
+    s = await startTestServer();
+    jpeg = await s.uploadOk(await photo(1200, 600, 'jpeg'), { filename: 'wide.jpg' });
+  });
+  after(() => s.close());
+
+  it('fits the longest side in the named box, and never enlarges past the original', async () => {
+    for (const [name, width, height] of [['small', 320, 160], ['medium', 800, 400], ['large', 1200, 600]] as const) {
+      const res = await get(`/imgs/${jpeg.id}/${name}.webp`);
+      assert.equal(res.status, 200, name);
+      const meta = await sharp(await bytesOf(res)).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height], ['webp', width, height], name);
+    }
+  });
+
+  it('takes the format from the extension, without Vary', async () => {
+    for (const [ext, format, mime] of [['png', 'png', 'image/png'], ['jpg', 'jpeg', 'image/jpeg'], ['gif', 'gif', 'image/gif'], ['avif', 'heif', 'image/avif']] as const) {
+      const res = await get(`/imgs/${jpeg.id}/small.${ext}`, 'image/webp');
+      assert.equal(res.status, 200, ext);
+      assert.equal(res.headers.get('content-type'), mime);
+      assert.equal(res.headers.get('vary'), null);
+      assert.equal((await sharp(await bytesOf(res)).metadata()).format, format);
+    }
+  });
+
+  it('chooses AVIF, then WebP, then the original family from Accept, and says it varies by Accept', async () => {
+    const translucent = { width: 400, height: 300, channels: 4, background: { r: 0, g: 90, b: 200, alpha: 0.5 } } as const;
+    const png = await s.uploadOk(await sharp({ create: translucent }).png().toBuffer());
+    const gif = await s.uploadOk(await solid(400, 300, '#cc3366', 'gif'));
+    for (const [id, accept, mime] of [
+      [jpeg.id, 'image/avif,image/webp,*/*', 'image/avif'],
+      [jpeg.id, 'image/avif;q=0,image/webp,*/*', 'image/webp'],
+      [jpeg.id, 'image/webp,*/*', 'image/webp'],
+      [jpeg.id, '*/*', 'image/jpeg'],
+      [png.id, 'image/png,*/*', 'image/png'],
+      [gif.id, 'text/html,*/*;q=0.8', 'image/gif'],
+    ] as const) {
+      const res = await get(`/imgs/${id}/small`, accept);
+      assert.equal(res.status, 200, accept);
+      assert.equal(res.headers.get('content-type'), mime, `${accept} for ${id}`);
+      assert.equal(res.headers.get('vary'), 'Accept');
+      const meta = await sharp(await bytesOf(res)).metadata();
+      assert.equal(meta.width, 320);
+      assert.equal(meta.exif, undefined);
+    }
+  });
+
+  it('is served like an original: strong ETag of its blob, 304, ranges, immutable, nosniff, sandbox', async () => {
+    const res = await get(`/imgs/${jpeg.id}/medium.jpg`);
+    const body = await bytesOf(res);
+    assert.match(res.headers.get('etag') ?? '', /^"[0-9a-f]{64}"$/);
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(res.headers.get('content-security-policy') ?? '', /sandbox/);
+    const again = await s.fetch(`/imgs/${jpeg.id}/medium.jpg`, { headers: { 'if-none-match': res.headers.get('etag') ?? '' } });
+    assert.equal(again.status, 304);
+    const part = await s.fetch(`/imgs/${jpeg.id}/medium.jpg`, { headers: { range: 'bytes=0-99' } });
+    assert.equal(part.status, 206);
+    assert.deepEqual(await bytesOf(part), body.subarray(0, 100));
+    const head = await s.fetch(`/imgs/${jpeg.id}/medium.jpg`, { method: 'HEAD' });
+    assert.equal(head.headers.get('content-length'), String(body.length));
+  });
+
+  it('answers 404 in JSON for a name or extension not offered', async () => {
+    for (const path of ['huge', 'small.bmp', 'small.', 'orig.webp', 'thumb.png', 'Small']) {
+      const res = await get(`/imgs/${jpeg.id}/${path}`, 'text/html');
+      assert.equal(res.status, 404, path);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/json/, path);
+      assert.equal(((await res.json()) as { status: number }).status, 404);
+    }
+    assert.equal((await get('/imgs/AAAAAAAAAAAAAAAA/small')).status, 404);
+  });
+
+  it('makes a variant once for 50 concurrent first requests, and never again after', async () => {
+    const before = encodes();
+    const answers = await Promise.all(Array.from({ length: 50 }, () => get(`/imgs/${jpeg.id}/medium.png`)));
+    assert.ok(answers.every((res) => res.status === 200));
+    assert.equal(new Set(answers.map(etagHash)).size, 1);
+    await Promise.all(answers.map((res) => res.arrayBuffer()));
+    assert.equal(encodes(), before + 1);
+    assert.equal((await get(`/imgs/${jpeg.id}/medium.png`)).status, 200);
+    assert.equal(encodes(), before + 1);
+  });
+
+  it('reuses the variants of a duplicate upload; a delete keeps them while another image has the original', async () => {
+    const data = await photo(640, 480, 'jpeg');
+    const first = await s.uploadOk(data);
+    const made = await get(`/imgs/${first.id}/small.webp`);
+    const hash = etagHash(made);
+    const second = await s.uploadOk(data);
+    const before = encodes();
+    assert.equal(etagHash(await get(`/imgs/${second.id}/small.webp`)), hash);
+    assert.equal(encodes(), before);
+    const store = s.server.library.store;
+    const del = (image: UploadedImage) => s.fetch(`/api/images/${image.id}`, { method: 'DELETE', headers: { 'x-delete-token': image.delete_token } });
+    assert.equal((await del(first)).status, 204);
+    assert.equal(await store.has(hash), true);
+    assert.equal((await del(second)).status, 204);
+    assert.equal(await store.has(hash), false);
+    assert.equal(await s.server.library.repo.isReferenced(hash), false);
+  });
+
+  it('gc at grace 0 keeps the variant blobs of live images', async () => {
+    const hash = etagHash(await get(`/imgs/${jpeg.id}/small.jpg`));
+    const report = await s.server.library.collectGarbage(0);
+    assert.ok(!report.blobs.includes(hash));
+    assert.equal(await s.server.library.store.has(hash), true);
+  });
+
+  it('makes a variant again when its blob has gone missing', async () => {
+    const hash = etagHash(await get(`/imgs/${jpeg.id}/large.webp`));
+    assert.equal(await s.server.library.store.removeUnlessReferenced(hash, () => Promise.resolve(false)), true);
+    const before = encodes();
+    const res = await get(`/imgs/${jpeg.id}/large.webp`);
+    assert.equal(res.status, 200);
+    assert.equal(etagHash(res), hash);
+    assert.equal(encodes(), before + 1);
+    assert.equal(await s.server.library.store.has(hash), true);
+  });
+});
