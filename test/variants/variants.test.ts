@@ -2,6 +2,7 @@
 // in the blob store and recorded in SQLite, on the real server.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { photo, solid } from '../helpers/images.js';
 import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
@@ -132,5 +133,28 @@ describe('named variants', () => {
     assert.equal(etagHash(res), hash);
     assert.equal(encodes(), before + 1);
     assert.equal(await s.server.library.store.has(hash), true);
+  });
+});
+
+describe('variants and the thumbnail work pool', () => {
+  it('are made in the thumbnail process, and a full queue answers 503 with Retry-After, never a partial variant', async (t) => {
+    const s = await startTestServer({ thumb_nice: 5, thumb_concurrency: 1, queue_limit: 0 });
+    t.after(() => s.close());
+    const image = await s.uploadOk(await photo(1200, 800, 'jpeg'));
+    const names = ['small.webp', 'medium.webp', 'small.png', 'medium.png', 'small.jpg', 'medium.jpg'];
+    const answers = await Promise.all(names.map((name) => s.fetch(`/imgs/${image.id}/${name}`)));
+    const busy = answers.filter((res) => res.status === 503);
+    assert.ok(busy.length > 0, 'some requests found the queue full');
+    assert.ok(busy.every((res) => Number(res.headers.get('retry-after')) >= 1));
+    assert.ok(answers.every((res) => res.status === 200 || res.status === 503));
+    for (const name of names) {
+      let res = await s.fetch(`/imgs/${image.id}/${name}`);
+      while (res.status === 503) {
+        await sleep(50);
+        res = await s.fetch(`/imgs/${image.id}/${name}`);
+      }
+      assert.equal(res.status, 200);
+      assert.equal((await sharp(await bytesOf(res)).metadata()).width, name.startsWith('small') ? 320 : 800);
+    }
   });
 });
