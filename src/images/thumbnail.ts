@@ -66,16 +66,17 @@ function familyOf({ format, hasAlpha }: Metadata): Encoding {
 }
 
 /**
- * Encoder settings for thumbnails and variants, in one place. WebP q80 and AVIF q50 effort 4
- * (sharp's defaults) look like the JPEG at a half to a third of its size; a higher AVIF effort
- * costs several times the CPU for a few percent. JPEG goes through mozjpeg's trellis and
- * progressive scans: about a tenth smaller at the same quality. Adaptive PNG filtering: a third
- * smaller for the same encoding time (lossless).
+ * Encoder settings for thumbnails and variants, in one place. WebP q80 and AVIF q50 are sharp's
+ * defaults, the qualities at which each is commonly compared with a q80 JPEG. AVIF at effort 2, not
+ * sharp's 4: on one thread a 4 MP photo's 1600-px rendition takes 0.7 s instead of 9.4 s, for
+ * 5% more bytes (and 15% fewer at 800 px). JPEG goes through mozjpeg (trellis quantisation,
+ * progressive scans): smaller at the same quality, shown coarse-to-fine. Adaptive PNG filtering: a third smaller for
+ * the same encoding time (lossless).
  */
 function encode(pipeline: Sharp, format: Encoding): Sharp {
   switch (format) {
     case 'webp': return pipeline.webp({ quality: 80 });
-    case 'avif': return pipeline.avif({ quality: 50, effort: 4 });
+    case 'avif': return pipeline.avif({ quality: 50, effort: 2 });
     case 'jpeg': return pipeline.jpeg({ quality: 80, mozjpeg: true });
     case 'png': return pipeline.png({ adaptiveFiltering: true });
     case 'gif': return pipeline.gif();
