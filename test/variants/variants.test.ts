@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
-import { photo, solid } from '../helpers/images.js';
+import { photo, rotatedJpeg, solid } from '../helpers/images.js';
 import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
 
 const bytesOf = async (res: Response) => Buffer.from(await res.arrayBuffer());
@@ -59,6 +59,19 @@ describe('named variants', () => {
       const meta = await sharp(await bytesOf(res)).metadata();
       assert.equal(meta.width, 320);
       assert.equal(meta.exif, undefined);
+    }
+  });
+
+  it('applies the EXIF orientation, converts to sRGB and keeps no metadata', async () => {
+    const rotated = await s.uploadOk(await rotatedJpeg(600, 400));
+    const p3 = await sharp(await photo(600, 400, 'png')).withIccProfile('p3').withExif({ IFD0: { Artist: 'someone' } }).jpeg().toBuffer();
+    const wide = await s.uploadOk(p3);
+    assert.notEqual((await sharp(await bytesOf(await get(wide.url))).metadata()).icc, undefined, 'the original keeps its profile');
+    for (const ext of ['webp', 'jpg', 'png', 'avif']) {
+      const turned = await sharp(await bytesOf(await get(`/imgs/${rotated.id}/small.${ext}`))).metadata();
+      assert.deepEqual([turned.width, turned.height, turned.orientation, turned.exif], [213, 320, undefined, undefined], ext);
+      const converted = await sharp(await bytesOf(await get(`/imgs/${wide.id}/small.${ext}`))).metadata();
+      assert.deepEqual([converted.icc, converted.exif, converted.space], [undefined, undefined, 'srgb'], ext);
     }
   });
 
