@@ -168,8 +168,8 @@ export class CrossSiteUpload extends AppError {
 }
 
 export class Busy extends AppError {
-  /** `doing`: what the server is busy with, e.g. 'making thumbnails'. */
-  constructor(retryAfterSeconds: number, doing = 'making thumbnails') {
+  /** `doing`: what the server is busy with: making images (thumbnails, variants) unless said. */
+  constructor(retryAfterSeconds: number, doing = 'making images') {
     super(503, 'BUSY', `the server is busy ${doing}; retry shortly`, { 'retry-after': String(retryAfterSeconds) });
   }
 }
