@@ -8,12 +8,16 @@ export interface Shareable {
   url: string;
   thumb_url: string;
   page_url: string;
+  /** Variant name -> URL, as in the image JSON. */
+  variants: Readonly<Record<string, string>>;
 }
 
 export interface ShareLinks {
   page: string;
   direct: string;
   thumb: string;
+  /** A direct link to each named size, in the order configured. */
+  sizes: Record<string, string>;
   markdown: string;
   html: string;
   bbcode: string;
@@ -68,6 +72,7 @@ export function shareLinks(image: Shareable, origin: string): ShareLinks {
     page,
     direct,
     thumb,
+    sizes: Object.fromEntries(Object.entries(image.variants).map(([name, url]) => [name, base + url])),
     markdown: `![${escapeMarkdown(alt)}](${markdownUrl(direct)})`,
     html: `<a href="${escapeHtml(page)}"><img src="${escapeHtml(direct)}" alt="${escapeHtml(alt)}"></a>`,
     bbcode: `[url=${bbcodeUrl(page)}][img]${bbcodeUrl(direct)}[/img][/url]`,

@@ -6,7 +6,7 @@ import { altText, shareLinks, type Shareable } from '../src/share.js';
 
 const ORIGIN = 'https://img.example.com';
 const image = (name: string | null, id = 'AbCdEfGhIjKlMnOp'): Shareable =>
-  ({ id, name, url: `/imgs/${id}/orig`, thumb_url: `/imgs/${id}/thumb`, page_url: `/i/${id}` });
+  ({ id, name, url: `/imgs/${id}/orig`, thumb_url: `/imgs/${id}/thumb`, page_url: `/i/${id}`, variants: { small: `/imgs/${id}/small` } });
 
 /** What CommonMark makes of `![alt](url)`: the alt text unescaped and the destination, or null if it is no image. */
 function parseMarkdownImage(snippet: string): { alt: string; url: string } | null {

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { BadFileName, BadRequest, MissingFile, TooLarge, TooManyFiles, UnsupportedBody } from '../errors.js';
 import type { UploadedFile } from '../ingest.js';
 import type { Library } from '../library.js';
-import { uploadedJson, type UploadedJson } from './present.js';
+import type { Presenter, UploadedJson } from './present.js';
 import { uploadSender } from './sender.js';
 
 declare module 'fastify' {
@@ -40,12 +40,12 @@ export type FieldCheck = (fields: Readonly<Record<string, string>>) => void;
 
 /** Has the library store each file of the request as it arrives, logging each; MissingFile when there is none. */
 export async function storeUploads(
-  request: FastifyRequest, reply: FastifyReply, library: Library, check: FieldCheck = () => undefined,
+  request: FastifyRequest, reply: FastifyReply, library: Library, present: Presenter, check: FieldCheck = () => undefined,
 ): Promise<[UploadedJson, ...UploadedJson[]]> {
   const stored: UploadedJson[] = [];
   for (const { image, deleteToken } of await library.upload(checkedFiles(request, check), uploadSender(request, reply))) {
     request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
-    stored.push(uploadedJson(image, deleteToken));
+    stored.push(present.uploaded(image, deleteToken));
   }
   const [first, ...rest] = stored;
   if (first === undefined) throw new MissingFile();

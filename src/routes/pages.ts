@@ -5,7 +5,7 @@ import type { Config } from '../config/options.js';
 import type { UploadGuards } from '../http/auth.js';
 import { wantsJson } from '../http/negotiate.js';
 import { linkBase } from '../http/origin.js';
-import { imageJson } from '../http/present.js';
+import { presenter } from '../http/present.js';
 import { nextCursor, parseCount } from '../http/query.js';
 import { storeUploads } from '../http/upload-body.js';
 import type { Views } from '../http/views.js';
@@ -15,7 +15,7 @@ import type { Library } from '../library.js';
 import { shareLinks } from '../share.js';
 
 /** `publicBase`: --public_url, normalised, or null to build links from the request's validated Host. */
-type PageOptions = Pick<Config, 'recent_count' | 'max_upload_size' | 'max_pixels' | 'public_listing'> & { publicBase: string | null };
+type PageOptions = Pick<Config, 'recent_count' | 'max_upload_size' | 'max_pixels' | 'public_listing' | 'variants' | 'thumb_size'> & { publicBase: string | null };
 
 /** Files one form post may carry. */
 export const FORM_FILES = 20;
@@ -27,6 +27,7 @@ const deleteBody = {
 } as const;
 
 export function pageRoutes(app: FastifyInstance, library: Library, views: Views, xsrf: Xsrf, config: PageOptions, guards: UploadGuards): void {
+  const present = presenter(config);
   const page = (request: FastifyRequest, reply: FastifyReply) => ({
     xsrf: xsrf.token(request, reply),
     limits: { maxUploadSize: config.max_upload_size, maxPixels: config.max_pixels, types: uploadTypes },
@@ -40,7 +41,7 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
       ...page(request, reply),
       listing,
       uploadTokenRequired: guards.auth.required,
-      images: images.map(imageJson),
+      images: images.map(present.image).map((image) => ({ ...image, thumb_srcset: present.thumbSrcset(image) })),
       older: before !== undefined,
       next: nextCursor(images, config.recent_count),
     });
@@ -48,7 +49,7 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
 
   // The token may come from the form's upload_token field, which is only read with the body.
   app.post('/', { config: { html: true, files: FORM_FILES }, onRequest: guards.limit }, async (request, reply) => {
-    const uploaded = await storeUploads(request, reply, library, (fields) => {
+    const uploaded = await storeUploads(request, reply, library, present, (fields) => {
       xsrf.verify(request, reply, fields._xsrf);
       guards.auth.verify(request, fields.upload_token);
     });
@@ -56,8 +57,9 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
   });
 
   app.get<{ Params: { id: string } }>('/i/:id', { config: { html: true } }, async (request, reply) => {
-    const image = imageJson(await library.get(request.params.id));
-    await views.send(reply, 'image', { ...page(request, reply), image, share: shareLinks(image, linkBase(request, config.publicBase)) });
+    const image = present.image(await library.get(request.params.id));
+    const share = shareLinks(image, linkBase(request, config.publicBase));
+    await views.send(reply, 'image', { ...page(request, reply), image, renditions: present.renditions(image), share });
   });
 
   // The page's delete button: the token comes from the browser that uploaded the image.

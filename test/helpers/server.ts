@@ -24,7 +24,7 @@ export interface TestServer {
 export interface UploadOptions { filename?: string; type?: string; field?: string; headers?: Record<string, string> }
 
 export interface UploadedImage {
-  id: string; url: string; thumb_url: string; page_url: string; name: string | null;
+  id: string; url: string; thumb_url: string; page_url: string; variants: Record<string, string>; name: string | null;
   width: number; height: number; format: string; mime: string; bytes: number; sha256: string;
   created_at: string; delete_token: string;
   thumb: { width: number; height: number; bytes: number; mime: string };
