@@ -53,6 +53,24 @@ describe('the image page in Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('fetches a named size of a 4 MP photo, as AVIF or WebP, in a fraction of the original\'s bytes', async () => {
+    const image = await s.uploadOk(await photo(2400, 1600), { filename: 'four-megapixels.jpg' });
+    const { page, errors } = await openTab(browser, s.url);
+    const fetched: { url: string; type: string; bytes: Promise<number> }[] = [];
+    page.on('response', (response) => {
+      if (!response.url().includes('/imgs/')) return;
+      fetched.push({ url: response.url(), type: response.headers()['content-type'] ?? '', bytes: response.request().sizes().then((sz) => sz.responseBodySize) });
+    });
+    await page.goto(image.page_url);
+    await page.locator('img.full').evaluate((img: HTMLImageElement) => img.decode());
+
+    const bytes = (await Promise.all(fetched.map((f) => f.bytes))).reduce((a, b) => a + b, 0);
+    assert.ok(fetched.length > 0 && fetched.every((f) => !f.url.endsWith('/orig')), `not the original: ${fetched.map((f) => f.url).join(', ')}`);
+    assert.ok(fetched.every((f) => /^image\/(avif|webp)$/.test(f.type)), `AVIF or WebP: ${fetched.map((f) => f.type).join(', ')}`);
+    assert.ok(bytes > 0 && bytes < 0.15 * image.bytes, `${String(bytes)} bytes for the picture, ${String(image.bytes)} in the original`);
+    assert.deepEqual(errors, []);
+  });
+
   it('uploads, opens the page, and deletes the image from the browser that uploaded it', async () => {
     const { page, errors } = await openTab(browser, s.url);
     await page.goto('/');
