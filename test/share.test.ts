@@ -36,11 +36,12 @@ const NASTY_NAMES = [
 ];
 
 describe('share links', () => {
-  it('builds the page, direct and thumbnail links on the origin', () => {
+  it('builds the page, direct, thumbnail and size links on the origin', () => {
     const links = shareLinks(image('a.png'), ORIGIN);
     assert.equal(links.page, `${ORIGIN}/i/AbCdEfGhIjKlMnOp`);
     assert.equal(links.direct, `${ORIGIN}/imgs/AbCdEfGhIjKlMnOp/orig`);
     assert.equal(links.thumb, `${ORIGIN}/imgs/AbCdEfGhIjKlMnOp/thumb`);
+    assert.deepEqual(links.sizes, { small: `${ORIGIN}/imgs/AbCdEfGhIjKlMnOp/small` });
     assert.equal(links.markdown, `![a.png](${ORIGIN}/imgs/AbCdEfGhIjKlMnOp/orig)`);
     assert.equal(links.bbcode, `[url=${ORIGIN}/i/AbCdEfGhIjKlMnOp][img]${ORIGIN}/imgs/AbCdEfGhIjKlMnOp/orig[/img][/url]`);
   });
@@ -48,6 +49,7 @@ describe('share links', () => {
   it('keeps a base path, with or without a trailing slash', () => {
     assert.equal(shareLinks(image('a.png'), 'https://example.com/pics/').page, 'https://example.com/pics/i/AbCdEfGhIjKlMnOp');
     assert.equal(shareLinks(image('a.png'), 'https://example.com/pics').direct, 'https://example.com/pics/imgs/AbCdEfGhIjKlMnOp/orig');
+    assert.deepEqual(shareLinks(image('a.png'), 'https://example.com/pics/').sizes, { small: 'https://example.com/pics/imgs/AbCdEfGhIjKlMnOp/small' });
   });
 
   for (const name of NASTY_NAMES) {
