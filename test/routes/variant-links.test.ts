@@ -2,6 +2,7 @@
 // thumbnail in the grid of /, the candidates of the image page's picture, and its share panel.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
 import { attributes, tags, textOf } from '../helpers/html.js';
 import { photo } from '../helpers/images.js';
 import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
@@ -73,6 +74,10 @@ describe('the named sizes in the JSON and the pages', () => {
     // Portrait: the longest side is the height, so medium (800) is 667 wide; large would only repeat the original.
     const mid = await picture(s, medium);
     assert.deepEqual(candidates(mid.srcset ?? ''), [[medium.variants.small, '267w'], [medium.variants.medium, '667w'], [medium.url, '1000w']]);
+    for (const [url, width] of candidates(mid.srcset ?? '')) {
+      const served = await sharp(Buffer.from(await (await s.fetch(url)).arrayBuffer())).metadata();
+      assert.equal(`${String(served.width)}w`, width, `${url} is as wide as its srcset says`);
+    }
 
     const small = await picture(s, tiny);
     assert.deepEqual(candidates(small.srcset ?? ''), [[tiny.url, '200w']]);
