@@ -9,12 +9,13 @@ import { solid } from '../helpers/images.js';
 import { startTestServer, tempDir, type TestServer, type UploadedImage } from '../helpers/server.js';
 import { exchange, simpleRequest } from '../hostile/raw-http.js';
 
-const SHARE_LABELS = ['page', 'direct', 'thumb', 'markdown', 'html', 'bbcode'] as const;
+// The sizes are the default --variants.
+const SHARE_LABELS = ['page', 'direct', 'thumb', 'small', 'medium', 'large', 'markdown', 'html', 'bbcode'] as const;
 
-/** The six share fields of an image page, by name. */
+/** The share fields of an image page, by name. */
 function shareFields(html: string): Record<(typeof SHARE_LABELS)[number], string> {
   const values = tags(html, 'input').map(attributes).filter((a) => a.id?.startsWith('share-')).map((a) => a.value ?? '');
-  assert.equal(values.length, SHARE_LABELS.length, 'the page offers six share fields');
+  assert.equal(values.length, SHARE_LABELS.length, 'the page offers every share field');
   return Object.fromEntries(SHARE_LABELS.map((label, i) => [label, values[i] ?? ''])) as Record<(typeof SHARE_LABELS)[number], string>;
 }
 
@@ -41,6 +42,7 @@ describe('share links built from the Host header', () => {
       const origin = `http://${host.toLowerCase()}`;
       assert.equal(fields.page, `${origin}${image.page_url}`, host);
       assert.equal(fields.markdown, `![a.png](${origin}${image.url})`, host);
+      assert.equal(fields.large, `${origin}${image.variants.large}`, host);
     }
   });
 
