@@ -75,6 +75,13 @@ describe('Thumbnailer', () => {
   });
 });
 
+/** An interlaced 16-bit RGBA PNG of 6000x6000, which the decoder must hold whole (288 MB); returns its path. */
+async function heavyPng(path: string): Promise<string> {
+  await writeFile(path, await sharp({ create: { width: 6000, height: 6000, channels: 4, background: { r: 9, g: 99, b: 199, alpha: 0.5 } } })
+    .toColourspace('rgb16').png({ progressive: true, compressionLevel: 1 }).toBuffer());
+  return path;
+}
+
 describe('Thumbnailer bounds', () => {
   let dir: string;
   let jpeg: string;
@@ -113,9 +120,7 @@ describe('Thumbnailer bounds', () => {
     // A budget of 16 MiB makes a limit of 272 MiB; the decoder must hold this PNG whole (288 MB).
     const thumbnailer = new Thumbnailer(7, 1, 16 * 1024 * 1024);
     try {
-      const png = join(dir, 'interlaced.png');
-      await writeFile(png, await sharp({ create: { width: 6000, height: 6000, channels: 4, background: { r: 9, g: 99, b: 199, alpha: 0.5 } } })
-        .toColourspace('rgb16').png({ progressive: true, compressionLevel: 1 }).toBuffer());
+      const png = await heavyPng(join(dir, 'interlaced.png'));
       await thumbnailer.make(jpeg, spec, limits);
       const [pid] = await thumbnailProcesses();
       assert.ok(pid !== undefined);
@@ -138,9 +143,7 @@ describe('Thumbnailer bounds', () => {
   it('tries the thumbnails caught in a memory kill once more, one at a time: the one beside the culprit is made', async () => {
     const thumbnailer = new Thumbnailer(7, 2, 16 * 1024 * 1024);
     try {
-      const png = join(dir, 'interlaced-2.png');
-      await writeFile(png, await sharp({ create: { width: 6000, height: 6000, channels: 4, background: { r: 9, g: 99, b: 199, alpha: 0.5 } } })
-        .toColourspace('rgb16').png({ progressive: true, compressionLevel: 1 }).toBuffer());
+      const png = await heavyPng(join(dir, 'interlaced-2.png'));
       // Seconds of scans in little memory: still being made when the PNG grows past the limit.
       const slow = join(dir, 'slow.jpg');
       await writeFile(slow, await manyScanJpeg(2000, 2000, 6000));
