@@ -31,8 +31,10 @@ describe('imghost serve logs', () => {
     const port = await freePort();
     const command = [process.execPath, '--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--address=127.0.0.1',
       `--port=${String(port)}`, `--data_dir=${join(dir, 'tty')}`].map(quote).join(' ');
-    const child = spawn('script', ['--quiet', '--flush', '--return', '--command', command, '/dev/null'],
-      { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    // `exec` so that the server, not a shell waiting for it, is what the interrupt stops: shells differ
+    // in the status they exit with after an interrupt (dash 130, bash the child's).
+    const child = spawn('script', ['--quiet', '--flush', '--return', '--command', `exec ${command}`, '/dev/null'],
+      { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SHELL: '/bin/sh' } });
     const output = captureOutput(child);
     t.after(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -42,7 +44,7 @@ describe('imghost serve logs', () => {
     const res = await fetch(`http://127.0.0.1:${String(port)}/healthz`);
     await res.arrayBuffer();
     await eventually('the request to be logged', () => output.stdout().includes('request completed'));
-    // The terminal's interrupt key: the shell and the server get SIGINT and shut down gracefully.
+    // The terminal's interrupt key: the server gets SIGINT and shuts down gracefully.
     child.stdin.write('\x03');
     const exit = await within(exitOf(child), 15_000, 'the server to stop');
     assert.deepEqual(exit, { code: 0, signal: null }, output.stdout());
