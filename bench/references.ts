@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import pLimit from 'p-limit';
 import { defaults } from '../src/config/options.js';
 import { decodeLimits } from '../src/images/probe.js';
-import { makeThumbnail } from '../src/images/thumbnail.js';
+import { makeThumbnail, squareSpec } from '../src/images/thumbnail.js';
 import { eventually, exitOf, freePort } from '../test/helpers/process.js';
 import { killedWithBench } from './imghost-process.js';
 import { root } from '../test/helpers/cli.js';
@@ -24,7 +24,7 @@ const run = promisify(execFile);
  */
 export async function bareSharp(files: readonly string[]): Promise<{ perSecond: number; cpuMs: number }> {
   const config = defaults();
-  const spec = { size: config.thumb_size, format: config.thumb_format };
+  const spec = squareSpec(config.thumb_size, config.thumb_format);
   const limit = pLimit(config.thumb_concurrency);
   const began = performance.now();
   const cpu = process.cpuUsage();

@@ -189,6 +189,8 @@ export class Ingest {
       thumb,
       thumbSpec,
       deleteTokenHash: sha256(deleteToken),
+      frames: info.frames,
+      placeholder: duplicate?.placeholder ?? null,
     };
     // The pending record goes first: from here on no delete can take these blobs away, and no gc
     // while its lease is renewed.

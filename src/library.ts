@@ -8,7 +8,7 @@ import { NotFound, UploadAbandoned, WrongDeleteToken } from './errors.js';
 import { collectGarbage, releaseBlobs, type GcReport } from './gc.js';
 import { WorkPool } from './images/pool.js';
 import { decodeLimits } from './images/probe.js';
-import { makeThumbnail } from './images/thumbnail.js';
+import { makeThumbnail, squareSpec } from './images/thumbnail.js';
 import { Thumbnailer } from './images/thumbnailer.js';
 import { sha256 } from './hash.js';
 import { Ingest, type Ingested, type Sender, type UploadedFile } from './ingest.js';
@@ -54,7 +54,7 @@ export class Library {
         tmpDir,
         maxUploadSize: opts.max_upload_size,
         limits,
-        thumb: { size: opts.thumb_size, format: opts.thumb_format },
+        thumb: squareSpec(opts.thumb_size, opts.thumb_format),
         stripMetadata: opts.strip_metadata,
         receiving: new ReceiveSlots(opts.max_receiving, opts.max_uploads_per_client),
       }).init();

@@ -20,6 +20,11 @@ export interface ImageJson {
   sha256: string;
   created_at: string;
   thumb: { width: number; height: number; bytes: number; mime: string };
+  /** Whether the image is an animation, and of how many frames (1 for a still image). */
+  animated: boolean;
+  frames: number;
+  /** A ThumbHash (base64) of the image to paint while it loads, or null. */
+  placeholder: string | null;
 }
 
 /** An upload's answer: the image, and the delete token its uploader alone receives. */
@@ -57,6 +62,9 @@ export function presenter(config: Pick<Config, 'variants' | 'thumb_size'>): Pres
     sha256: img.orig.hash,
     created_at: img.createdAt.toISOString(),
     thumb: { width: img.thumb.width, height: img.thumb.height, bytes: img.thumb.bytes, mime: img.thumb.mime },
+    animated: img.frames > 1,
+    frames: img.frames,
+    placeholder: img.placeholder,
   });
   return {
     image,

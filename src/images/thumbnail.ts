@@ -29,19 +29,46 @@ export interface Thumbnail {
  */
 export type OutputFormat = ThumbFormat | 'gif' | 'family';
 
-export interface ThumbSpec { size: number; format: OutputFormat }
+/** `inside`: fit within the box, keeping the whole image; `cover`: fill the box, cropping the rest. */
+export type Fit = 'inside' | 'cover';
+/** Where a `cover` crop keeps the image (sharp's positions), or how it finds what matters. */
+export const gravities = ['centre', 'north', 'northeast', 'east', 'southeast', 'south', 'southwest', 'west', 'northwest',
+  'entropy', 'attention'] as const;
+export type Gravity = (typeof gravities)[number];
 
-/** Identifies the settings a thumbnail was made with, so a duplicate upload can reuse it. */
-export const specKey = (spec: ThumbSpec): string => `${String(spec.size)}:${spec.format}`;
+/**
+ * The rendition to make: a box of `width` x `height` (0: no bound on that side, for `inside`
+ * only), how the image goes into it, and the encoding. Never larger than the original.
+ */
+export interface ThumbSpec { width: number; height: number; fit: Fit; gravity?: Gravity; format: OutputFormat }
 
-export async function makeThumbnail(path: string, { size, format }: ThumbSpec, limits: DecodeLimits): Promise<Thumbnail> {
+/** A square box the image fits inside: the thumbnail and the named variant sizes. */
+export const squareSpec = (size: number, format: OutputFormat): ThumbSpec => ({ width: size, height: size, fit: 'inside', format });
+
+/**
+ * Identifies the settings a rendition was made with, so a duplicate upload can reuse it: a square
+ * fitted inside reads `SIZE:FORMAT`, as recorded before other boxes existed.
+ */
+export function specKey({ width, height, fit, gravity, format }: ThumbSpec): string {
+  if (fit === 'inside' && width === height) return `${String(width)}:${format}`;
+  return `${String(width)}x${String(height)}:${fit}${fit === 'cover' ? `-${gravity ?? 'centre'}` : ''}:${format}`;
+}
+
+export async function makeThumbnail(path: string, spec: ThumbSpec, limits: DecodeLimits): Promise<Thumbnail> {
+  const { width, height, fit, gravity, format } = spec;
   let pipeline = sharp(path, { limitInputPixels: limits.maxPixels, failOn: 'error', autoOrient: true })
     // libvips checks this between the tiles it computes: it stops a slow encode or a slow
     // image of many tiles, but not a decoder that reads the whole file in one go (a progressive
     // JPEG of thousands of scans). The thumbnail process is killed for those (thumbnailer.ts).
     .timeout({ seconds: limits.timeoutSeconds })
     // Lanczos-3 (sharp's default kernel) for a sharp downscale; never larger than the original.
-    .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true });
+    .resize({
+      width: width > 0 ? width : undefined,
+      height: height > 0 ? height : undefined,
+      fit,
+      position: fit === 'cover' ? gravity ?? 'centre' : undefined,
+      withoutEnlargement: true,
+    });
   try {
     const encoding = format === 'family' ? familyOf(await pipeline.metadata()) : format;
     // JPEG has no alpha channel: put transparent images on white rather than black.

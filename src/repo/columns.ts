@@ -6,11 +6,11 @@ import type { ImageRecord, NewImage, VariantRecord } from './index.js';
 // Named rather than `SELECT *`: in PostgreSQL a prepared statement whose result shape changes
 // under it (a later migration adding a column, run by a newer node) fails with 0A000.
 export const RECORD_COLUMNS = `seq, id, created_at, name, format, width, height, orig_hash, orig_bytes, orig_mime,
-  thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height, thumb_spec, delete_token_hash`;
+  thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height, thumb_spec, delete_token_hash, frames, placeholder`;
 
 // What an insert writes of a record; `ready` and `lease_until` follow, in each adapter's terms.
 const INSERTED = ['id', 'created_at', 'name', 'format', 'width', 'height', 'orig_hash', 'orig_bytes', 'orig_mime',
-  'thumb_hash', 'thumb_bytes', 'thumb_mime', 'thumb_width', 'thumb_height', 'thumb_spec', 'delete_token_hash'] as const;
+  'thumb_hash', 'thumb_bytes', 'thumb_mime', 'thumb_width', 'thumb_height', 'thumb_spec', 'delete_token_hash', 'frames', 'placeholder'] as const;
 
 export const INSERT_COLUMNS = INSERTED.join(', ');
 
@@ -26,7 +26,7 @@ export const insertValues = (image: NewImage, time: (date: Date) => unknown): un
   image.id, time(image.createdAt), image.name, image.format, image.width, image.height,
   image.orig.hash, image.orig.bytes, image.orig.mime,
   image.thumb.hash, image.thumb.bytes, image.thumb.mime, image.thumb.width, image.thumb.height,
-  image.thumbSpec, image.deleteTokenHash,
+  image.thumbSpec, image.deleteTokenHash, image.frames, image.placeholder,
 ];
 
 /** A row of RECORD_COLUMNS as the driver returns it: `Int` for the BIGINT columns, `Time` for created_at. */
@@ -35,7 +35,7 @@ export interface ImageRow<Int, Time> {
   format: string; width: number; height: number;
   orig_hash: string; orig_bytes: Int; orig_mime: string;
   thumb_hash: string; thumb_bytes: Int; thumb_mime: string; thumb_width: number; thumb_height: number;
-  thumb_spec: string; delete_token_hash: string;
+  thumb_spec: string; delete_token_hash: string; frames: number; placeholder: string | null;
 }
 
 export const toRecord = (r: ImageRow<number | string, number | Date>): ImageRecord => ({
@@ -50,6 +50,8 @@ export const toRecord = (r: ImageRow<number | string, number | Date>): ImageReco
   thumb: { hash: r.thumb_hash, bytes: Number(r.thumb_bytes), mime: r.thumb_mime, width: r.thumb_width, height: r.thumb_height },
   thumbSpec: r.thumb_spec,
   deleteTokenHash: r.delete_token_hash,
+  frames: r.frames,
+  placeholder: r.placeholder,
 });
 
 // The variants table, likewise.

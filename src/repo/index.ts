@@ -24,6 +24,10 @@ export interface ImageRecord {
   /** Size and format the thumbnail was made with, so a duplicate upload can reuse it. */
   thumbSpec: string;
   deleteTokenHash: string;
+  /** Frames of an animation; 1 for a still image. */
+  frames: number;
+  /** A tiny blurred preview to show while the image loads (ThumbHash, base64), when one was made. */
+  placeholder: string | null;
 }
 
 export type NewImage = Omit<ImageRecord, 'seq'>;
@@ -83,6 +87,8 @@ export interface ImageRepo {
   /** Every blob hash any record refers to, variants included (for gc). */
   referencedHashes(): Promise<Set<string>>;
   getVariant(origHash: string, spec: string): Promise<VariantRecord | null>;
+  /** Every variant recorded for an original (for verify, backup and migrate-db). */
+  variantsOf(origHash: string): Promise<VariantRecord[]>;
   /**
    * Records a variant unless one of that original and spec is recorded already (another request
    * or node made it first), and answers the one recorded.

@@ -8,52 +8,7 @@ import {
   VARIANT_COLUMNS, variantValues, type ImageRow, type VariantRow,
 } from './columns.js';
 import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type VariantRecord } from './index.js';
-
-// Numbered migrations: entry N brings a database whose schema_migrations ends at N to N+1.
-// Append, never edit. Each runs in the transaction that records it.
-const migrations: readonly string[] = [
-  `CREATE TABLE images (
-     seq BIGSERIAL PRIMARY KEY,
-     id TEXT NOT NULL UNIQUE,
-     ready BOOLEAN NOT NULL DEFAULT FALSE,
-     created_at TIMESTAMPTZ NOT NULL,
-     name TEXT,
-     format TEXT NOT NULL,
-     width INTEGER NOT NULL,
-     height INTEGER NOT NULL,
-     orig_hash TEXT NOT NULL,
-     orig_bytes BIGINT NOT NULL,
-     orig_mime TEXT NOT NULL,
-     thumb_hash TEXT NOT NULL,
-     thumb_bytes BIGINT NOT NULL,
-     thumb_mime TEXT NOT NULL,
-     thumb_width INTEGER NOT NULL,
-     thumb_height INTEGER NOT NULL,
-     thumb_spec TEXT NOT NULL,
-     delete_token_hash TEXT NOT NULL
-   );
-   CREATE INDEX images_ready_seq ON images (ready, seq);
-   CREATE INDEX images_orig ON images (orig_hash, thumb_spec);
-   CREATE INDEX images_thumb ON images (thumb_hash);`,
-  // Until when a live upload holds its pending record, by the database's clock, so the clocks
-  // of the nodes do not matter. The default (one lease, PENDING_LEASE) covers records written by
-  // nodes of an older version during a rolling upgrade, which do not renew leases.
-  `ALTER TABLE images ADD COLUMN lease_until TIMESTAMPTZ NOT NULL DEFAULT now() + interval '30 seconds';
-   CREATE INDEX images_pending_lease ON images (lease_until) WHERE NOT ready;`,
-  // Renditions of an original, shared by the images that have it; `hash` is the variant's blob.
-  `CREATE TABLE variants (
-     orig_hash TEXT NOT NULL,
-     spec TEXT NOT NULL,
-     hash TEXT NOT NULL,
-     bytes BIGINT NOT NULL,
-     mime TEXT NOT NULL,
-     width INTEGER NOT NULL,
-     height INTEGER NOT NULL,
-     created_at TIMESTAMPTZ NOT NULL,
-     PRIMARY KEY (orig_hash, spec)
-   );
-   CREATE INDEX variants_hash ON variants (hash);`,
-];
+import { migrations } from './postgres-schema.js';
 
 /** Advisory lock key serialising migrations across nodes: 'imghost' read as a 56-bit number. */
 const MIGRATION_LOCK = '29675163455812468';
@@ -77,6 +32,7 @@ const sql = {
   expired: `DELETE FROM images WHERE NOT ready AND lease_until < now() RETURNING ${COLUMNS}`,
   hashes: 'SELECT orig_hash AS hash FROM images UNION SELECT thumb_hash FROM images UNION SELECT hash FROM variants',
   getVariant: `SELECT ${VARIANT_COLUMNS} FROM variants WHERE orig_hash = $1 AND spec = $2`,
+  variantsOf: `SELECT ${VARIANT_COLUMNS} FROM variants WHERE orig_hash = $1 ORDER BY spec`,
   insertVariant: `INSERT INTO variants (${VARIANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
   removeVariant: 'DELETE FROM variants WHERE orig_hash = $1 AND spec = $2 AND hash = $3',
   orphanVariants: `DELETE FROM variants WHERE ($1::text IS NULL OR orig_hash = $1)
@@ -245,6 +201,10 @@ export class PostgresRepo implements ImageRepo {
   async getVariant(origHash: string, spec: string): Promise<VariantRecord | null> {
     const [row] = (await this.query('getVariant', [origHash, spec])).rows as VariantRow<string, Date>[];
     return row ? toVariant(row) : null;
+  }
+
+  async variantsOf(origHash: string): Promise<VariantRecord[]> {
+    return ((await this.query('variantsOf', [origHash])).rows as VariantRow<string, Date>[]).map(toVariant);
   }
 
   async insertVariant(variant: VariantRecord): Promise<VariantRecord> {

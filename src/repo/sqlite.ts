@@ -14,50 +14,8 @@ import {
   type ImageRow, type VariantRow,
 } from './columns.js';
 import { GroupSync } from './group-sync.js';
+import { migrations } from './sqlite-schema.js';
 import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type VariantRecord } from './index.js';
-
-// Numbered migrations: entry N brings a database at user_version N to N+1. Append, never edit.
-const migrations: readonly string[] = [
-  `CREATE TABLE images (
-     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-     id TEXT NOT NULL UNIQUE,
-     ready INTEGER NOT NULL DEFAULT 0,
-     created_at INTEGER NOT NULL,
-     name TEXT,
-     format TEXT NOT NULL,
-     width INTEGER NOT NULL,
-     height INTEGER NOT NULL,
-     orig_hash TEXT NOT NULL,
-     orig_bytes INTEGER NOT NULL,
-     orig_mime TEXT NOT NULL,
-     thumb_hash TEXT NOT NULL,
-     thumb_bytes INTEGER NOT NULL,
-     thumb_mime TEXT NOT NULL,
-     thumb_width INTEGER NOT NULL,
-     thumb_height INTEGER NOT NULL,
-     thumb_spec TEXT NOT NULL,
-     delete_token_hash TEXT NOT NULL
-   );
-   CREATE INDEX images_ready_seq ON images (ready, seq);
-   CREATE INDEX images_orig ON images (orig_hash, thumb_spec);
-   CREATE INDEX images_thumb ON images (thumb_hash);`,
-  // Milliseconds since the epoch until which a live upload holds its pending record.
-  `ALTER TABLE images ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
-   CREATE INDEX images_pending_lease ON images (lease_until) WHERE ready = 0;`,
-  // Renditions of an original, shared by the images that have it; `hash` is the variant's blob.
-  `CREATE TABLE variants (
-     orig_hash TEXT NOT NULL,
-     spec TEXT NOT NULL,
-     hash TEXT NOT NULL,
-     bytes INTEGER NOT NULL,
-     mime TEXT NOT NULL,
-     width INTEGER NOT NULL,
-     height INTEGER NOT NULL,
-     created_at INTEGER NOT NULL,
-     PRIMARY KEY (orig_hash, spec)
-   );
-   CREATE INDEX variants_hash ON variants (hash);`,
-];
 
 type Row = ImageRow<number, number>;
 
@@ -104,6 +62,7 @@ export class SqliteRepo implements ImageRepo {
         'SELECT rowid AS seq, hash FROM variants WHERE rowid > ? ORDER BY rowid LIMIT ?'),
       getVariant: db.prepare<[string, string], VariantRow<number, number>>(
         `SELECT ${VARIANT_COLUMNS} FROM variants WHERE orig_hash = ? AND spec = ?`),
+      variantsOf: db.prepare<[string], VariantRow<number, number>>(`SELECT ${VARIANT_COLUMNS} FROM variants WHERE orig_hash = ? ORDER BY spec`),
       insertVariant: db.prepare(`INSERT INTO variants (${VARIANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
       removeVariant: db.prepare('DELETE FROM variants WHERE orig_hash = ? AND spec = ? AND hash = ?'),
       orphanVariants: db.prepare<[string | null, string | null], VariantRow<number, number>>(`DELETE FROM variants
@@ -230,6 +189,10 @@ export class SqliteRepo implements ImageRepo {
 
   getVariant(origHash: string, spec: string): Promise<VariantRecord | null> {
     return this.guarded(() => this.stmts.getVariant.get(origHash, spec)).then((row) => (row ? toVariant(row) : null));
+  }
+
+  variantsOf(origHash: string): Promise<VariantRecord[]> {
+    return this.guarded(() => this.stmts.variantsOf.all(origHash).map(toVariant));
   }
 
   /** Not synced: a variant lost to a power cut is made again when next asked for. */

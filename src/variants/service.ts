@@ -12,7 +12,7 @@ import { sha256 } from '../hash.js';
 import { uniqueSuffix } from '../ids.js';
 import type { WorkPool } from '../images/pool.js';
 import type { DecodeLimits } from '../images/probe.js';
-import { specKey, type ThumbSpec } from '../images/thumbnail.js';
+import { specKey, squareSpec, type ThumbSpec } from '../images/thumbnail.js';
 import type { MakeThumbnail } from '../images/thumbnailer.js';
 import type { ImageRecord, ImageRepo, VariantRecord } from '../repo/index.js';
 import type { BlobStore } from '../store/index.js';
@@ -48,10 +48,10 @@ export class Variants {
   request(name: string, ext: string | undefined, accept: string | undefined): VariantRequest {
     const size = this.opts.sizes.get(name);
     if (size === undefined) throw new NotFound('no such variant');
-    if (ext === undefined) return { spec: { size, format: negotiatedFormat(accept, this.opts.avif) }, negotiated: true };
+    if (ext === undefined) return { spec: squareSpec(size, negotiatedFormat(accept, this.opts.avif)), negotiated: true };
     const format = formatOfExtension(ext);
     if (format === undefined) throw new NotFound('no such variant format');
-    return { spec: { size, format }, negotiated: false };
+    return { spec: squareSpec(size, format), negotiated: false };
   }
 
   /** The variant of this image, made now if it was never made or its blob has gone missing. */

@@ -55,6 +55,8 @@ function pendingRecord(createdAt: Date, orig: string, thumb: string): NewImage {
     thumb: { hash: thumb, bytes: 50, mime: 'image/png', width: 10, height: 10 },
     thumbSpec: '128:png',
     deleteTokenHash: sha256(Buffer.from('token')),
+    frames: 1,
+    placeholder: null,
   };
 }
 

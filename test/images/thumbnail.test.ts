@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp, { type Sharp } from 'sharp';
 import { options } from '../../src/config/options.js';
-import { makeThumbnail } from '../../src/images/thumbnail.js';
+import { makeThumbnail, squareSpec } from '../../src/images/thumbnail.js';
 import { ImageTooComplex } from '../../src/errors.js';
 import { drawing } from '../helpers/images.js';
 import { tempDir } from '../helpers/server.js';
@@ -76,7 +76,7 @@ describe('makeThumbnail', () => {
   for (const name of ['photo.jpeg', 'drawing.png', 'transparent.png', 'photo.webp']) {
     it(`makes the same picture as sharp's defaults from ${name}`, async () => {
       const path = inputs[name] ?? '';
-      const thumb = await makeThumbnail(path, { size: SIZE, format: 'png' }, limits);
+      const thumb = await makeThumbnail(path, squareSpec(SIZE, 'png'), limits);
       assert.equal(thumb.mime, 'image/png');
       const made = await pixels(thumb.data);
       assert.equal(Math.max(made.width, made.height), SIZE);
@@ -97,13 +97,13 @@ describe('makeThumbnail', () => {
 
   it('makes PNG thumbnails no larger than sharp does by default', async () => {
     const path = inputs['drawing.png'] ?? '';
-    const thumb = await makeThumbnail(path, { size: SIZE, format: 'png' }, limits);
+    const thumb = await makeThumbnail(path, squareSpec(SIZE, 'png'), limits);
     const plain = await sharp(path).resize({ width: SIZE, height: SIZE, fit: 'inside' }).png().toBuffer();
     assert.ok(thumb.data.length <= plain.length, `${String(thumb.data.length)} bytes against ${String(plain.length)}`);
   });
 
   describe('with the default encoding', () => {
-    const spec = { size: options.thumb_size.default, format: options.thumb_format.default };
+    const spec = squareSpec(options.thumb_size.default, options.thumb_format.default);
 
     for (const name of ['photo.jpeg', 'drawing.png', 'transparent.png', 'small.avif', 'small.tiff']) {
       it(`stores ${name} in a fraction of a PNG's bytes and no more than the original's, as faithfully as a JPEG would`, async () => {
@@ -131,8 +131,8 @@ describe('makeThumbnail', () => {
     const path = join(dir, 'noise.jpg');
     await sharp({ create: { width: 6000, height: 6000, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toFile(path);
     const began = performance.now();
-    await assert.rejects(makeThumbnail(path, { size: 6000, format: 'png' }, { ...limits, timeoutSeconds: 1 }), ImageTooComplex);
+    await assert.rejects(makeThumbnail(path, squareSpec(6000, 'png'), { ...limits, timeoutSeconds: 1 }), ImageTooComplex);
     assert.ok(performance.now() - began < 1800, 'stopped soon after the deadline');
-    assert.equal((await makeThumbnail(path, { size: SIZE, format: 'png' }, { ...limits, timeoutSeconds: 1 })).width, SIZE, 'the same file, as a small thumbnail, in time');
+    assert.equal((await makeThumbnail(path, squareSpec(SIZE, 'png'), { ...limits, timeoutSeconds: 1 })).width, SIZE, 'the same file, as a small thumbnail, in time');
   });
 });

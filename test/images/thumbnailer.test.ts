@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ImageTooComplex, NotAnImage, OverDecodeBudget } from '../../src/errors.js';
-import { makeThumbnail, type ThumbSpec } from '../../src/images/thumbnail.js';
+import { makeThumbnail, squareSpec, type ThumbSpec } from '../../src/images/thumbnail.js';
 import { Thumbnailer } from '../../src/images/thumbnailer.js';
 import { manyScanJpeg } from '../helpers/decode-bombs.js';
 import { photo } from '../helpers/images.js';
 import { tempDir } from '../helpers/server.js';
 import { memoryOf, thumbnailProcesses } from '../helpers/thumbnail-process.js';
 
-const spec: ThumbSpec = { size: 128, format: 'png' };
+const spec: ThumbSpec = squareSpec(128, 'png');
 const limits = { maxPixels: 100_000_000, decodeBudget: 512 * 1024 * 1024, timeoutSeconds: 30, maxJpegScans: 256, maxFrames: 10_000 };
 
 describe('Thumbnailer', () => {

@@ -24,6 +24,8 @@ export function image(overrides: Partial<NewImage> = {}, seed = `blob-${String(+
     thumb: { hash: hash(`thumb:${seed}`), bytes: 2345, mime: 'image/png', width: 128, height: 96 },
     thumbSpec: '128:png',
     deleteTokenHash: hash(`token:${seed}`),
+    frames: 1,
+    placeholder: null,
     ...overrides,
   };
 }
@@ -77,7 +79,7 @@ export function repoContract(name: string, open: () => Promise<OpenedRepo>): voi
       });
 
       it('becomes visible everywhere once marked ready, with every field as stored', async () => {
-        const img = image({ name: null, format: 'jpeg', width: 3000, height: 2000 });
+        const img = image({ name: null, format: 'gif', width: 3000, height: 2000, frames: 12, placeholder: 'HBkSHYSIeHiPiHh8eJd4eTN0EEQG' });
         await repo.insertPending(img);
         await repo.markReady(img.id);
         const got = await repo.get(img.id);
@@ -281,6 +283,14 @@ export function repoContract(name: string, open: () => Promise<OpenedRepo>): voi
         assert.deepEqual(await repo.insertVariant(variant(img.orig.hash)), first);
         assert.deepEqual(await repo.getVariant(img.orig.hash, first.spec), first);
         assert.equal(await repo.getVariant(img.orig.hash, '320:webp'), null);
+      });
+
+      it('lists every variant of one original, and only of that one', async () => {
+        const [img, other] = [await ready(repo, image()), await ready(repo, image())];
+        const made = [variant(img.orig.hash, '320:webp'), variant(img.orig.hash, '800:avif')];
+        for (const v of [...made, variant(other.orig.hash)]) await repo.insertVariant(v);
+        assert.deepEqual(await repo.variantsOf(img.orig.hash), made);
+        assert.deepEqual(await repo.variantsOf(hash('no such original')), []);
       });
 
       it('count as references to their blobs, for isReferenced and referencedHashes', async () => {

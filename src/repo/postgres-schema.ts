@@ -1,0 +1,48 @@
+// The PostgreSQL schema as numbered migrations: entry N brings a database whose schema_migrations ends at N to N+1.
+// Append, never edit. Each runs in the transaction that records it.
+export const migrations: readonly string[] = [
+  `CREATE TABLE images (
+     seq BIGSERIAL PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     ready BOOLEAN NOT NULL DEFAULT FALSE,
+     created_at TIMESTAMPTZ NOT NULL,
+     name TEXT,
+     format TEXT NOT NULL,
+     width INTEGER NOT NULL,
+     height INTEGER NOT NULL,
+     orig_hash TEXT NOT NULL,
+     orig_bytes BIGINT NOT NULL,
+     orig_mime TEXT NOT NULL,
+     thumb_hash TEXT NOT NULL,
+     thumb_bytes BIGINT NOT NULL,
+     thumb_mime TEXT NOT NULL,
+     thumb_width INTEGER NOT NULL,
+     thumb_height INTEGER NOT NULL,
+     thumb_spec TEXT NOT NULL,
+     delete_token_hash TEXT NOT NULL
+   );
+   CREATE INDEX images_ready_seq ON images (ready, seq);
+   CREATE INDEX images_orig ON images (orig_hash, thumb_spec);
+   CREATE INDEX images_thumb ON images (thumb_hash);`,
+  // Until when a live upload holds its pending record, by the database's clock, so the clocks
+  // of the nodes do not matter. The default (one lease, PENDING_LEASE) covers records written by
+  // nodes of an older version during a rolling upgrade, which do not renew leases.
+  `ALTER TABLE images ADD COLUMN lease_until TIMESTAMPTZ NOT NULL DEFAULT now() + interval '30 seconds';
+   CREATE INDEX images_pending_lease ON images (lease_until) WHERE NOT ready;`,
+  // Renditions of an original, shared by the images that have it; `hash` is the variant's blob.
+  `CREATE TABLE variants (
+     orig_hash TEXT NOT NULL,
+     spec TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     bytes BIGINT NOT NULL,
+     mime TEXT NOT NULL,
+     width INTEGER NOT NULL,
+     height INTEGER NOT NULL,
+     created_at TIMESTAMPTZ NOT NULL,
+     PRIMARY KEY (orig_hash, spec)
+   );
+   CREATE INDEX variants_hash ON variants (hash);`,
+  // Frames of an animation (1 for a still image); a small blurred preview (ThumbHash, base64).
+  `ALTER TABLE images ADD COLUMN frames INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE images ADD COLUMN placeholder TEXT;`,
+];
