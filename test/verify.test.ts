@@ -1,18 +1,27 @@
-// `imghost verify`: every image's original and thumbnail are read back and hashed; a missing or
-// corrupt blob is reported with the image it damages, and the exit code says whether any was.
+// `imghost verify`: every image's original, thumbnail and variants are read back and hashed; a
+// missing or corrupt blob is reported with the image it damages, and the exit code says whether
+// any was. `--repair` forgets damaged variants, which the server then makes again.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from './helpers/cli.js';
 import { photo, solid } from './helpers/images.js';
-import { startTestServer, tempDir, type UploadedImage } from './helpers/server.js';
+import { startTestServer, tempDir, type TestServer, type UploadedImage } from './helpers/server.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const blobPath = (dataDir: string, key: string) => join(dataDir, 'blobs', key.slice(0, 2), key.slice(2, 4), key);
 
 interface Stored { image: UploadedImage; thumbHash: string }
+
+/** The blob hash a variant is served from: its strong ETag. */
+const variantHash = async (server: TestServer, image: UploadedImage, name: string): Promise<string> => {
+  const res = await server.fetch(`/imgs/${image.id}/${name}`);
+  assert.equal(res.status, 200, name);
+  await res.arrayBuffer();
+  return (res.headers.get('etag') ?? '').replaceAll('"', '');
+};
 
 describe('imghost verify', () => {
   let dataDir: string;
@@ -22,6 +31,10 @@ describe('imghost verify', () => {
   let lostThumb: Stored;
   let corrupt: Stored;
   let whole: Stored;
+  /** An image with two variants, one to lose and one to corrupt; `whole` has one left whole. */
+  let withVariants: Stored;
+  let lostVariant: string;
+  let corruptVariant: string;
   before(async () => {
     dataDir = await tempDir('imghost-verify-');
     const server = await startTestServer({ data_dir: dataDir });
@@ -36,6 +49,10 @@ describe('imghost verify', () => {
       lostThumb = await store(await solid(300, 200, '#208040'));
       corrupt = await store(await photo(300, 240, 'png'));
       whole = await store(await photo(200, 150, 'webp'));
+      await variantHash(server, whole.image, 'small.webp');
+      withVariants = await store(await photo(400, 300));
+      lostVariant = await variantHash(server, withVariants.image, 'small.webp');
+      corruptVariant = await variantHash(server, withVariants.image, 'small.png');
     } finally {
       await server.close();
     }
@@ -45,29 +62,63 @@ describe('imghost verify', () => {
   it('exits 0 on a whole library and says how many images it checked', async () => {
     const result = await runCli(['verify', `--data_dir=${dataDir}`]);
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout, 'verify: 5 images checked, 0 damaged\n');
-    assert.match(result.stderr, /^images: 0\/5, starting\nimages: 5\/5 in \d+\.\d s\n$/, 'a start line and a closing line');
+    assert.equal(result.stdout, 'verify: 6 images checked, 0 damaged\n');
+    assert.match(result.stderr, /^images: 0\/6, starting\nimages: 6\/6 in \d+\.\d s\n$/, 'a start line and a closing line');
   });
 
-  it('names every damaged image and what is wrong with it, and exits 1', async () => {
+  it('names every damaged image and what is wrong with it, variants included, and exits 1', async () => {
     const [first, second] = shared;
     await unlink(blobPath(dataDir, first.image.sha256));
     await unlink(blobPath(dataDir, lostThumb.thumbHash));
+    await unlink(blobPath(dataDir, lostVariant));
     // One byte changed: the size is right, only the content hash can tell.
-    const damagedBytes = await readFile(blobPath(dataDir, corrupt.image.sha256));
-    damagedBytes[200] = (damagedBytes[200] ?? 0) ^ 0xff;
-    await writeFile(blobPath(dataDir, corrupt.image.sha256), damagedBytes);
+    const damagedOriginal = await flipByte(blobPath(dataDir, corrupt.image.sha256));
+    const damagedVariant = await flipByte(blobPath(dataDir, corruptVariant));
 
     const result = await runCli(['verify', `--data_dir=${dataDir}`, '--verify_concurrency=2']);
     assert.equal(result.code, 1, result.stderr);
     const lines = result.stdout.trimEnd().split('\n');
-    assert.equal(lines.pop(), 'verify: 5 images checked, 4 damaged', 'the summary comes last');
+    assert.equal(lines.pop(), 'verify: 6 images checked, 5 damaged', 'the summary comes last');
+    assert.equal(lines.pop(), 'variants are made again on request: run with --repair to forget the damaged ones');
     assert.deepEqual(lines.sort(), [
       `damaged ${first.image.id}: original ${first.image.sha256} is missing`,
       `damaged ${second.image.id}: original ${first.image.sha256} is missing`,
       `damaged ${lostThumb.image.id}: thumbnail ${lostThumb.thumbHash} is missing`,
-      `damaged ${corrupt.image.id}: original ${corrupt.image.sha256} is corrupt: its content hashes to ${sha256(damagedBytes)}`,
+      `damaged ${corrupt.image.id}: original ${corrupt.image.sha256} is corrupt: its content hashes to ${sha256(damagedOriginal)}`,
+      `damaged ${withVariants.image.id}: variant 320:png ${corruptVariant} is corrupt: its content hashes to ${sha256(damagedVariant)}; `
+      + `variant 320:webp ${lostVariant} is missing`,
     ].sort());
-    assert.ok(!result.stdout.includes(whole.image.id), 'the whole image is not reported');
+    assert.ok(!result.stdout.includes(whole.image.id), 'the whole image and its whole variant are not reported');
+  });
+
+  it('forgets damaged variants with --repair, which the server then makes again, and leaves the rest alone', async () => {
+    const repaired = await runCli(['verify', `--data_dir=${dataDir}`, '--repair']);
+    assert.equal(repaired.code, 1, 'the originals and the thumbnail are still damaged');
+    assert.match(repaired.stdout, new RegExp(`^damaged ${withVariants.image.id}: variant 320:png .*; variant 320:webp .* is missing$`, 'm'));
+    assert.match(repaired.stdout, /\nverify: 6 images checked, 4 damaged, 2 damaged variants forgotten\n$/);
+    assert.equal(await blobExists(blobPath(dataDir, corruptVariant)), false, 'the corrupt blob is gone, not served');
+
+    const server = await startTestServer({ data_dir: dataDir });
+    try {
+      assert.equal(await variantHash(server, withVariants.image, 'small.webp'), lostVariant);
+      assert.equal(await variantHash(server, withVariants.image, 'small.png'), corruptVariant);
+      assert.equal(server.server.library.variants.encodes, 2, 'both made again');
+    } finally {
+      await server.close();
+    }
+    const after = await runCli(['verify', `--data_dir=${dataDir}`]);
+    assert.equal(after.code, 1);
+    assert.ok(!after.stdout.includes(withVariants.image.id), 'the variants made again are whole');
+    assert.match(after.stdout, /\nverify: 6 images checked, 4 damaged\n$/);
   });
 });
+
+/** Changes one byte of the file in place; its new bytes. */
+async function flipByte(path: string): Promise<Buffer> {
+  const bytes = await readFile(path);
+  bytes[200] = (bytes[200] ?? 0) ^ 0xff;
+  await writeFile(path, bytes);
+  return bytes;
+}
+
+const blobExists = (path: string) => stat(path).then(() => true, () => false);
