@@ -156,6 +156,21 @@ export class ListingDisabled extends AppError {
   constructor() { super(404, 'LISTING_DISABLED', 'this server does not list its images; open one by its link'); }
 }
 
+/** A signed variant URL on a server without --signing_key: only the named sizes exist there. */
+export class SignedUrlsDisabled extends AppError {
+  constructor() { super(404, 'SIGNED_URLS_DISABLED', 'signed URLs are not enabled on this server; ask for a named size'); }
+}
+
+/** A signed variant URL whose signature was not made with this server's key for that id and box. */
+export class BadSignature extends AppError {
+  constructor() { super(403, 'BAD_SIGNATURE', 'the URL signature is missing or wrong for this image and box'); }
+}
+
+/** The box of a signed variant URL, or given to `imghost sign`, that no rendition is made for. */
+export class BadVariantBox extends AppError {
+  constructor(box: string, why: string) { super(400, 'BAD_VARIANT_BOX', `the box '${box}' ${why}`); }
+}
+
 export class XsrfRejected extends AppError {
   constructor(reason: string) { super(403, 'XSRF', reason); }
 }

@@ -11,23 +11,21 @@ import { decodeLimits } from './images/probe.js';
 import { makeThumbnail, squareSpec } from './images/thumbnail.js';
 import { Thumbnailer } from './images/thumbnailer.js';
 import { sha256 } from './hash.js';
+import { isId } from './ids.js';
 import { Ingest, type Ingested, type Sender, type UploadedFile } from './ingest.js';
 import { ReceiveSlots } from './receive-slots.js';
 import type { ImageRecord, ImageRepo, VariantRecord } from './repo/index.js';
 import { openRepo, openStore, type StorageOptions } from './open-storage.js';
 import type { BlobStore, ByteRange } from './store/index.js';
 import { Variants, type VariantRequest } from './variants/service.js';
-import { parseVariants } from './variants/spec.js';
+import { parseEagerVariants, parseVariants } from './variants/spec.js';
 
 export type Variant = 'orig' | 'thumb';
-
-/** Ids are 12 random bytes in base64url; anything else cannot name an image. */
-const ID = /^[A-Za-z0-9_-]{16}$/;
 
 export type LibraryOptions = StorageOptions & Pick<Config,
   'max_upload_size' | 'max_pixels' | 'decode_budget' | 'thumb_timeout' | 'max_jpeg_scans' | 'max_frames' | 'thumb_size' | 'thumb_format'
   | 'thumb_concurrency' | 'thumb_nice' | 'queue_limit' | 'max_receiving' | 'max_uploads_per_client' | 'gc_grace' | 'strip_metadata'
-  | 'variants' | 'avif'>;
+  | 'variants' | 'eager_variants' | 'avif'>;
 
 export class Library {
   private constructor(
@@ -41,6 +39,7 @@ export class Library {
 
   static async open(opts: LibraryOptions): Promise<Library> {
     const sizes = parseVariants(opts.variants);
+    const eager = parseEagerVariants(opts.eager_variants, sizes);
     const repo = await openRepo(opts);
     try {
       const store = await openStore(opts);
@@ -58,7 +57,7 @@ export class Library {
         stripMetadata: opts.strip_metadata,
         receiving: new ReceiveSlots(opts.max_receiving, opts.max_uploads_per_client),
       }).init();
-      const variants = new Variants(repo, store, pool, { sizes, avif: opts.avif, limits, tmpDir, makeThumbnail: make });
+      const variants = new Variants(repo, store, pool, { sizes, eager, avif: opts.avif, limits, tmpDir, makeThumbnail: make });
       return new Library(repo, store, ingest, opts.gc_grace * 1000, thumbnailer, variants);
     } catch (err) {
       await repo.close();
@@ -78,6 +77,8 @@ export class Library {
     try {
       for await (const file of files) stored.push(await this.ingest.upload(file, sender));
       if (sender.abandoned?.aborted === true) throw new UploadAbandoned();
+      // In the background, once the answer is on its way: it never waits for them, nor fails by them.
+      setImmediate(() => { for (const { image } of stored) void this.variants.prepare(image, sender.log); });
       return stored;
     } catch (err) {
       await Promise.all(stored.map(({ image }) => this.ingest.discard(image)));
@@ -86,7 +87,7 @@ export class Library {
   }
 
   async get(id: string): Promise<ImageRecord> {
-    const image = ID.test(id) ? await this.repo.get(id) : null;
+    const image = isId(id) ? await this.repo.get(id) : null;
     if (!image) throw new NotFound();
     return image;
   }
@@ -100,8 +101,8 @@ export class Library {
   }
 
   /** The variant a request asks for, made now if need be (Busy when the work pool is full). */
-  variant(image: ImageRecord, { spec }: VariantRequest): Promise<VariantRecord> {
-    return this.variants.get(image, spec);
+  variant(image: ImageRecord, request: VariantRequest): Promise<VariantRecord> {
+    return this.variants.get(image, request);
   }
 
   readVariant(variant: VariantRecord, range?: ByteRange): Promise<Readable> {

@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./verify.js')).verify,
   backup: async () => (await import('./backup.js')).backup,
   restore: async () => (await import('./backup.js')).restore,
+  sign: async () => (await import('./sign.js')).sign,
 };
 
 async function main(argv: string[]): Promise<number> {

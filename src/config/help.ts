@@ -9,6 +9,7 @@ const commands: readonly (readonly [string, string])[] = [
   ['verify', 'check that every image\'s original, thumbnail and variants are stored whole; exit code 1 on damage'],
   ['backup', 'snapshot the embedded library (database and blobs) into --to, safe while the server runs'],
   ['restore', 'restore a backup from --from into --data_dir (refuses a non-empty one without --force)'],
+  ['sign ID BOX[.EXT]', 'print the URL, signed with --signing_key, of image ID at any BOX (WxH, WxH-cover[-GRAVITY])'],
 ];
 
 function shownDefault(def: OptionDef): string {

@@ -13,7 +13,7 @@ import { connectionErrorHandler, errorHandler, EVERY_RESPONSE_HEADERS, framework
 import { publicBase } from './origin.js';
 import { trustProxy, uploadRateLimit } from './rate-limit.js';
 import { rawBodyTypes, refuseOversizeBodies } from './upload-body.js';
-import { Views } from './views.js';
+import { pageCsp, Views } from './views.js';
 import { Xsrf } from './xsrf.js';
 import type { Library } from '../library.js';
 import { apiRoutes } from '../routes/api.js';
@@ -34,9 +34,6 @@ export interface AppDeps {
   logger: Logger;
   cookieSecret: string;
 }
-
-const PAGE_CSP = "default-src 'self'; img-src 'self' data: blob:; script-src 'self'; style-src 'self'; "
-  + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /**
  * True for any path the router could take for one under /imgs/ (`/imgs`, `/%69mgs/`, `//imgs/`):
@@ -87,7 +84,8 @@ export async function buildApp({ config, library, logger, cookieSecret }: AppDep
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(EVERY_RESPONSE_HEADERS);
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
-      reply.header('content-security-policy', PAGE_CSP);
+      // A rendered page carries its own, admitting its <style> block by nonce (views.ts).
+      if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', pageCsp());
       reply.header('x-frame-options', 'DENY');
     }
   });
@@ -108,7 +106,7 @@ export async function buildApp({ config, library, logger, cookieSecret }: AppDep
   const xsrf = new Xsrf(config.xsrf_cookies);
   const uploads = { limit: await uploadRateLimit(app, config), auth: new UploadAuth(config.upload_token), sameSite: sameSiteOnly(base) };
   healthRoutes(app, library);
-  imageRoutes(app, library);
+  imageRoutes(app, library, config);
   apiRoutes(app, library, config, uploads);
   pageRoutes(app, library, views, xsrf, { ...config, publicBase: base }, uploads);
   return app;

@@ -1,16 +1,31 @@
 // GET|HEAD /imgs/<id>/(orig|thumb): the bytes of an original or its thumbnail; GET|HEAD
-// /imgs/<id>/<name>[.<ext>]: a named variant, in the format the extension or Accept asks for.
-import type { FastifyInstance } from 'fastify';
+// /imgs/<id>/<name>[.<ext>]: a named variant, in the format the extension or Accept asks for;
+// GET|HEAD /imgs/<id>/s/<signature>/<box>[.<ext>]: any box, when signed with --signing_key.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config/options.js';
 import { SmallBlobCache } from '../http/blob-cache.js';
 import { sendBlob } from '../http/blob-response.js';
 import type { Library, Variant } from '../library.js';
+import type { VariantRequest } from '../variants/service.js';
+import { signedRequest, type SignedParams } from '../variants/signing.js';
 
 /** Memory for small blobs: 32 MiB holds a few thousand thumbnails. */
 const CACHE_BYTES = 32 * 1024 * 1024;
 const CACHED_BLOB = 256 * 1024;
 
-export function imageRoutes(app: FastifyInstance, library: Library): void {
+export function imageRoutes(app: FastifyInstance, library: Library, config: Pick<Config, 'signing_key' | 'avif'>): void {
   const cache = new SmallBlobCache(CACHE_BYTES, CACHED_BLOB);
+  const sendVariant = async (request: FastifyRequest, reply: FastifyReply, id: string, asked: VariantRequest): Promise<void> => {
+    const image = await library.get(id);
+    const variant = await library.variant(image, asked);
+    // Caches must keep one answer per Accept when the format was chosen by it.
+    if (asked.negotiated) reply.header('vary', 'Accept');
+    await sendBlob(request, reply, {
+      ...variant,
+      modified: variant.createdAt,
+      open: (range) => library.readVariant(variant, range),
+    }, cache);
+  };
   app.route<{ Params: { id: string; variant: Variant } }>({
     method: ['GET', 'HEAD'],
     url: '/imgs/:id/:variant(^(?:orig|thumb)$)',
@@ -34,6 +49,15 @@ export function imageRoutes(app: FastifyInstance, library: Library): void {
       }, cache);
     },
   });
+  app.route<{ Params: SignedParams }>({
+    method: ['GET', 'HEAD'],
+    url: '/imgs/:id/s/:signature/:box',
+    exposeHeadRoute: false,
+    handler: async (request, reply) => {
+      const asked = signedRequest(config.signing_key, config.avif, request.params, request.headers.accept);
+      await sendVariant(request, reply, request.params.id, asked);
+    },
+  });
   app.route<{ Params: { id: string; file: string } }>({
     method: ['GET', 'HEAD'],
     url: '/imgs/:id/:file',
@@ -42,15 +66,7 @@ export function imageRoutes(app: FastifyInstance, library: Library): void {
       const { id, file } = request.params;
       const dot = file.indexOf('.');
       const asked = library.variants.request(dot === -1 ? file : file.slice(0, dot), dot === -1 ? undefined : file.slice(dot + 1), request.headers.accept);
-      const image = await library.get(id);
-      const variant = await library.variant(image, asked);
-      // Caches must keep one answer per Accept when the format was chosen by it.
-      if (asked.negotiated) reply.header('vary', 'Accept');
-      await sendBlob(request, reply, {
-        ...variant,
-        modified: variant.createdAt,
-        open: (range) => library.readVariant(variant, range),
-      }, cache);
+      await sendVariant(request, reply, id, asked);
     },
   });
 }
