@@ -61,13 +61,22 @@ async function copyBlob(from: BlobStore, to: BlobStore, key: string, spool: stri
   }
 }
 
-export interface DbMigration { copied: number; skipped: number }
+export interface DbMigration {
+  copied: number;
+  skipped: number;
+  variants: { copied: number; skipped: number };
+}
 
-/** Copies every ready image record of `from` missing in `to`, oldest first, so the order is kept. */
+/**
+ * Copies every ready image record of `from` missing in `to`, oldest first, so the order is kept,
+ * and the variant records of their originals (the blobs are migrate-store's), so the destination
+ * serves the variants already made without encoding them again.
+ */
 export async function migrateDb(from: ImageRepo, to: ImageRepo,
   onProgress: OnProgress = () => undefined): Promise<DbMigration> {
   const records = (await readyRecords(from)).reverse();
-  const result: DbMigration = { copied: 0, skipped: 0 };
+  const result: DbMigration = { copied: 0, skipped: 0, variants: { copied: 0, skipped: 0 } };
+  const originals = new Set<string>();
   const oneDone = countProgress(records.length, onProgress);
   for (const record of records) {
     if (await to.get(record.id)) {
@@ -79,7 +88,24 @@ export async function migrateDb(from: ImageRepo, to: ImageRepo,
       await to.markReady(record.id);
       result.copied++;
     }
+    // After the image, so the destination never holds variants of an original no image has
+    // (gc removes those); for a skipped image too, as a run may have stopped in between.
+    if (!originals.has(record.orig.hash)) {
+      originals.add(record.orig.hash);
+      await copyVariants(from, to, record.orig.hash, result.variants);
+    }
     oneDone();
   }
   return result;
+}
+
+async function copyVariants(from: ImageRepo, to: ImageRepo, origHash: string, counts: DbMigration['variants']): Promise<void> {
+  for (const variant of await from.variantsOf(origHash)) {
+    // The destination may have made this variant itself: its own record stands.
+    if (await to.getVariant(origHash, variant.spec)) counts.skipped++;
+    else {
+      await to.insertVariant(variant);
+      counts.copied++;
+    }
+  }
 }

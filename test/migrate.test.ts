@@ -1,5 +1,6 @@
 // `imghost migrate-store` and `migrate-db`: a library copied to new storage is served whole,
-// a second run copies nothing, an interrupted run resumes, and a damaged blob is reported.
+// variants included (with no new encode), a second run copies nothing, an interrupted run
+// resumes, and a damaged blob is reported.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdir, rm, unlink, writeFile } from 'node:fs/promises';
@@ -21,6 +22,11 @@ describe('migrating a library to new storage', () => {
   let newDir: string;
   const originals = new Map<string, Buffer>();
   let images: UploadedImage[] = [];
+  /** A variant made before the migration (PNG: a WebP of this image would be the thumbnail's bytes), of an
+   * original two images share: the images, its blob's hash. */
+  const variantPath = (image: UploadedImage) => `/imgs/${image.id}/medium.png`;
+  let sharing: UploadedImage[] = [];
+  let variantHash: string;
 
   before(async () => {
     oldDir = await tempDir('imghost-migrate-from-');
@@ -35,7 +41,11 @@ describe('migrating a library to new storage', () => {
       // A duplicate: two records, one set of blobs.
       const dup = await s.uploadOk(await solid(40, 40, '#aa0000', 'jpeg'));
       originals.set(dup.id, await solid(40, 40, '#aa0000', 'jpeg'));
+      sharing = images.filter((image) => image.sha256 === dup.sha256).concat(dup);
       images = [...images, dup];
+      const variant = await s.fetch(variantPath(dup));
+      assert.equal(variant.status, 200);
+      variantHash = sha256(Buffer.from(await variant.arrayBuffer()));
     } finally {
       await s.close();
     }
@@ -51,10 +61,10 @@ describe('migrating a library to new storage', () => {
   it('copies every blob and every record, and the new library serves each image byte-exact in the same order', async () => {
     const store = await runCli(storeArgs());
     assert.equal(store.code, 0, store.stderr);
-    assert.match(store.stdout, /migrate-store: 6 copied, 0 already there, 0 failed/);
+    assert.match(store.stdout, /migrate-store: 7 copied, 0 already there, 0 failed/, 'three originals, three thumbnails, a variant');
     const db = await runCli(dbArgs());
     assert.equal(db.code, 0, db.stderr);
-    assert.match(db.stdout, /migrate-db: 4 copied, 0 already there/);
+    assert.match(db.stdout, /migrate-db: 4 copied, 0 already there; variants: 1 copied, 0 already there\n/);
 
     const s = await startTestServer({ data_dir: newDir });
     try {
@@ -65,6 +75,14 @@ describe('migrating a library to new storage', () => {
         assert.equal(sha256(body), sha256(data));
         assert.equal((await s.fetch(`/imgs/${id}/thumb`)).status, 200);
       }
+      // The variant, recorded and stored there, is served as it was, with no encode.
+      assert.equal(sharing.length, 2);
+      for (const image of sharing) {
+        const variant = await s.fetch(variantPath(image));
+        assert.equal(variant.headers.get('etag'), `"${variantHash}"`);
+        assert.equal(sha256(Buffer.from(await variant.arrayBuffer())), variantHash);
+      }
+      assert.equal(s.server.library.variants.encodes, 0);
       // Delete tokens travel with the records.
       const [first] = images;
       assert.ok(first);
@@ -77,16 +95,17 @@ describe('migrating a library to new storage', () => {
 
   it('copies nothing on a second run, and only what is missing after an interruption', async () => {
     const again = await runCli(dbArgs());
-    assert.match(again.stdout, /migrate-db: 1 copied, 3 already there/, 'the record deleted in the new library comes back');
+    assert.match(again.stdout, /migrate-db: 1 copied, 3 already there; variants: 0 copied, 1 already there\n/,
+      'the record deleted in the new library comes back');
     const [lost] = await blobPaths(join(newDir, 'blobs'));
     assert.ok(lost);
     await unlink(lost);
     const resumed = await runCli(storeArgs());
     assert.equal(resumed.code, 0, resumed.stderr);
     // The two blobs of the image deleted in the new library, and the one removed by hand.
-    assert.match(resumed.stdout, /migrate-store: 3 copied, 3 already there, 0 failed/);
+    assert.match(resumed.stdout, /migrate-store: 3 copied, 4 already there, 0 failed/);
     const settled = await runCli(storeArgs());
-    assert.match(settled.stdout, /migrate-store: 0 copied, 6 already there, 0 failed/);
+    assert.match(settled.stdout, /migrate-store: 0 copied, 7 already there, 0 failed/);
   });
 
   it('reports a source blob whose bytes no longer match its hash, and exits 1 without copying it', async () => {
@@ -98,8 +117,8 @@ describe('migrating a library to new storage', () => {
       const result = await runCli(['migrate-store', `--from=${join(oldDir, 'blobs')}`, `--to=${target}`]);
       assert.equal(result.code, 1);
       assert.match(result.stdout, /failed [0-9a-f]{64}: content hash .* does not match the key/);
-      assert.match(result.stdout, /5 copied, 0 already there, 1 failed/);
-      assert.equal((await blobPaths(target)).length, 5);
+      assert.match(result.stdout, /6 copied, 0 already there, 1 failed/);
+      assert.equal((await blobPaths(target)).length, 6);
     } finally {
       await rm(target, { recursive: true, force: true });
     }

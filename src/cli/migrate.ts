@@ -34,7 +34,9 @@ export async function migrateDbCommand(invocation: Invocation): Promise<number> 
     try {
       const progress = progressReporter('records');
       const result = await migrateDb(source, destination, progress.update).finally(progress.stop);
-      process.stdout.write(`migrate-db: ${String(result.copied)} copied, ${String(result.skipped)} already there\n`);
+      const { variants } = result;
+      process.stdout.write(`migrate-db: ${String(result.copied)} copied, ${String(result.skipped)} already there; `
+        + `variants: ${String(variants.copied)} copied, ${String(variants.skipped)} already there\n`);
       return 0;
     } finally {
       await destination.close();
