@@ -8,12 +8,14 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { BaseLogger } from 'pino';
 import { NotAnImage, storageFailure, TooLarge, UploadAbandoned, UploadLost } from './errors.js';
 import { removeFilesOlderThan } from './files.js';
 import { releaseBlobs } from './gc.js';
 import { sha256 } from './hash.js';
 import { newId, randomToken, uniqueSuffix } from './ids.js';
 import { probe, type DecodeLimits } from './images/probe.js';
+import { makePlaceholder } from './images/placeholder.js';
 import { metadataStripper, stripSpooled } from './images/strip/index.js';
 import type { WorkPool } from './images/pool.js';
 import { specKey, type ThumbSpec } from './images/thumbnail.js';
@@ -56,6 +58,8 @@ export interface Sender {
   /** The client's address key, for the per-client bound on uploads received at once. */
   client?: string;
   abandoned?: AbortSignal;
+  /** Where work left running after the answer (eager variants) reports its failures. */
+  log?: Pick<BaseLogger, 'warn'>;
 }
 
 const WRITE_BATCH = 1024 * 1024;
@@ -170,12 +174,15 @@ export class Ingest {
     });
     let thumb: ImageRecord['thumb'];
     let thumbData: Buffer | null = null;
+    let placeholder: string | null;
     if (duplicate) {
       thumb = duplicate.thumb;
+      placeholder = duplicate.placeholder;
     } else {
       const made = await makeThumb();
       thumbData = made.data;
       thumb = { hash: sha256(made.data), bytes: made.data.length, mime: made.mime, width: made.width, height: made.height };
+      placeholder = await makePlaceholder(made.data);
     }
     const deleteToken = randomToken(18);
     const image: NewImage = {
@@ -190,7 +197,7 @@ export class Ingest {
       thumbSpec,
       deleteTokenHash: sha256(deleteToken),
       frames: info.frames,
-      placeholder: duplicate?.placeholder ?? null,
+      placeholder,
     };
     // The pending record goes first: from here on no delete can take these blobs away, and no gc
     // while its lease is renewed.
