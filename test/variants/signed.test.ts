@@ -87,6 +87,7 @@ describe('signed variants on a server with --signing_key', () => {
       ['300x300-cover.jpg', ['jpeg', 300, 300]],
       ['200x500-cover-east.webp', ['webp', 200, 500]],
       ['4000x4000.webp', ['webp', 1200, 600]],
+      ['2400x300-cover.webp', ['webp', 1200, 300]],
     ] as const) {
       const res = await get(wide.id, box);
       assert.equal(res.status, 200, box);
