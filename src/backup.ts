@@ -1,8 +1,9 @@
 // Backup and restore of the embedded library (SQLite + blob files), consistent while a server
 // runs: the database is copied with SQLite's online backup API, then exactly the blobs the copy
-// refers to are hard-linked (or copied) beside it. A backup directory has a data directory's
-// layout, so `imghost verify` and `imghost serve` open it as they are. Blobs go in before the
-// database file appears, so an interrupted run never leaves a record without its bytes.
+// refers to (originals, thumbnails, variants) are hard-linked (or copied) beside it. A backup
+// directory has a data directory's layout, so `imghost verify` and `imghost serve` open it as they
+// are. Blobs go in before the database file appears, so an interrupted run never leaves a record
+// without its bytes.
 import Database from 'better-sqlite3';
 import { copyFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -10,7 +11,7 @@ import pLimit from 'p-limit';
 import { fsyncPath, pathExists as exists } from './files.js';
 import type { OpenMode } from './open-storage.js';
 import { countProgress, type OnProgress } from './progress.js';
-import { readyRecords } from './repo/index.js';
+import { readyRecords, type VariantRecord } from './repo/index.js';
 import { SqliteRepo } from './repo/sqlite.js';
 import { FsStore } from './store/fs.js';
 
@@ -30,6 +31,10 @@ export async function backupDir(dir: string, mode: OpenMode): Promise<EmbeddedLi
 
 export interface CopyReport {
   images: number;
+  /** Variant records carried with their blobs. */
+  variants: number;
+  /** Variants whose blob the source lacks: left out, to be made again on their next request. */
+  variantsLeftOut: VariantRecord[];
   blobs: { linked: number; copied: number; present: number };
   /** Images deleted from the source while the copy ran: left out, as they would be a moment later. */
   deleted: string[];
@@ -60,19 +65,25 @@ export async function copyLibrary(source: EmbeddedLibrary, target: EmbeddedLibra
   const staging = `${target.db}.partial`;
   await removeDatabase(staging);
   await snapshotDatabase(source.db, staging);
-  const report: CopyReport = { images: 0, blobs: { linked: 0, copied: 0, present: 0 }, deleted: [], damaged: [] };
+  const report: CopyReport = { images: 0, variants: 0, variantsLeftOut: [], blobs: { linked: 0, copied: 0, present: 0 }, deleted: [], damaged: [] };
   const snapshot = new SqliteRepo(staging);
   try {
     // Uploads in flight at the snapshot are not part of it: they had not been answered yet.
     for (const pending of await snapshot.stalePending(LAST_DATE)) await snapshot.remove(pending.id);
     const missing = await copyBlobs(await snapshot.referencedHashes(), source.store, target.store, report, onProgress);
+    const originals = new Set<string>();
     for (const record of await readyRecords(snapshot)) {
       const lacking = [record.orig.hash, record.thumb.hash].filter((hash) => missing.has(hash));
-      if (lacking.length === 0) { report.images++; continue; }
+      if (lacking.length === 0) {
+        report.images++;
+        originals.add(record.orig.hash);
+        continue;
+      }
       await snapshot.remove(record.id);
       if (await stillThere(record.id)) report.damaged.push({ id: record.id, missing: lacking });
       else report.deleted.push(record.id);
     }
+    await keepWholeVariants(snapshot, originals, missing, report);
   } finally {
     await snapshot.close();
   }
@@ -80,6 +91,21 @@ export async function copyLibrary(source: EmbeddedLibrary, target: EmbeddedLibra
   await install(staging, target.db);
   if (await exists(source.secret) && !(await exists(target.secret))) await copyFile(source.secret, target.secret);
   return report;
+}
+
+/**
+ * Leaves in the copy only the variants of the images it holds whose blobs were copied: a variant
+ * is derived, so one left out is made again on its next request rather than damage.
+ */
+async function keepWholeVariants(snapshot: SqliteRepo, originals: Set<string>, missing: Set<string>, report: CopyReport): Promise<void> {
+  await snapshot.removeOrphanVariants();
+  for (const origHash of originals) {
+    for (const variant of await snapshot.variantsOf(origHash)) {
+      if (!missing.has(variant.hash)) { report.variants++; continue; }
+      await snapshot.removeVariant(variant.origHash, variant.spec, variant.hash);
+      report.variantsLeftOut.push(variant);
+    }
+  }
 }
 
 /** Links or copies each blob into `to`; returns the keys `from` lacks. */

@@ -36,8 +36,11 @@ async function checkTarget(source: EmbeddedLibrary, target: EmbeddedLibrary, whe
 function printReport(report: CopyReport, summary: string): number {
   for (const id of report.deleted) process.stdout.write(`left out ${id}: deleted while the copy ran\n`);
   for (const { id, missing } of report.damaged) process.stdout.write(`damaged ${id}: left out, the source lacks blob ${missing.join(' and ')}\n`);
+  for (const { spec, hash } of report.variantsLeftOut) {
+    process.stdout.write(`left out variant ${spec} ${hash}: the source lacks its blob; it is made again on its next request\n`);
+  }
   const { linked, copied, present } = report.blobs;
-  process.stdout.write(`${summary}: ${String(report.images)} images, ${String(linked + copied + present)} blobs `
+  process.stdout.write(`${summary}: ${String(report.images)} images, ${String(report.variants)} variants, ${String(linked + copied + present)} blobs `
     + `(${String(linked)} hard-linked, ${String(copied)} copied, ${String(present)} already there)`
     + `${report.damaged.length > 0 ? `, ${String(report.damaged.length)} damaged images left out` : ''}\n`);
   return report.damaged.length === 0 ? 0 : 1;
