@@ -16,6 +16,7 @@ import { memoryScenario } from './memory.js';
 import { serveScenario } from './serve.js';
 import { startupScenario } from './startup.js';
 import { uploadScenario } from './upload.js';
+import { variantsScenario } from './variants.js';
 
 const scenarios: Record<string, (bench: Bench) => Promise<void>> = {
   upload: uploadScenario,
@@ -24,6 +25,7 @@ const scenarios: Record<string, (bench: Bench) => Promise<void>> = {
   memory: memoryScenario,
   startup: startupScenario,
   hostile: hostileScenario,
+  variants: variantsScenario,
 };
 
 async function main(): Promise<number> {

@@ -11,12 +11,15 @@ export interface Served {
 /** Uploads `count` distinct copies of `set` and returns their ids and the hashes of `variant`. */
 export async function populate(url: string, set: ImageSet, count: number, variant: 'thumb' | 'orig'): Promise<Served[]> {
   const { uploads } = await uploadMany(url, () => set.next(), set.cls.mime, count, 8);
-  return Promise.all(uploads.map(async ({ id }) => {
-    const res = await fetch(`${url}/imgs/${id}/${variant}`, { method: 'HEAD' });
-    const etag = res.headers.get('etag');
-    if (res.status !== 200 || etag === null) throw new Error(`HEAD /imgs/${id}/${variant} answered ${String(res.status)}`);
-    return { id, hash: etag.replaceAll('"', '') };
-  }));
+  return Promise.all(uploads.map(async ({ id }) => ({ id, hash: await blobHash(url, `/imgs/${id}/${variant}`) })));
+}
+
+/** The hash of the blob `path` serves, from its ETag (a HEAD; a variant is made if it was not yet). */
+export async function blobHash(url: string, path: string): Promise<string> {
+  const res = await fetch(`${url}${path}`, { method: 'HEAD' });
+  const etag = res.headers.get('etag');
+  if (res.status !== 200 || etag === null) throw new Error(`HEAD ${path} answered ${String(res.status)}`);
+  return etag.replaceAll('"', '');
 }
 
 /** The path of a blob under the blob store's root (see src/store/fs.ts). */
