@@ -77,7 +77,7 @@ async function pollReady(url: string, child: ChildProcess, output: Output): Prom
   }
 }
 
-export async function processMemory(pid: number): Promise<{ rss: number; peak: number }> {
+async function processMemory(pid: number): Promise<{ rss: number; peak: number }> {
   const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
   const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
   return { rss: kib('VmRSS'), peak: kib('VmHWM') };
