@@ -6,6 +6,7 @@ import type { UploadGuards } from '../http/auth.js';
 import { wantsJson } from '../http/negotiate.js';
 import { linkBase } from '../http/origin.js';
 import { presenter } from '../http/present.js';
+import { PlaceholderStyles } from '../http/placeholders.js';
 import { nextCursor, parseCount } from '../http/query.js';
 import { storeUploads } from '../http/upload-body.js';
 import type { Views } from '../http/views.js';
@@ -28,6 +29,7 @@ const deleteBody = {
 
 export function pageRoutes(app: FastifyInstance, library: Library, views: Views, xsrf: Xsrf, config: PageOptions, guards: UploadGuards): void {
   const present = presenter(config);
+  const placeholders = new PlaceholderStyles();
   const page = (request: FastifyRequest, reply: FastifyReply) => ({
     xsrf: xsrf.token(request, reply),
     limits: { maxUploadSize: config.max_upload_size, maxPixels: config.max_pixels, types: uploadTypes },
@@ -37,11 +39,13 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
     const { before } = request.query;
     const listing = config.public_listing;
     const images = listing ? await library.list(config.recent_count, before === undefined ? undefined : parseCount(before, 'before', 0)) : [];
+    const shown = images.map(present.image);
     await views.send(reply, 'index', {
       ...page(request, reply),
       listing,
       uploadTokenRequired: guards.auth.required,
-      images: images.map(present.image).map((image) => ({ ...image, thumb_srcset: present.thumbSrcset(image) })),
+      images: shown.map((image) => ({ ...image, thumb_srcset: present.thumbSrcset(image) })),
+      placeholderCss: await placeholders.css(shown),
       older: before !== undefined,
       next: nextCursor(images, config.recent_count),
     });
@@ -59,7 +63,8 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
   app.get<{ Params: { id: string } }>('/i/:id', { config: { html: true } }, async (request, reply) => {
     const image = present.image(await library.get(request.params.id));
     const share = shareLinks(image, linkBase(request, config.publicBase));
-    await views.send(reply, 'image', { ...page(request, reply), image, renditions: present.renditions(image), share });
+    const placeholderCss = await placeholders.css([image]);
+    await views.send(reply, 'image', { ...page(request, reply), image, renditions: present.renditions(image), share, placeholderCss });
   });
 
   // The page's delete button: the token comes from the browser that uploaded the image.

@@ -59,7 +59,7 @@ describe('placeholderDataUrl', () => {
   it('renders a ThumbHash as a small WebP of its colours', async () => {
     const placeholder = await makePlaceholder(await solid(128, 64, '#1040d0', 'png'));
     const url = await placeholderDataUrl(placeholder ?? '');
-    assert.ok(url?.startsWith('data:image/webp;base64,'), String(url));
+    assert.ok(url !== null && url.startsWith('data:image/webp;base64,'), String(url));
     assert.ok(url.length < 600, `a few hundred characters: ${String(url.length)}`);
     const picture = sharp(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64'));
     const { width, height } = await picture.metadata();

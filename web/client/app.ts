@@ -1,9 +1,11 @@
 // The pages' script: each page works without it (plain form, links), and gets better with it.
 import { setUpGrid } from './grid.js';
 import { setUpImagePage } from './image-page.js';
+import { clearPlaceholdersOnLoad } from './placeholders.js';
 import { setUpUploads } from './upload.js';
 
 document.documentElement.classList.add('js');
+clearPlaceholdersOnLoad();
 
 const form = document.querySelector<HTMLFormElement>('form[data-upload]');
 const list = document.querySelector<HTMLElement>('[data-uploads]');

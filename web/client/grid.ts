@@ -1,7 +1,8 @@
 // The recent-images grid: older pages load as the reader scrolls to the end (or presses "Older
 // images"), and new uploads appear at the top. Both take the server-rendered cards of / so the
-// markup, and its escaping, lives in one template.
+// markup, and its escaping, lives in one template; their placeholders come with them.
 import { toast } from './dom.js';
+import { adoptPlaceholders } from './placeholders.js';
 import { fetchPage } from './server.js';
 
 export interface Grid {
@@ -26,6 +27,7 @@ export function setUpGrid(grid: HTMLElement): Grid {
     more.setAttribute('aria-busy', 'true');
     try {
       const page = await fetchPage(more.href);
+      adoptPlaceholders(page);
       grid.append(...cardsOf(page).filter((card) => !shown(card)));
       const next = page.querySelector<HTMLAnchorElement>('[data-more]');
       if (next) more.setAttribute('href', next.getAttribute('href') ?? ''); else more.parentElement?.remove();
@@ -47,9 +49,12 @@ export function setUpGrid(grid: HTMLElement): Grid {
 
   return {
     async refresh() {
-      const fresh = cardsOf(await fetchPage('/')).filter((card) => !shown(card));
+      const page = await fetchPage('/');
+      const fresh = cardsOf(page).filter((card) => !shown(card));
+      if (fresh.length === 0) return;
+      adoptPlaceholders(page);
       grid.prepend(...fresh);
-      if (fresh.length > 0) document.querySelector<HTMLElement>('[data-empty]')?.remove();
+      document.querySelector<HTMLElement>('[data-empty]')?.remove();
     },
   };
 }

@@ -1,5 +1,5 @@
 // One file in the upload list: its name and a real progress bar while it is sent, then its
-// thumbnail and links, or the server's message with a retry button.
+// thumbnail and links (also to each named size), or the server's message with a retry button.
 import { altText, shareLinks } from '../../src/share.js';
 import { copyText } from './copy.js';
 import { el, formatBytes } from './dom.js';
@@ -46,6 +46,9 @@ export class UploadItem {
       el('a', { class: 'button', href: image.page_url }, 'Open'),
       copy('Copy link', links.direct, 'direct link'),
       copy('Copy Markdown', links.markdown, 'Markdown')));
+    // The direct link to each named size, as the image page's share panel offers them.
+    const sizes = Object.entries(links.sizes).flatMap(([name, url]) => [' ', el('a', { href: url, title: `The ${name} size` }, name)]);
+    if (sizes.length > 0) this.body.append(el('p', { class: 'sizes' }, 'Sizes:', ...sizes));
   }
 
   /** Shows why the file was refused; `retry`, when given, lets the person try again. */
