@@ -2,7 +2,7 @@
 // renditions the image page offers a browser to choose from.
 import type { ImageRecord, NewImage } from '../repo/index.js';
 import type { Config } from '../config/options.js';
-import { parseVariants } from '../variants/spec.js';
+import { isAnimated, parseVariants } from '../variants/spec.js';
 
 export interface ImageJson {
   id: string;
@@ -20,7 +20,7 @@ export interface ImageJson {
   sha256: string;
   created_at: string;
   thumb: { width: number; height: number; bytes: number; mime: string };
-  /** Whether the image is an animation, and of how many frames (1 for a still image). */
+  /** Whether the image is an animation (a GIF or WebP of several frames), and its frames or pages (1 for a still image). */
   animated: boolean;
   frames: number;
   /** A ThumbHash (base64) of the image to paint while it loads, or null. */
@@ -38,7 +38,11 @@ export interface Presenter {
   uploaded: (image: NewImage, deleteToken: string) => UploadedJson;
   /** The variants smaller than the original, then the original itself when no variant reaches its size. */
   renditions: (image: ImageJson) => Renditions;
-  /** The thumbnail for 1x screens and the smallest variant twice its box for 2x, or undefined when no variant is that large. */
+  /**
+   * The thumbnail for 1x screens and the smallest variant twice its box for 2x, or undefined when
+   * no variant is that large. The thumbnail is still: an animation plays from the smallest
+   * variant that fills its box (its 2x one on 2x screens).
+   */
   thumbSrcset: (image: ImageJson) => string | undefined;
 }
 
@@ -46,7 +50,9 @@ export interface Presenter {
 export function presenter(config: Pick<Config, 'variants' | 'thumb_size'>): Presenter {
   // Smallest first, as srcset candidates read most naturally.
   const sizes = [...parseVariants(config.variants)].sort(([, a], [, b]) => a - b);
-  const hidpiThumb = sizes.find(([, size]) => size >= 2 * config.thumb_size)?.[0];
+  const smallestOf = (px: number) => sizes.find(([, size]) => size >= px)?.[0];
+  const hidpiThumb = smallestOf(2 * config.thumb_size);
+  const animatedThumb = smallestOf(config.thumb_size);
   const image = (img: NewImage | ImageRecord): ImageJson => ({
     id: img.id,
     url: `/imgs/${img.id}/orig`,
@@ -62,14 +68,18 @@ export function presenter(config: Pick<Config, 'variants' | 'thumb_size'>): Pres
     sha256: img.orig.hash,
     created_at: img.createdAt.toISOString(),
     thumb: { width: img.thumb.width, height: img.thumb.height, bytes: img.thumb.bytes, mime: img.thumb.mime },
-    animated: img.frames > 1,
+    animated: isAnimated(img),
     frames: img.frames,
     placeholder: img.placeholder,
   });
   return {
     image,
     uploaded: (img, deleteToken) => ({ ...image(img), delete_token: deleteToken }),
-    thumbSrcset: (img) => hidpiThumb === undefined ? undefined : `${img.thumb_url} 1x, /imgs/${img.id}/${hidpiThumb} 2x`,
+    thumbSrcset: (img) => {
+      const variant = (name: string) => `/imgs/${img.id}/${name}`;
+      if (img.animated && animatedThumb !== undefined) return `${variant(animatedThumb)} 1x, ${variant(hidpiThumb ?? animatedThumb)} 2x`;
+      return hidpiThumb === undefined ? undefined : `${img.thumb_url} 1x, ${variant(hidpiThumb)} 2x`;
+    },
     renditions: (img) => {
       // A variant fits its longest side into its size and is never enlarged, so one at least as
       // large as the original is the original's pixels again: the original stands in for it.

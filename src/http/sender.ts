@@ -16,4 +16,4 @@ export function clientGone(response: ServerResponse): AbortSignal {
 
 /** request.ip is the X-Forwarded-For client only from --trusted_proxies, else the TCP peer. */
 export const uploadSender = (request: FastifyRequest, reply: FastifyReply): Sender =>
-  ({ client: peerKey(request.ip), abandoned: clientGone(reply.raw) });
+  ({ client: peerKey(request.ip), abandoned: clientGone(reply.raw), log: request.log });

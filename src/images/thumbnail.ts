@@ -1,8 +1,9 @@
 // The thumbnail pipeline (sharp/libvips). sharp does its work on libuv's thread pool, so the
 // event loop only waits; the pool in pool.ts bounds how many run at once.
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import sharp from 'sharp';
 import { ImageTooComplex, NotAnImage } from '../errors.js';
-import { formatMime, type ThumbFormat } from './formats.js';
+import { animates, encode, familyOf, type Encoding } from './encode.js';
+import { formatMime } from './formats.js';
 import './loaders.js';
 import type { DecodeLimits } from './probe.js';
 
@@ -18,6 +19,7 @@ sharp.concurrency(1);
 
 export interface Thumbnail {
   data: Buffer;
+  /** Of one frame, for an animation. */
   width: number;
   height: number;
   mime: string;
@@ -25,9 +27,9 @@ export interface Thumbnail {
 
 /**
  * What a rendition is encoded as: a thumbnail's format, GIF, or 'family', the original's own
- * kind decided from its pixels (GIF for a GIF, PNG where there is alpha, else JPEG).
+ * kind decided from its pixels (GIF for a GIF or an animation, PNG where there is alpha, else JPEG).
  */
-export type OutputFormat = ThumbFormat | 'gif' | 'family';
+export type OutputFormat = Encoding | 'family';
 
 /** `inside`: fit within the box, keeping the whole image; `cover`: fill the box, cropping the rest. */
 export type Fit = 'inside' | 'cover';
@@ -39,44 +41,48 @@ export type Gravity = (typeof gravities)[number];
 /**
  * The rendition to make: a box of `width` x `height` (0: no bound on that side, for `inside`
  * only), how the image goes into it, and the encoding. Never larger than the original.
+ * `animated`: keep every frame of an animated source, when the encoding can (WebP, GIF).
  */
-export interface ThumbSpec { width: number; height: number; fit: Fit; gravity?: Gravity; format: OutputFormat }
+export interface ThumbSpec { width: number; height: number; fit: Fit; gravity?: Gravity; format: OutputFormat; animated?: boolean }
 
 /** A square box the image fits inside: the thumbnail and the named variant sizes. */
 export const squareSpec = (size: number, format: OutputFormat): ThumbSpec => ({ width: size, height: size, fit: 'inside', format });
 
 /**
  * Identifies the settings a rendition was made with, so a duplicate upload can reuse it: a square
- * fitted inside reads `SIZE:FORMAT`, as recorded before other boxes existed.
+ * fitted inside reads `SIZE:FORMAT`, as recorded before other boxes existed; an animated one
+ * ends in `:animated`, so it never stands for the still rendition of the same box and format.
  */
-export function specKey({ width, height, fit, gravity, format }: ThumbSpec): string {
-  if (fit === 'inside' && width === height) return `${String(width)}:${format}`;
-  return `${String(width)}x${String(height)}:${fit}${fit === 'cover' ? `-${gravity ?? 'centre'}` : ''}:${format}`;
+export function specKey({ width, height, fit, gravity, format, animated }: ThumbSpec): string {
+  const frames = animated === true ? ':animated' : '';
+  if (fit === 'inside' && width === height) return `${String(width)}:${format}${frames}`;
+  return `${String(width)}x${String(height)}:${fit}${fit === 'cover' ? `-${gravity ?? 'centre'}` : ''}:${format}${frames}`;
 }
 
 export async function makeThumbnail(path: string, spec: ThumbSpec, limits: DecodeLimits): Promise<Thumbnail> {
-  const { width, height, fit, gravity, format } = spec;
-  let pipeline = sharp(path, { limitInputPixels: limits.maxPixels, failOn: 'error', autoOrient: true })
-    // libvips checks this between the tiles it computes: it stops a slow encode or a slow
-    // image of many tiles, but not a decoder that reads the whole file in one go (a progressive
-    // JPEG of thousands of scans). The thumbnail process is killed for those (thumbnailer.ts).
-    .timeout({ seconds: limits.timeoutSeconds })
-    // Lanczos-3 (sharp's default kernel) for a sharp downscale; never larger than the original.
-    .resize({
-      width: width > 0 ? width : undefined,
-      height: height > 0 ? height : undefined,
-      fit,
-      position: fit === 'cover' ? gravity ?? 'centre' : undefined,
-      withoutEnlargement: true,
-    });
+  const { width, height, fit, gravity } = spec;
   try {
-    const encoding = format === 'family' ? familyOf(await pipeline.metadata()) : format;
+    const { encoding, animated } = await plan(path, spec);
+    // With every frame decoded, limitInputPixels bounds all of them together, as max_pixels does at upload.
+    let pipeline = sharp(path, { limitInputPixels: limits.maxPixels, failOn: 'error', autoOrient: true, animated })
+      // libvips checks this between the tiles it computes: it stops a slow encode or a slow
+      // image of many tiles, but not a decoder that reads the whole file in one go (a progressive
+      // JPEG of thousands of scans). The thumbnail process is killed for those (thumbnailer.ts).
+      .timeout({ seconds: limits.timeoutSeconds })
+      // Lanczos-3 (sharp's default kernel) for a sharp downscale, frame by frame for an animation;
+      // never larger than the original.
+      .resize({
+        width: width > 0 ? width : undefined,
+        height: height > 0 ? height : undefined,
+        fit,
+        position: fit === 'cover' ? coverPosition(gravity, animated) : undefined,
+        withoutEnlargement: true,
+      });
     // JPEG has no alpha channel: put transparent images on white rather than black.
     if (encoding === 'jpeg') pipeline = pipeline.flatten({ background: '#ffffff' });
     // Output is sRGB (sharp converts from an embedded ICC profile) and carries no metadata.
-    pipeline = encode(pipeline, encoding);
-    const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height, mime: formatMime(encoding) };
+    const { data, info } = await encode(pipeline, encoding).toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.pageHeight ?? info.height, mime: formatMime(encoding) };
   } catch (err) {
     if (err instanceof Error && err.message.startsWith('timeout:')) throw new ImageTooComplex(limits.timeoutSeconds);
     // The header looked like an image but the pixels do not decode (truncated, corrupt).
@@ -84,28 +90,20 @@ export async function makeThumbnail(path: string, spec: ThumbSpec, limits: Decod
   }
 }
 
-type Encoding = Exclude<OutputFormat, 'family'>;
-
-/** The original's own kind: still GIF for a GIF (first frame only), PNG where there is alpha, else JPEG. */
-function familyOf({ format, hasAlpha }: Metadata): Encoding {
-  if (format === 'gif') return 'gif';
-  return hasAlpha ? 'png' : 'jpeg';
+/**
+ * The encoding, and whether every frame is kept: only when asked, the source has several, and
+ * the encoding animates. Otherwise the first frame alone is decoded. libvips turns no
+ * animation, so one stored sideways (an EXIF orientation in a WebP, rare) is made still, upright.
+ */
+async function plan(path: string, { format, animated }: ThumbSpec): Promise<{ encoding: Encoding; animated: boolean }> {
+  if (format !== 'family' && animated !== true) return { encoding: format, animated: false };
+  const meta = await sharp(path).metadata();
+  const playable = animated === true && (meta.pages ?? 1) > 1 && (meta.orientation ?? 1) === 1;
+  const encoding = format === 'family' ? familyOf(meta, playable) : format;
+  return { encoding, animated: playable && animates(encoding) };
 }
 
-/**
- * Encoder settings for thumbnails and variants, in one place. WebP q80 and AVIF q50 are sharp's
- * defaults, the qualities at which each is commonly compared with a q80 JPEG. AVIF at effort 2, not
- * sharp's 4: on one thread a 4 MP photo's 1600-px rendition takes 0.7 s instead of 9.4 s, for
- * 5% more bytes (and 15% fewer at 800 px). JPEG goes through mozjpeg (trellis quantisation,
- * progressive scans): smaller at the same quality, shown coarse-to-fine. Adaptive PNG filtering: a third smaller for
- * the same encoding time (lossless).
- */
-function encode(pipeline: Sharp, format: Encoding): Sharp {
-  switch (format) {
-    case 'webp': return pipeline.webp({ quality: 80 });
-    case 'avif': return pipeline.avif({ quality: 50, effort: 2 });
-    case 'jpeg': return pipeline.jpeg({ quality: 80, mozjpeg: true });
-    case 'png': return pipeline.png({ adaptiveFiltering: true });
-    case 'gif': return pipeline.gif();
-  }
+/** libvips finds what matters (entropy, attention) in one picture, not across frames: an animation is cropped around its centre. */
+function coverPosition(gravity: Gravity | undefined, animated: boolean): Gravity {
+  return animated && (gravity === 'entropy' || gravity === 'attention') ? 'centre' : gravity ?? 'centre';
 }

@@ -2,25 +2,29 @@
 // file and resized and encoded by the thumbnail maker (in its child process, with its deadline
 // and memory limit) through the thumbnails' bounded work pool, so a flood of first requests gets
 // 503 + Retry-After rather than piling up. The result is stored content-addressed and recorded
-// by (original hash, spec), so every image with that original shares it.
+// by (original hash, spec), so every image with that original shares it. Eager variants
+// (--eager_variants) are made the same way right after an upload, when the pool has room.
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { NotFound } from '../errors.js';
+import type { BaseLogger } from 'pino';
+import { Busy, NotFound } from '../errors.js';
 import { sha256 } from '../hash.js';
 import { uniqueSuffix } from '../ids.js';
 import type { WorkPool } from '../images/pool.js';
 import type { DecodeLimits } from '../images/probe.js';
 import { specKey, squareSpec, type ThumbSpec } from '../images/thumbnail.js';
 import type { MakeThumbnail } from '../images/thumbnailer.js';
-import type { ImageRecord, ImageRepo, VariantRecord } from '../repo/index.js';
+import type { ImageRepo, NewImage, VariantRecord } from '../repo/index.js';
 import type { BlobStore } from '../store/index.js';
-import { formatOfExtension, negotiatedFormat } from './spec.js';
+import { BROWSER_ACCEPT, formatOfExtension, negotiatedFormat, specFor } from './spec.js';
 
 export interface VariantsOptions {
   /** Named boxes (--variants): name -> longest side. */
   sizes: ReadonlyMap<string, number>;
+  /** Names made right after an upload (--eager_variants). */
+  eager: readonly string[];
   /** Whether AVIF is offered to clients that accept it (--avif). */
   avif: boolean;
   limits: DecodeLimits;
@@ -30,6 +34,9 @@ export interface VariantsOptions {
 
 /** What a request asks for; `negotiated` when the format came from Accept (the answer varies by it). */
 export interface VariantRequest { spec: ThumbSpec; negotiated: boolean }
+
+/** What a variant needs to know of its image: the original, and whether it is animated. */
+export type VariantSource = Pick<NewImage, 'orig' | 'format' | 'frames'>;
 
 export class Variants {
   /** Encodes this process has started: each first request of a variant costs one, and only one. */
@@ -54,8 +61,12 @@ export class Variants {
     return { spec: squareSpec(size, format), negotiated: false };
   }
 
-  /** The variant of this image, made now if it was never made or its blob has gone missing. */
-  async get(image: ImageRecord, spec: ThumbSpec): Promise<VariantRecord> {
+  /**
+   * The variant of this image, made now if it was never made or its blob has gone missing. An
+   * animated image's spec is adapted to it (specFor).
+   */
+  async get(image: VariantSource, { spec: asked, negotiated }: VariantRequest): Promise<VariantRecord> {
+    const spec = specFor(image, asked, negotiated);
     const recorded = await this.repo.getVariant(image.orig.hash, specKey(spec));
     // A record can outlive its blob (a store migrated or restored without it): make it again.
     if (recorded && await this.store.has(recorded.hash)) return recorded;
@@ -66,6 +77,23 @@ export class Variants {
       this.making.set(key, made);
     }
     return made;
+  }
+
+  /**
+   * Makes the eager variants of a new upload, in the format a current browser is given (AVIF when
+   * --avif is on, else WebP; WebP for an animation), one after another and only while no image
+   * work waits for the pool: under load the rest are left to their first request. Never throws.
+   */
+  async prepare(image: VariantSource & Pick<NewImage, 'id'>, log?: Pick<BaseLogger, 'warn'>): Promise<void> {
+    for (const name of this.opts.eager) {
+      if (this.pool.waiting > 0) return;
+      try {
+        await this.get(image, this.request(name, undefined, BROWSER_ACCEPT));
+      } catch (err) {
+        if (err instanceof Busy) return;
+        log?.warn({ err, id: image.id, variant: name }, 'eager variant failed');
+      }
+    }
   }
 
   private make(origHash: string, spec: ThumbSpec, stale: VariantRecord | null): Promise<VariantRecord> {

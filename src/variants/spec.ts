@@ -2,7 +2,8 @@
 // choice of format from a request's Accept header when no extension fixes it.
 import Negotiator from 'negotiator';
 import { ConfigError } from '../errors.js';
-import type { OutputFormat } from '../images/thumbnail.js';
+import { animates } from '../images/encode.js';
+import type { OutputFormat, ThumbSpec } from '../images/thumbnail.js';
 
 /** Larger boxes would only re-encode originals: max_pixels allows about 10000 x 10000. */
 export const MAX_VARIANT_SIZE = 8192;
@@ -26,6 +27,16 @@ export function parseVariants(value: string): ReadonlyMap<string, number> {
   return sizes;
 }
 
+/** `--eager_variants` as the names of `--variants` it lists; throws ConfigError for any other. */
+export function parseEagerVariants(value: string, sizes: ReadonlyMap<string, number>): string[] {
+  const names = [...new Set(value.split(',').map((part) => part.trim()).filter((part) => part !== ''))];
+  const unknown = names.filter((name) => !sizes.has(name));
+  if (unknown.length > 0) {
+    throw new ConfigError(`option '--eager_variants': ${unknown.map((name) => `'${name}'`).join(', ')} not among --variants (${[...sizes.keys()].join(', ')})`);
+  }
+  return names;
+}
+
 /** The extensions `/imgs/<id>/<name>.<ext>` takes, and the format each fixes. */
 const extensions: Readonly<Record<string, OutputFormat>> = { webp: 'webp', avif: 'avif', jpg: 'jpeg', png: 'png', gif: 'gif' };
 
@@ -44,4 +55,22 @@ export function negotiatedFormat(accept: string | undefined, avif: boolean): Out
   if (avif && explicit('image/avif')) return 'avif';
   if (explicit('image/webp')) return 'webp';
   return 'family';
+}
+
+/** What a current browser sends for images: the format eager variants are made in. */
+export const BROWSER_ACCEPT = 'image/avif,image/webp,*/*';
+
+/** Whether an image is an animation: a GIF or WebP of several frames (a TIFF's pages are not). */
+export const isAnimated = ({ format, frames }: { format: string; frames: number }): boolean =>
+  frames > 1 && (format === 'gif' || format === 'webp');
+
+/**
+ * The spec to make for this image. An animation stays one in WebP, GIF and its family (GIF);
+ * AVIF chosen from Accept becomes WebP, since libvips writes AVIF still only. Asked for by
+ * extension, AVIF, JPEG and PNG give its first frame.
+ */
+export function specFor(image: { format: string; frames: number }, spec: ThumbSpec, negotiated: boolean): ThumbSpec {
+  if (!isAnimated(image)) return spec;
+  const format = negotiated && spec.format === 'avif' ? 'webp' : spec.format;
+  return format === 'family' || animates(format) ? { ...spec, format, animated: true } : spec;
 }

@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import sharp, { type Sharp } from 'sharp';
 import { options } from '../../src/config/options.js';
 import { makeThumbnail, squareSpec } from '../../src/images/thumbnail.js';
-import { ImageTooComplex } from '../../src/errors.js';
-import { drawing } from '../helpers/images.js';
+import { ImageTooComplex, NotAnImage } from '../../src/errors.js';
+import { animatedGif, drawing } from '../helpers/images.js';
 import { tempDir } from '../helpers/server.js';
 
 const SIZE = 128;
@@ -134,5 +134,26 @@ describe('makeThumbnail', () => {
     await assert.rejects(makeThumbnail(path, squareSpec(6000, 'png'), { ...limits, timeoutSeconds: 1 }), ImageTooComplex);
     assert.ok(performance.now() - began < 1800, 'stopped soon after the deadline');
     assert.equal((await makeThumbnail(path, squareSpec(SIZE, 'png'), { ...limits, timeoutSeconds: 1 })).width, SIZE, 'the same file, as a small thumbnail, in time');
+  });
+
+  describe('of an animation', () => {
+    const animated = { ...squareSpec(20, 'webp'), animated: true };
+
+    it('keeps every frame, each resized, and reports the size of one', async () => {
+      const path = join(dir, 'three.gif');
+      await writeFile(path, await animatedGif(3, 40, 30));
+      const made = await makeThumbnail(path, animated, limits);
+      const meta = await sharp(made.data).metadata();
+      assert.deepEqual([made.width, made.height, meta.pages, meta.width, meta.height], [20, 15, 3, 20, 15]);
+      assert.equal((await sharp((await makeThumbnail(path, squareSpec(20, 'webp'), limits)).data).metadata()).pages ?? 1, 1, 'a still spec decodes the first frame');
+    });
+
+    it('bounds the pixels of all frames together by maxPixels, as the upload did', async () => {
+      const path = join(dir, 'three.gif');
+      await writeFile(path, await animatedGif(3, 40, 30));
+      const twoFrames = { ...limits, maxPixels: 2 * 40 * 30 };
+      await assert.rejects(makeThumbnail(path, animated, twoFrames), NotAnImage);
+      assert.equal((await makeThumbnail(path, squareSpec(20, 'webp'), twoFrames)).width, 20, 'its first frame alone is within the bound');
+    });
   });
 });
