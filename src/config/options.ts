@@ -80,7 +80,7 @@ export const options = {
   thumb_concurrency: int(availableParallelism(), 'thumbnails made at once', 'images', 1, { defaultText: 'number of CPUs' }),
   thumb_nice: int(10, 'thumbnails are made in a child process this much lower in CPU priority (nice, up to 19), so serving goes first on a busy machine; 0 makes them in the server process', 'images'),
   variants: str('small:320,medium:800,large:1600', 'named sizes served at /imgs/<id>/<name>[.webp|.avif|.jpg|.png|.gif]: NAME:SIZE pairs, the longest side in pixels (never enlarged), made on first request', 'images', { metavar: 'LIST' }),
-  eager_variants: str('', 'variant names made right after an upload is acknowledged, in the background, rather than on first request (e.g. medium)', 'images', { metavar: 'LIST' }),
+  eager_variants: str('', 'names of --variants made right after an upload is stored, in the background, rather than on first request (e.g. medium): in AVIF (WebP without --avif, or for an animation), one at a time and only while no other image work waits; checked at start-up', 'images', { metavar: 'LIST' }),
   avif: bool(true, 'offer AVIF variants to clients that accept it (else WebP); AVIF is about a fifth smaller and several times slower to encode', 'images'),
   queue_limit: int(100, 'uploads allowed to wait for a thumbnail slot before the server answers 503', 'images'),
   max_receiving: int(4 * availableParallelism(), 'uploads received, checked and stripped at once; past it a new upload gets 503 before its body is read', 'images', 1, { defaultText: '4 x number of CPUs' }),
