@@ -88,6 +88,18 @@ describe('the upload page in Chromium', () => {
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `![picked.png](${s.url}/imgs/${image?.id ?? ''}/orig)`);
   });
 
+  it('links each named size of the uploaded image, as the image page does', async () => {
+    const { page } = tab;
+    const [image] = await listed(s);
+    const links = uploadItem(page, 'picked.png').locator('.sizes a');
+    const offered = await links.evaluateAll((anchors: HTMLAnchorElement[]) => anchors.map((a) => [a.textContent, a.href]));
+    const variants = ((await (await s.fetch(`/api/images/${image?.id ?? ''}`)).json()) as { variants: Record<string, string> }).variants;
+    assert.deepEqual(offered, Object.entries(variants).map(([name, url]) => [name, `${s.url}${url}`]));
+    const largest = await s.fetch(new URL(offered.at(-1)?.[1] ?? '').pathname);
+    assert.equal(largest.status, 200);
+    assert.match(largest.headers.get('content-type') ?? '', /^image\//);
+  });
+
   it('uploads several files dropped on the page, each with its own entry', async () => {
     const { page } = tab;
     const files = await Promise.all(['#d04040', '#40d040', '#4040d0'].map(async (color, i) =>

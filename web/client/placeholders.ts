@@ -17,6 +17,6 @@ export function clearPlaceholdersOnLoad(): void {
 
 /** Adds the placeholder rules of `page` (fetched from this site) to this page's own <style> block, which its nonce admits. */
 export function adoptPlaceholders(page: ParentNode): void {
-  const rules = page.querySelector('style[data-placeholders]')?.textContent ?? '';
-  if (rules !== '') document.querySelector('style[data-placeholders]')?.append(rules);
+  const rules = page.querySelector('style[data-page-styles]')?.textContent ?? '';
+  if (rules !== '') document.querySelector('style[data-page-styles]')?.append(rules);
 }

@@ -57,9 +57,15 @@ export async function deleteImage(id: string, deleteToken: string): Promise<void
   if (res.status !== 204) throw errorOf(res.status, await res.text(), res.headers.get('retry-after'));
 }
 
-/** Another page of the site, parsed, so its server-rendered parts can be moved into this one. */
-export async function fetchPage(url: string): Promise<Document> {
+/**
+ * Another page of the site, parsed, so its server-rendered parts can be moved into this one. A
+ * template's content is inert: nothing in it loads, runs, or applies styles, where a parsed
+ * document would apply its <style> block, which this page's CSP refuses (its nonce is another).
+ */
+export async function fetchPage(url: string): Promise<DocumentFragment> {
   const res = await fetch(url, { headers: { accept: 'text/html' } });
   if (!res.ok) throw errorOf(res.status, await res.text(), null);
-  return new DOMParser().parseFromString(await res.text(), 'text/html');
+  const template = document.createElement('template');
+  template.innerHTML = await res.text();
+  return template.content;
 }
