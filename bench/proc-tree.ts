@@ -33,13 +33,10 @@ export async function treePids(pid: number): Promise<number[]> {
   return [pid, ...below.flat()];
 }
 
-/**
- * Resident bytes of the tree now (the sum of VmRSS) and the sum of each process's own peak
- * (VmHWM): a bound on the tree's peak, reached only if every process peaked at the same moment.
- */
-export async function treeMemory(pid: number): Promise<{ rss: number; peaks: number }> {
+/** Resident bytes of the tree now (the sum of VmRSS), and each process's own peak (VmHWM), `pid`'s first. */
+export async function treeMemory(pid: number): Promise<{ rss: number; peaks: number[] }> {
   const each = await Promise.all((await treePids(pid)).map(memoryOf));
-  return { rss: each.reduce((sum, m) => sum + m.rss, 0), peaks: each.reduce((sum, m) => sum + m.peak, 0) };
+  return { rss: each.reduce((sum, m) => sum + m.rss, 0), peaks: each.map((m) => m.peak) };
 }
 
 /** CPU milliseconds so far of the whole tree (processes that have ended are not counted). */

@@ -71,7 +71,7 @@ export async function cachedScenario(bench: Bench, images: readonly Served[], da
       const theirs = nginxRuns.length > 0 ? medianRun(nginxRuns) : null;
       bench.emit({
         ...line,
-        bytes: round(ours.load.bytesPerSecond / ours.load.requestsPerSecond),
+        answer_bytes: round(ours.load.bytesPerSecond / ours.load.requestsPerSecond),
         rps: round(ours.load.requestsPerSecond),
         p50_ms: round(ours.load.p50Ms),
         p99_ms: round(ours.load.p99Ms),
@@ -91,7 +91,17 @@ export async function cachedScenario(bench: Bench, images: readonly Served[], da
   }, dataDir);
 }
 
-interface Burst { ok: number; busy: number; seconds: number; before: number; peak: number; peaks: number }
+interface Burst {
+  ok: number;
+  busy: number;
+  seconds: number;
+  /** Resident bytes of the server and its thumbnail process: before, and the largest sum sampled. */
+  before: number;
+  peak: number;
+  /** Each process's own peak (VmHWM): the server's, and its descendants' together. */
+  serverPeak: number;
+  childrenPeak: number;
+}
 
 export async function burstScenario(bench: Bench, images: readonly Served[], dataDir: string, sizes: ReadonlyMap<string, number>): Promise<void> {
   const variants = burstVariants(bench, sizes);
@@ -107,7 +117,8 @@ export async function burstScenario(bench: Bench, images: readonly Served[], dat
     seconds: round(median(runs.map((r) => r.seconds))),
     rss_before_mb: round(median(runs.map((r) => r.before)) / MB),
     peak_rss_mb: round(median(runs.map((r) => r.peak)) / MB),
-    sum_of_process_peaks_mb: round(median(runs.map((r) => r.peaks)) / MB),
+    server_peak_rss_mb: round(median(runs.map((r) => r.serverPeak)) / MB),
+    thumbnail_process_peak_rss_mb: round(median(runs.map((r) => r.childrenPeak)) / MB),
   });
 }
 
@@ -128,6 +139,9 @@ async function burst(url: string, pid: number, paths: readonly string[]): Promis
   }));
   const seconds = (performance.now() - began) / 1000;
   const peak = await sampler.stop();
-  const { peaks } = await treeMemory(pid);
-  return { ok: statuses.filter((s) => s === 200).length, busy: statuses.filter((s) => s === 503).length, seconds, before, peak, peaks };
+  const [serverPeak = 0, ...childPeaks] = (await treeMemory(pid)).peaks;
+  return {
+    ok: statuses.filter((s) => s === 200).length, busy: statuses.filter((s) => s === 503).length, seconds, before, peak,
+    serverPeak, childrenPeak: childPeaks.reduce((sum, p) => sum + p, 0),
+  };
 }
