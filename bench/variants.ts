@@ -50,8 +50,11 @@ export async function variantsScenario(bench: Bench): Promise<void> {
   await burstScenario(bench, images.slice(images.length - burstImages), dataDir, sizes);
 }
 
-/** One variant's first request through imghost, and bare sharp making the same rendition. */
-interface Pair { ms: number; bytes: number; bareMs: number; bareBytes: number }
+/**
+ * One variant's first request through imghost, bare sharp making the same rendition, and a second
+ * request of the variant (the stored blob: what HTTP and the lookup cost on their own).
+ */
+interface Pair { ms: number; bytes: number; bareMs: number; bareBytes: number; againMs: number }
 
 async function pair(url: string, path: string, source: string, spec: ThumbSpec, oursFirst: boolean): Promise<Pair> {
   const served = async (): Promise<{ ms: number; bytes: number }> => {
@@ -69,7 +72,7 @@ async function pair(url: string, path: string, source: string, spec: ThumbSpec, 
   const ours = oursFirst ? await served() : null;
   const theirs = await bare();
   const answer = ours ?? await served();
-  return { ...answer, bareMs: theirs.ms, bareBytes: theirs.bytes };
+  return { ...answer, bareMs: theirs.ms, bareBytes: theirs.bytes, againMs: (await served()).ms };
 }
 
 function emitPairs(bench: Bench, scenario: string, variant: string, px: number, cls: string, pairs: readonly Pair[]): void {
@@ -89,6 +92,7 @@ function emitPairs(bench: Bench, scenario: string, variant: string, px: number, 
     ttlb_p90_ms: round(percentile(ms, 90)),
     bare_sharp_ms: round(median(bareMs)),
     x_bare_sharp: ratio(median(ms), median(bareMs)),
+    second_request_ms: round(median(pairs.map((p) => p.againMs))),
     ...(scenario === 'variant-avif' ? { bounded_by: { thumb_timeout_s: thumb_timeout, thumb_concurrency, queue_limit } } : {}),
   });
 }
