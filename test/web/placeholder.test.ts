@@ -29,6 +29,20 @@ async function recordViolations(page: Page): Promise<() => Promise<string[]>> {
   return () => page.evaluate(() => (window as unknown as { violations: string[] }).violations);
 }
 
+/**
+ * Opens `path` with its images held back, once the page can first be painted: its stylesheet
+ * blocks rendering, but not DOMContentLoaded on a page without a script to wait for it.
+ */
+async function openStyled(page: Page, path: string): Promise<void> {
+  await page.goto(path, { waitUntil: 'domcontentloaded' });
+  // Polled from the test: a page without JavaScript cannot run waitForFunction's.
+  const styled = () => page.locator('html').evaluate(() => [...document.styleSheets].some((sheet) => sheet.href?.includes('/assets/') === true));
+  for (let tries = 0; !(await styled()); tries++) {
+    assert.ok(tries < 200, 'the stylesheet loads');
+    await page.waitForTimeout(25);
+  }
+}
+
 interface Painted { background: string; width: number; height: number; loaded: boolean }
 
 const painted = (page: Page, selector: string): Promise<Painted> => page.locator(selector).evaluate((img: HTMLImageElement) => {
@@ -56,7 +70,7 @@ describe('placeholders in Chromium', () => {
       const { page, errors }: Tab = await openTab(browser, s.url, { ...desktop, javaScriptEnabled });
       const violations = await recordViolations(page);
       const release = await holdBack(page, `**/imgs/${image.id}/**`);
-      await page.goto(image.page_url, { waitUntil: 'domcontentloaded' });
+      await openStyled(page, image.page_url);
 
       const waiting = await painted(page, 'img.full');
       assert.equal(waiting.loaded, false, 'the picture is held back');
@@ -79,7 +93,7 @@ describe('placeholders in Chromium', () => {
     const { page, errors } = await openTab(browser, s.url);
     const violations = await recordViolations(page);
     const release = await holdBack(page, '**/imgs/*/thumb');
-    await page.goto('/', { waitUntil: 'domcontentloaded' });
+    await openStyled(page, '/');
     const card = (id: string) => `[data-grid] li[data-id="${id}"] img`;
     assert.match((await painted(page, card(image.id))).background, PLACEHOLDER, 'a server-rendered card');
 
