@@ -10,19 +10,23 @@ import { startNginx, type Reference } from './references.js';
 import { median, ratio, repeat, round } from './stats.js';
 import { wrk, wrkInstalled, type WrkResult } from './wrk.js';
 
+/** The rendition whose first request is timed (variants.ts), then served from the store here. */
+export const FIRST = { name: 'medium', ext: 'webp', format: 'webp' } as const;
+const FIRST_VARIANT = `${FIRST.name}.${FIRST.ext}`;
+
 const CONNECTIONS = 32;
 const BURST = 100;
 const EXTENSIONS = ['webp', 'jpg', 'png', 'avif'] as const;
 const MB = 1024 * 1024;
 
 /**
- * The variants the burst asks of each image: every named size in every extension but
- * `medium.webp` (made earlier); quick mode, the smallest size only, so the run stays short.
+ * The variants the burst asks of each image: every named size in every extension but the first
+ * request's (made earlier); quick mode, the smallest size only, so the run stays short.
  */
 function burstVariants(bench: Bench, sizes: ReadonlyMap<string, number>): string[] {
   const smallest = [...sizes].sort(([, a], [, b]) => a - b).slice(0, 1).map(([name]) => name);
   return bench.pick(smallest, [...sizes.keys()])
-    .flatMap((name) => EXTENSIONS.map((ext) => `${name}.${ext}`)).filter((v) => v !== 'medium.webp');
+    .flatMap((name) => EXTENSIONS.map((ext) => `${name}.${ext}`)).filter((v) => v !== FIRST_VARIANT);
 }
 
 /** Images the burst needs for all its runs: each run asks for BURST variants never made. */
@@ -47,13 +51,13 @@ const medianRun = (runs: readonly Measured[]): Measured => {
 
 export async function cachedScenario(bench: Bench, images: readonly Served[], dataDir: string): Promise<void> {
   const workers = bench.cores;
-  const line = { scenario: 'variant-cached', variant: 'medium.webp', workers, ids: images.length, connections: CONNECTIONS, wrk_threads: 1 };
+  const line = { scenario: 'variant-cached', variant: FIRST_VARIANT, workers, ids: images.length, connections: CONNECTIONS, wrk_threads: 1 };
   if (!wrkInstalled()) {
     bench.emit({ ...line, wrk: 'unavailable', reference: 'unavailable' });
     return;
   }
   const seconds = bench.pick(3, 10);
-  const paths = images.map(({ id }) => `/imgs/${id}/medium.webp`);
+  const paths = images.map(({ id }) => `/imgs/${id}/${FIRST_VARIANT}`);
   await bench.withImghost([`--workers=${String(workers)}`], async (server) => {
     const hashes = await Promise.all(paths.map((path) => blobHash(server.url, path)));
     const nginx: Reference | null = await startNginx(join(dataDir, 'blobs'), bench.workDir, 'image/webp');

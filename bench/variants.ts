@@ -11,10 +11,7 @@ import { parseVariants } from '../src/variants/spec.js';
 import type { Bench } from './context.js';
 import { blobPath, populate, type Served } from './populate.js';
 import { median, percentile, ratio, round } from './stats.js';
-import { burstImageCount, burstScenario, cachedScenario } from './variants-load.js';
-
-/** The rendition the first-request ratio is about. */
-const FIRST = { name: 'medium', ext: 'webp', format: 'webp' } as const;
+import { burstImageCount, burstScenario, cachedScenario, FIRST } from './variants-load.js';
 
 export async function variantsScenario(bench: Bench): Promise<void> {
   const set = await bench.images(bench.imageClass('jpeg-2560x1600'));
@@ -31,12 +28,13 @@ export async function variantsScenario(bench: Bench): Promise<void> {
     const firstOf = async (image: Served, name: string, ext: string, spec: ThumbSpec): Promise<Pair> =>
       pair(server.url, `/imgs/${image.id}/${name}.${ext}`, source(image), spec, turn++ % 2 === 0);
 
-    const mediumPx = sizes.get(FIRST.name) ?? 0;
+    const firstPx = sizes.get(FIRST.name);
+    if (firstPx === undefined) throw new Error(`--variants has no ${FIRST.name} size`);
     const firsts: Pair[] = [];
     for (const image of served.slice(0, served.length - burstImages)) {
-      firsts.push(await firstOf(image, FIRST.name, FIRST.ext, squareSpec(mediumPx, FIRST.format)));
+      firsts.push(await firstOf(image, FIRST.name, FIRST.ext, squareSpec(firstPx, FIRST.format)));
     }
-    emitPairs(bench, 'variant-first', `${FIRST.name}.${FIRST.ext}`, mediumPx, set.cls.name, firsts);
+    emitPairs(bench, 'variant-first', `${FIRST.name}.${FIRST.ext}`, firstPx, set.cls.name, firsts);
 
     for (const [name, px] of sizes) {
       const avif: Pair[] = [];
