@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { signedPath } from '../../src/variants/signing.js';
 import { assertNothingHalfStored, assertRefusal } from '../hostile/answers.js';
 import { attributes, tags } from '../helpers/html.js';
 import { gif } from '../helpers/hostile.js';
@@ -115,6 +116,21 @@ describe('animated images', () => {
     }
     assert.equal(grid(stillGif)?.srcset, `${stillGif.thumb_url} 1x, ${stillGif.variants.small} 2x`);
     assert.equal((await framesOf((await bytesOf(animGif.thumb_url)).data)).pages, 1, 'the thumbnail itself stays still');
+  });
+});
+
+describe('signed boxes of an animation', () => {
+  it('keep every frame, cropped around the centre when entropy or attention is asked (libvips finds them in still images only)', async (t) => {
+    const key = 'animation key';
+    const s = await startTestServer({ signing_key: key });
+    t.after(() => s.close());
+    const image = await s.uploadOk(await threeFrames('gif'));
+    for (const [box, format] of [['200x200-cover-entropy', 'webp'], ['200x200-cover-attention.gif', 'gif'], ['200x200-cover-north.webp', 'webp']] as const) {
+      const res = await s.fetch(signedPath(key, image.id, box), { headers: { accept: WEBP } });
+      assert.equal(res.status, 200, box);
+      const { pages, width, height, delay } = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
+      assert.deepEqual([res.headers.get('content-type'), width, height, pages, delay], [`image/${format}`, 200, 200, 3, DELAYS], box);
+    }
   });
 });
 
