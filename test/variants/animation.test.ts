@@ -51,6 +51,8 @@ describe('animated images', () => {
       const fetched = await (await s.fetch(`/api/images/${image.id}`)).json() as Uploaded;
       assert.deepEqual([fetched.animated, fetched.frames], [animated, frames], image.format);
     }
+    const pages = await s.uploadOk(await sharp(await animatedGif(3, 60, 40), { animated: true }).tiff().toBuffer()) as Uploaded;
+    assert.deepEqual([pages.format, pages.animated, pages.frames], ['tiff', false, 3], "a TIFF's pages are no animation");
   });
 
   it('gives an animated WebP of every frame, delays and loop count kept, to a client that takes WebP', async () => {
