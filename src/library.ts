@@ -105,6 +105,11 @@ export class Library {
     return this.variants.get(image, request);
   }
 
+  /** The variant made again, its blob having gone missing since it was recorded. */
+  remakeVariant(image: ImageRecord, missing: VariantRecord, request: VariantRequest): Promise<VariantRecord> {
+    return this.variants.remake(image, missing, request);
+  }
+
   readVariant(variant: VariantRecord, range?: ByteRange): Promise<Readable> {
     return this.store.read(variant.hash, range);
   }

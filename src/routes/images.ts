@@ -3,9 +3,11 @@
 // GET|HEAD /imgs/<id>/s/<signature>/<box>[.<ext>]: any box, when signed with --signing_key.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/options.js';
+import { BlobMissing } from '../errors.js';
 import { SmallBlobCache } from '../http/blob-cache.js';
 import { sendBlob } from '../http/blob-response.js';
 import type { Library, Variant } from '../library.js';
+import type { VariantRecord } from '../repo/index.js';
 import type { VariantRequest } from '../variants/service.js';
 import { signedRequest, type SignedParams } from '../variants/signing.js';
 
@@ -17,14 +19,22 @@ export function imageRoutes(app: FastifyInstance, library: Library, config: Pick
   const cache = new SmallBlobCache(CACHE_BYTES, CACHED_BLOB);
   const sendVariant = async (request: FastifyRequest, reply: FastifyReply, id: string, asked: VariantRequest): Promise<void> => {
     const image = await library.get(id);
-    const variant = await library.variant(image, asked);
     // Caches must keep one answer per Accept when the format was chosen by it.
     if (asked.negotiated) reply.header('vary', 'Accept');
-    await sendBlob(request, reply, {
+    const send = (variant: VariantRecord) => sendBlob(request, reply, {
       ...variant,
       modified: variant.createdAt,
       open: (range) => library.readVariant(variant, range),
     }, cache);
+    const variant = await library.variant(image, asked);
+    try {
+      await send(variant);
+    } catch (err) {
+      // A record can outlive its blob (a store migrated or restored without it): the variant is
+      // made again rather than checked for on every request.
+      if (!(err instanceof BlobMissing) || reply.raw.headersSent) throw err;
+      await send(await library.remakeVariant(image, variant, asked));
+    }
   };
   app.route<{ Params: { id: string; variant: Variant } }>({
     method: ['GET', 'HEAD'],

@@ -62,18 +62,24 @@ export class Variants {
   }
 
   /**
-   * The variant of this image, made now if it was never made or its blob has gone missing. An
-   * animated image's spec is adapted to it (specFor).
+   * The variant of this image, made now if it was never made. An animated image's spec is
+   * adapted to it (specFor). Whether its blob is still there is learnt when it is read: see remake.
    */
   async get(image: VariantSource, { spec: asked, negotiated }: VariantRequest): Promise<VariantRecord> {
     const spec = specFor(image, asked, negotiated);
-    const recorded = await this.repo.getVariant(image.orig.hash, specKey(spec));
-    // A record can outlive its blob (a store migrated or restored without it): make it again.
-    if (recorded && await this.store.has(recorded.hash)) return recorded;
-    const key = `${image.orig.hash} ${specKey(spec)}`;
+    return await this.repo.getVariant(image.orig.hash, specKey(spec)) ?? this.makeOnce(image.orig.hash, spec, null);
+  }
+
+  /** Makes again a recorded variant whose blob has gone missing (a store migrated or restored without it). */
+  remake(image: VariantSource, missing: VariantRecord, { spec: asked, negotiated }: VariantRequest): Promise<VariantRecord> {
+    return this.makeOnce(image.orig.hash, specFor(image, asked, negotiated), missing);
+  }
+
+  private makeOnce(origHash: string, spec: ThumbSpec, stale: VariantRecord | null): Promise<VariantRecord> {
+    const key = `${origHash} ${specKey(spec)}`;
     let made = this.making.get(key);
     if (!made) {
-      made = this.make(image.orig.hash, spec, recorded).finally(() => { this.making.delete(key); });
+      made = this.make(origHash, spec, stale).finally(() => { this.making.delete(key); });
       this.making.set(key, made);
     }
     return made;
