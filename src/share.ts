@@ -16,7 +16,7 @@ export interface ShareLinks {
   page: string;
   direct: string;
   thumb: string;
-  /** A direct link to each named size, in the order configured. */
+  /** A direct link to each named size, smallest first. */
   sizes: Record<string, string>;
   markdown: string;
   html: string;

@@ -9,7 +9,7 @@ export interface ImageJson {
   url: string;
   thumb_url: string;
   page_url: string;
-  /** One URL per configured variant name (--variants), in the order configured. */
+  /** One URL per configured variant name (--variants), smallest first. */
   variants: Record<string, string>;
   name: string | null;
   format: string;

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { desktop, launchBrowser, openPickerByKeyboard, openTab, phone, screenshot, type Tab } from '../helpers/browser.js';
-import { photo, solid } from '../helpers/images.js';
+import { animatedGif, photo, solid } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 interface Listed { id: string; name: string | null }
@@ -98,6 +99,19 @@ describe('the upload page in Chromium', () => {
     const largest = await s.fetch(new URL(offered.at(-1)?.[1] ?? '').pathname);
     assert.equal(largest.status, 200);
     assert.match(largest.headers.get('content-type') ?? '', /^image\//);
+  });
+
+  it('shows an uploaded animation playing, from its smallest size rather than the still thumbnail', async () => {
+    const { page } = tab;
+    await page.setInputFiles('#file', { name: 'moving.gif', mimeType: 'image/gif', buffer: await animatedGif(3, 200, 150) });
+    await waitForState(page, 'moving.gif', 'done');
+    const [image] = await listed(s);
+    const preview = uploadItem(page, 'moving.gif').locator('.preview img');
+    assert.equal(await preview.getAttribute('src'), `/imgs/${image?.id ?? ''}/small`);
+    await page.waitForFunction((img) => img instanceof HTMLImageElement && img.complete && img.naturalWidth > 0, await preview.elementHandle());
+    const shown = await s.fetch(`/imgs/${image?.id ?? ''}/small`, { headers: { accept: 'image/avif,image/webp,*/*' } });
+    assert.equal(shown.headers.get('content-type'), 'image/webp', 'an animation is sent as WebP, never as a still AVIF');
+    assert.equal((await sharp(Buffer.from(await shown.arrayBuffer())).metadata()).pages, 3, 'with all its frames');
   });
 
   it('uploads several files dropped on the page, each with its own entry', async () => {

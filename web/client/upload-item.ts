@@ -31,8 +31,10 @@ export class UploadItem {
 
   done(image: UploadedJson): void {
     const links = shareLinks(image, location.origin);
+    // The thumbnail is an animation's still first frame: it plays from its smallest size instead.
+    const animation = image.animated ? Object.values(image.variants)[0] : undefined;
     const preview = el('img', {
-      src: image.thumb_url, width: image.thumb.width, height: image.thumb.height, alt: altText(image),
+      src: animation ?? image.thumb_url, width: image.thumb.width, height: image.thumb.height, alt: altText(image),
     });
     this.node.querySelector('.preview')?.replaceChildren(el('a', { href: image.page_url, tabindex: -1 }, preview));
     const copy = (label: string, text: string, what: string) => {
