@@ -35,20 +35,20 @@ export async function sendBlob(request: FastifyRequest, reply: FastifyReply, blo
     await reply.code(416).header('content-range', `bytes */${String(blob.bytes)}`).type('text/plain').send('range not satisfiable');
     return;
   }
+  // The body is had before the status and length are set: a blob found missing here leaves the
+  // reply as it was, for the caller to try again or answer an error.
+  const body = request.method === 'HEAD' || blob.bytes === 0 ? undefined : await openBody(blob, range, cache);
   if (range) {
     reply.code(206).header('content-range', `bytes ${String(range.start)}-${String(range.end)}/${String(blob.bytes)}`);
   }
   reply.header('content-length', range ? range.end - range.start + 1 : blob.bytes);
-  if (request.method === 'HEAD' || blob.bytes === 0) {
-    await reply.send();
-    return;
-  }
-  if (cache?.fits(blob.bytes)) {
-    const data = await cache.read(blob);
-    await reply.send(range ? data.subarray(range.start, range.end + 1) : data);
-    return;
-  }
-  await reply.send(await blob.open(range ?? undefined));
+  await reply.send(body);
+}
+
+async function openBody(blob: BlobResponse, range: ByteRange | null, cache: SmallBlobCache | undefined): Promise<Buffer | Readable> {
+  if (!cache?.fits(blob.bytes)) return blob.open(range ?? undefined);
+  const data = await cache.read(blob);
+  return range ? data.subarray(range.start, range.end + 1) : data;
 }
 
 function notModified(request: FastifyRequest, etag: string, modified: Date): boolean {

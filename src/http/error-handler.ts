@@ -23,6 +23,9 @@ function describe(thrown: unknown): ErrorBody & { headers: Readonly<Record<strin
   return { status: 500, error: 'INTERNAL', message: 'internal server error', headers: {}, expected: false };
 }
 
+/** Headers of a successful answer that an error must not carry. */
+const ANSWER_HEADERS = ['etag', 'last-modified', 'cache-control', 'content-range', 'accept-ranges', 'content-security-policy', 'vary', 'content-type', 'content-length'];
+
 export type ErrorPage = (reply: FastifyReply, body: ErrorBody, detail: string | null) => Promise<void>;
 
 export function errorHandler(renderPage: ErrorPage, debug: boolean) {
@@ -42,7 +45,10 @@ export function errorHandler(renderPage: ErrorPage, debug: boolean) {
     // drops the rest of that body instead, and the connection stays open.
     const drained = (err instanceof Busy || err instanceof TooManyUploadsAtOnce) && request.headers['content-length'] !== undefined;
     if (!request.raw.complete && !drained) reply.header('connection', 'close');
-    reply.code(body.status).headers(body.headers);
+    // What was set for the answer that failed (an image's ETag, a year of caching, a range) must
+    // not describe the error: a cache would keep it for good.
+    for (const name of ANSWER_HEADERS) reply.removeHeader(name);
+    reply.code(body.status).headers({ 'cache-control': 'no-store', ...body.headers });
     const { status, error, message } = body;
     if (request.routeOptions.config.html && !wantsJson(request)) {
       await renderPage(reply, { status, error, message }, debug && err instanceof Error ? err.stack ?? null : null);

@@ -22,6 +22,9 @@ export class WorkPool {
     return this.limit(job);
   }
 
+  /** Whether a job run now would start at once, ahead of nobody. */
+  get idle(): boolean { return this.limit.activeCount < this.limit.concurrency && this.limit.pendingCount === 0; }
+
   get active(): number { return this.limit.activeCount; }
   get waiting(): number { return this.limit.pendingCount; }
 

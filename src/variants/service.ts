@@ -9,7 +9,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BaseLogger } from 'pino';
-import { Busy, NotFound } from '../errors.js';
+import { LRUCache } from 'lru-cache';
+import { AppError, Busy, ImageTooComplex, NotAnImage, NotFound, OverDecodeBudget, TooManyPixels } from '../errors.js';
 import { sha256 } from '../hash.js';
 import { uniqueSuffix } from '../ids.js';
 import type { WorkPool } from '../images/pool.js';
@@ -18,7 +19,9 @@ import { specKey, squareSpec, type ThumbSpec } from '../images/thumbnail.js';
 import type { MakeThumbnail } from '../images/thumbnailer.js';
 import type { ImageRepo, NewImage, VariantRecord } from '../repo/index.js';
 import type { BlobStore } from '../store/index.js';
-import { BROWSER_ACCEPT, formatOfExtension, negotiatedFormat, specFor } from './spec.js';
+import { BROWSER_ACCEPT, formatOfExtension, negotiatedRequest, specFor, type VariantRequest } from './spec.js';
+
+export type { VariantRequest } from './spec.js';
 
 export interface VariantsOptions {
   /** Named boxes (--variants): name -> longest side. */
@@ -32,8 +35,14 @@ export interface VariantsOptions {
   makeThumbnail: MakeThumbnail;
 }
 
-/** What a request asks for; `negotiated` when the format came from Accept (the answer varies by it). */
-export interface VariantRequest { spec: ThumbSpec; negotiated: boolean }
+/** Eager variants waiting at most: past it an upload's are left to their first request. */
+const EAGER_QUEUE = 1000;
+/** How long a variant an image could not give is answered from memory. */
+const FAILURE_MEMORY_MS = 10 * 60_000;
+/** Failures that are the image's own: another try would fail the same way. */
+const IMAGE_FAULTS = [NotAnImage, ImageTooComplex, OverDecodeBudget, TooManyPixels];
+
+interface EagerJob { image: VariantSource & Pick<NewImage, 'id'>; name: string; log: Pick<BaseLogger, 'warn'> | undefined }
 
 /** What a variant needs to know of its image: the original, and whether it is animated. */
 export type VariantSource = Pick<NewImage, 'orig' | 'format' | 'frames'>;
@@ -43,6 +52,13 @@ export class Variants {
   encodes = 0;
   /** Single flight: concurrent first requests of one variant wait for the same encode. */
   private readonly making = new Map<string, Promise<VariantRecord>>();
+  /**
+   * Variants the image could not give (too complex, undecodable), answered again without another
+   * encode for a while: asking for one again must not cost another thumb_timeout of a slot.
+   */
+  private readonly failures = new LRUCache<string, AppError>({ max: 10_000, ttl: FAILURE_MEMORY_MS });
+  private readonly eager: EagerJob[] = [];
+  private draining: Promise<void> | null = null;
 
   constructor(
     private readonly repo: ImageRepo,
@@ -55,7 +71,7 @@ export class Variants {
   request(name: string, ext: string | undefined, accept: string | undefined): VariantRequest {
     const size = this.opts.sizes.get(name);
     if (size === undefined) throw new NotFound('no such variant');
-    if (ext === undefined) return { spec: squareSpec(size, negotiatedFormat(accept, this.opts.avif)), negotiated: true };
+    if (ext === undefined) return negotiatedRequest(squareSpec(size, 'family'), accept, this.opts.avif);
     const format = formatOfExtension(ext);
     if (format === undefined) throw new NotFound('no such variant format');
     return { spec: squareSpec(size, format), negotiated: false };
@@ -65,39 +81,55 @@ export class Variants {
    * The variant of this image, made now if it was never made. An animated image's spec is
    * adapted to it (specFor). Whether its blob is still there is learnt when it is read: see remake.
    */
-  async get(image: VariantSource, { spec: asked, negotiated }: VariantRequest): Promise<VariantRecord> {
-    const spec = specFor(image, asked, negotiated);
+  async get(image: VariantSource, request: VariantRequest): Promise<VariantRecord> {
+    const spec = specFor(image, request);
     return await this.repo.getVariant(image.orig.hash, specKey(spec)) ?? this.makeOnce(image.orig.hash, spec, null);
   }
 
   /** Makes again a recorded variant whose blob has gone missing (a store migrated or restored without it). */
-  remake(image: VariantSource, missing: VariantRecord, { spec: asked, negotiated }: VariantRequest): Promise<VariantRecord> {
-    return this.makeOnce(image.orig.hash, specFor(image, asked, negotiated), missing);
+  remake(image: VariantSource, missing: VariantRecord, request: VariantRequest): Promise<VariantRecord> {
+    return this.makeOnce(image.orig.hash, specFor(image, request), missing);
   }
 
   private makeOnce(origHash: string, spec: ThumbSpec, stale: VariantRecord | null): Promise<VariantRecord> {
     const key = `${origHash} ${specKey(spec)}`;
+    const failed = this.failures.get(key);
+    if (failed) return Promise.reject(failed);
     let made = this.making.get(key);
     if (!made) {
-      made = this.make(origHash, spec, stale).finally(() => { this.making.delete(key); });
+      made = this.make(origHash, spec, stale)
+        .catch((err: unknown) => {
+          if (err instanceof AppError && IMAGE_FAULTS.some((fault) => err instanceof fault)) this.failures.set(key, err);
+          throw err;
+        })
+        .finally(() => { this.making.delete(key); });
       this.making.set(key, made);
     }
     return made;
   }
 
   /**
-   * Makes the eager variants of a new upload, in the format a current browser is given (AVIF when
-   * --avif is on, else WebP; WebP for an animation), one after another and only while no image
-   * work waits for the pool: under load the rest are left to their first request. Never throws.
+   * Queues the eager variants of a new upload, in the format a current browser is given (AVIF
+   * when --avif is on, else WebP; WebP for an animation). One queue for the process, made one at a
+   * time and only into an idle pool: under load they are dropped, to be made on first request.
+   * Never throws; settles when the queue has drained.
    */
-  async prepare(image: VariantSource & Pick<NewImage, 'id'>, log?: Pick<BaseLogger, 'warn'>): Promise<void> {
+  prepare(image: VariantSource & Pick<NewImage, 'id'>, log?: Pick<BaseLogger, 'warn'>): Promise<void> {
     for (const name of this.opts.eager) {
-      if (this.pool.waiting > 0) return;
+      if (this.eager.length < EAGER_QUEUE) this.eager.push({ image, name, log });
+    }
+    this.draining ??= this.drainEager().finally(() => { this.draining = null; });
+    return this.draining;
+  }
+
+  private async drainEager(): Promise<void> {
+    for (let next = this.eager.shift(); next; next = this.eager.shift()) {
+      if (!this.pool.idle) continue;
+      const { image, name, log } = next;
       try {
         await this.get(image, this.request(name, undefined, BROWSER_ACCEPT));
       } catch (err) {
-        if (err instanceof Busy) return;
-        log?.warn({ err, id: image.id, variant: name }, 'eager variant failed');
+        if (!(err instanceof Busy)) log?.warn({ err, id: image.id, variant: name }, 'eager variant failed');
       }
     }
   }

@@ -5,8 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { BadSignature, BadVariantBox, SignedUrlsDisabled } from '../errors.js';
 import { gravities, type Gravity, type ThumbSpec } from '../images/thumbnail.js';
-import type { VariantRequest } from './service.js';
-import { formatOfExtension, MAX_VARIANT_SIZE, negotiatedFormat } from './spec.js';
+import { formatOfExtension, MAX_VARIANT_SIZE, negotiatedRequest, type VariantRequest } from './spec.js';
 
 /**
  * `WxH`: fit inside (0: no bound on that side); `WxH-cover`: fill the box, cropped around the
@@ -44,10 +43,11 @@ export function parseBox(box: string, accept: string | undefined, avif: boolean)
   if (width === 0 && height === 0) fail('bounds neither side');
   if (fit === 'cover' && (width === 0 || height === 0)) fail('must bound both sides to be covered');
   if (gravity !== undefined && !isGravity(gravity)) return fail(`names no gravity of ${gravities.join(', ')}`);
-  const format = ext === undefined ? negotiatedFormat(accept, avif) : formatOfExtension(ext);
+  const asked: Omit<ThumbSpec, 'format'> = gravity === undefined ? { width, height, fit } : { width, height, fit, gravity };
+  if (ext === undefined) return negotiatedRequest(asked, accept, avif);
+  const format = formatOfExtension(ext);
   if (format === undefined) return fail('has an extension other than webp, avif, jpg, png and gif');
-  const spec: ThumbSpec = gravity === undefined ? { width, height, fit, format } : { width, height, fit, gravity, format };
-  return { spec, negotiated: ext === undefined };
+  return { spec: { ...asked, format }, negotiated: false };
 }
 
 const isGravity = (name: string): name is Gravity => (gravities as readonly string[]).includes(name);

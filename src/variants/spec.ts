@@ -65,12 +65,24 @@ export const isAnimated = ({ format, frames }: { format: string; frames: number 
   frames > 1 && (format === 'gif' || format === 'webp');
 
 /**
- * The spec to make for this image. An animation stays one in WebP, GIF and its family (GIF);
- * AVIF chosen from Accept becomes WebP, since libvips writes AVIF still only. Asked for by
- * extension, AVIF, JPEG and PNG give its first frame.
+ * The spec to make for this image. An animation stays one in WebP, GIF and its family (GIF, so
+ * both name one rendition); AVIF chosen from Accept gives way to what Accept would choose without
+ * it (`withoutAvif`), since libvips writes AVIF still only. Asked for by extension, AVIF, JPEG and
+ * PNG give its first frame.
  */
-export function specFor(image: { format: string; frames: number }, spec: ThumbSpec, negotiated: boolean): ThumbSpec {
+export function specFor(image: { format: string; frames: number }, { spec, negotiated, withoutAvif }: VariantRequest): ThumbSpec {
   if (!isAnimated(image)) return spec;
-  const format = negotiated && spec.format === 'avif' ? 'webp' : spec.format;
-  return format === 'family' || animates(format) ? { ...spec, format, animated: true } : spec;
+  const chosen = negotiated && spec.format === 'avif' ? withoutAvif ?? 'family' : spec.format;
+  const format = chosen === 'family' ? 'gif' : chosen;
+  return animates(format) ? { ...spec, format, animated: true } : spec;
 }
+
+/**
+ * What a request asks for. `negotiated` when the format came from Accept (the answer varies by
+ * it), and then `withoutAvif`: Accept's choice for an image AVIF cannot hold (an animation).
+ */
+export interface VariantRequest { spec: ThumbSpec; negotiated: boolean; withoutAvif?: OutputFormat }
+
+/** A request for this box whose format Accept chooses. */
+export const negotiatedRequest = (box: Omit<ThumbSpec, 'format'>, accept: string | undefined, avif: boolean): VariantRequest =>
+  ({ spec: { ...box, format: negotiatedFormat(accept, avif) }, negotiated: true, withoutAvif: negotiatedFormat(accept, false) });

@@ -71,10 +71,13 @@ describe('animated images', () => {
     }
   });
 
-  it('answers WebP, not still AVIF, to a client that prefers AVIF', async () => {
+  it('answers WebP, not still AVIF, to a client that prefers AVIF; GIF to one that accepts AVIF but not WebP', async () => {
     const { type, vary, data } = await bytesOf(`/imgs/${animGif.id}/medium`, WEBP);
     assert.deepEqual([type, vary], ['image/webp', 'Accept']);
     assert.deepEqual(await framesOf(data), { format: 'webp', width: 600, height: 400, pages: 3, delay: DELAYS, loop: LOOPS });
+    const avifOnly = await bytesOf(`/imgs/${animGif.id}/medium`, 'image/avif,image/png;q=0.9');
+    assert.equal(avifOnly.type, 'image/gif');
+    assert.equal((await framesOf(avifOnly.data)).pages, 3);
   });
 
   it('keeps every frame in .webp and .gif, and gives the first frame in .avif, .jpg and .png', async () => {
@@ -94,6 +97,9 @@ describe('animated images', () => {
     const specs = (await s.server.library.repo.variantsOf(animGif.sha256)).map((v) => v.spec);
     assert.ok(specs.includes('1600:gif:animated'), specs.join(' '));
     assert.ok(!specs.some((spec) => spec.startsWith('1600:gif') && spec !== '1600:gif:animated'), 'no still GIF stands for it');
+    const encodes = s.server.library.variants.encodes;
+    assert.equal((await bytesOf(`/imgs/${animGif.id}/large`, '*/*')).type, 'image/gif');
+    assert.equal(s.server.library.variants.encodes, encodes, 'its family is the same rendition as .gif, not encoded again');
     assert.ok(specs.includes('320:avif') && specs.includes('320:webp:animated'), specs.join(' '));
   });
 

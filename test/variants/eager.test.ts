@@ -88,6 +88,27 @@ describe('eager variants', () => {
     assert.equal((await repo.getVariant(image.sha256, '320:avif'))?.width, 320);
   });
 
+  it('makes one at a time for the whole process, however many uploads arrive at once, and never queues in the pool', async (t) => {
+    const s = await startTestServer();
+    t.after(() => s.close());
+    const { repo, store } = s.server.library;
+    const pool = new WorkPool(2, 100);
+    const variants = new Variants(repo, store, pool, {
+      sizes: parseVariants(s.config.variants), eager: ['small', 'medium'], avif: false, limits: decodeLimits(s.config),
+      tmpDir: join(s.dataDir, 'tmp'), makeThumbnail,
+    });
+    const uploads = await Promise.all([0, 1, 2, 3].map(async (i) => s.uploadOk(await photo(900 + i, 600, 'jpeg'))));
+    let [mostActive, mostWaiting] = [0, 0];
+    const watch = setInterval(() => { [mostActive, mostWaiting] = [Math.max(mostActive, pool.active), Math.max(mostWaiting, pool.waiting)]; }, 2);
+    t.after(() => { clearInterval(watch); });
+    const log = { warn: (...args: unknown[]) => { assert.fail(`no warning expected: ${JSON.stringify(args)}`); } };
+    await Promise.all(uploads.map((image) => variants.prepare({
+      id: image.id, orig: { hash: image.sha256, bytes: image.bytes, mime: image.mime }, format: image.format, frames: 1,
+    }, log)));
+    assert.equal(variants.encodes, 8, 'two sizes of four uploads');
+    assert.deepEqual([mostActive, mostWaiting], [1, 0], 'one slot of two at most, nothing waiting behind it');
+  });
+
   it('stops the server at startup when a name is not among --variants', async () => {
     await assert.rejects(startTestServer({ eager_variants: 'medium,huge' }), (err: unknown) =>
       err instanceof ConfigError && /'--eager_variants': 'huge' not among --variants \(small, medium, large\)/.test(err.message));

@@ -1,6 +1,8 @@
 // GET|HEAD /imgs/<id>/<name>[.<ext>]: named variants, made on first request by real sharp, stored
 // in the blob store and recorded in SQLite, on the real server.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
@@ -148,6 +150,59 @@ describe('named variants', () => {
     assert.equal(etagHash(res), hash);
     assert.equal(encodes(), before + 1);
     assert.equal(await s.server.library.store.has(hash), true);
+  });
+});
+
+describe('variants whose stored files are damaged', () => {
+  let s: TestServer;
+  const encodes = () => s.server.library.variants.encodes;
+  before(async () => { s = await startTestServer(); });
+  after(() => s.close());
+
+  /** An image whose medium.png was made and recorded, then lost its blob, and whose record names `hash`. */
+  async function lostVariant(hash?: string) {
+    const image = await s.uploadOk(await photo(900, 600, 'jpeg'));
+    const { library } = s.server;
+    const made = await library.variant(await library.get(image.id), library.variants.request('medium', 'png', undefined));
+    await library.store.removeUnlessReferenced(made.hash, () => Promise.resolve(false));
+    if (hash !== undefined) {
+      await library.repo.removeVariant(made.origHash, made.spec, made.hash);
+      await library.repo.insertVariant({ ...made, hash });
+    }
+    return { image, made };
+  }
+
+  it('answers a range of a variant made again in its new bytes, never with the range of the lost ones', async () => {
+    const stale = 'e'.repeat(64);
+    const { image, made } = await lostVariant(stale);
+    const res = await s.fetch(`/imgs/${image.id}/medium.png`, { headers: { range: 'bytes=0-99', 'if-range': `"${stale}"` } });
+    assert.equal(res.status, 200, 'If-Range named the lost bytes: the whole of the new ones');
+    assert.equal(res.headers.get('content-range'), null);
+    assert.equal(etagHash(res), made.hash);
+    assert.equal((await bytesOf(res)).length, made.bytes);
+  });
+
+  it('answers an error for a variant that cannot be made again with nothing a cache would keep', async () => {
+    const { image, made } = await lostVariant();
+    await s.server.library.store.removeUnlessReferenced(made.origHash, () => Promise.resolve(false));
+    const res = await s.fetch(`/imgs/${image.id}/medium.png`);
+    assert.equal(res.status, 404);
+    assert.equal((await res.json() as { error: string }).error, 'BLOB_MISSING');
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    for (const name of ['etag', 'last-modified', 'content-range']) assert.equal(res.headers.get(name), null, name);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+  });
+
+  it('remembers a variant the image cannot give, and answers it again without another encode', async () => {
+    const image = await s.uploadOk(await photo(700, 500, 'jpeg'));
+    await writeFile(join(s.dataDir, 'blobs', image.sha256.slice(0, 2), image.sha256.slice(2, 4), image.sha256), 'no longer an image');
+    const before = encodes();
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await s.fetch(`/imgs/${image.id}/small.webp`)).status);
+    assert.deepEqual(statuses, [400, 400, 400]);
+    assert.equal(encodes(), before + 1, 'one encode for three requests');
+    assert.equal((await s.fetch(`/imgs/${image.id}/small.png`)).status, 400);
+    assert.equal(encodes(), before + 2, 'another rendition is tried on its own');
   });
 });
 

@@ -106,6 +106,10 @@ describe('placeholders in Chromium', () => {
     assert.equal(added.loaded, false, 'its thumbnail is held back');
     assert.match(added.background, PLACEHOLDER, 'a card added by the script');
     assert.ok(added.width > 0 && added.height > 0, `with its box: ${String(added.width)}x${String(added.height)}`);
+    const rules = await page.locator('style[data-page-styles]').evaluate((style) => style.textContent);
+    for (const shown of [image.id, id]) {
+      assert.equal(rules.split(`img[data-placeholder="${shown}"]`).length - 1, 1, `one rule for ${shown}, however often the grid refreshed`);
+    }
     release();
     assert.deepEqual(await violations(), []);
     assert.deepEqual(errors, []);

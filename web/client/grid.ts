@@ -27,8 +27,9 @@ export function setUpGrid(grid: HTMLElement): Grid {
     more.setAttribute('aria-busy', 'true');
     try {
       const page = await fetchPage(more.href);
-      adoptPlaceholders(page);
-      grid.append(...cardsOf(page).filter((card) => !shown(card)));
+      const older = cardsOf(page).filter((card) => !shown(card));
+      adoptPlaceholders(page, older);
+      grid.append(...older);
       const next = page.querySelector<HTMLAnchorElement>('[data-more]');
       if (next) more.setAttribute('href', next.getAttribute('href') ?? ''); else more.parentElement?.remove();
       // Observing afresh reports the link again if it is still in reach after this page.
@@ -52,7 +53,7 @@ export function setUpGrid(grid: HTMLElement): Grid {
       const page = await fetchPage('/');
       const fresh = cardsOf(page).filter((card) => !shown(card));
       if (fresh.length === 0) return;
-      adoptPlaceholders(page);
+      adoptPlaceholders(page, fresh);
       grid.prepend(...fresh);
       document.querySelector<HTMLElement>('[data-empty]')?.remove();
     },

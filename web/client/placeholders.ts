@@ -15,8 +15,13 @@ export function clearPlaceholdersOnLoad(): void {
   for (const img of document.querySelectorAll('img')) if (withPlaceholder(img) && img.complete && img.naturalWidth > 0) clear(img);
 }
 
-/** Adds the placeholder rules of `page` (fetched from this site) to this page's own <style> block, which its nonce admits. */
-export function adoptPlaceholders(page: ParentNode): void {
-  const rules = page.querySelector('style[data-page-styles]')?.textContent ?? '';
-  if (rules !== '') document.querySelector('style[data-page-styles]')?.append(rules);
+/**
+ * Adds the placeholder rules of `cards`, moved in from `page` (fetched from this site), to this
+ * page's own <style> block, which its nonce admits; one line per image, so only theirs are taken.
+ */
+export function adoptPlaceholders(page: ParentNode, cards: readonly HTMLElement[]): void {
+  const ids = new Set(cards.map((card) => card.dataset.id));
+  const rules = (page.querySelector('style[data-page-styles]')?.textContent ?? '').split('\n')
+    .filter((rule) => ids.has(/^img\[data-placeholder="([\w-]+)"\]/.exec(rule)?.[1]));
+  if (rules.length > 0) document.querySelector('style[data-page-styles]')?.append(`${rules.join('\n')}\n`);
 }
