@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import pLimit from 'p-limit';
 import { defaults } from '../src/config/options.js';
 import { decodeLimits } from '../src/images/probe.js';
-import { makeThumbnail, squareSpec } from '../src/images/thumbnail.js';
+import { makeRendition, squareSpec } from '../src/images/rendition.js';
 import { eventually, exitOf, freePort } from '../test/helpers/process.js';
 import { killedWithBench } from './imghost-process.js';
 import { root } from '../test/helpers/cli.js';
@@ -29,7 +29,7 @@ export async function bareSharp(files: readonly string[]): Promise<{ perSecond: 
   const began = performance.now();
   const cpu = process.cpuUsage();
   const limits = decodeLimits(config);
-  await Promise.all(files.map((file) => limit(() => makeThumbnail(file, spec, limits))));
+  await Promise.all(files.map((file) => limit(() => makeRendition(file, spec, limits))));
   const used = process.cpuUsage(cpu);
   return { perSecond: files.length / ((performance.now() - began) / 1000), cpuMs: (used.user + used.system) / 1000 / files.length };
 }

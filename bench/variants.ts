@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { defaults } from '../src/config/options.js';
 import { decodeLimits } from '../src/images/probe.js';
-import { makeThumbnail, squareSpec, type ThumbSpec } from '../src/images/thumbnail.js';
+import { makeRendition, squareSpec, type RenditionSpec } from '../src/images/rendition.js';
 import { parseVariants } from '../src/variants/spec.js';
 import type { Bench } from './context.js';
 import { blobPath, populate, type Served } from './populate.js';
@@ -25,7 +25,7 @@ export async function variantsScenario(bench: Bench): Promise<void> {
     const source = (image: Served): string => join(dataDir, 'blobs', blobPath(image.hash));
     let turn = 0;
     // Alternately imghost first, then bare sharp first, so a drift in the machine's speed touches both alike.
-    const firstOf = async (image: Served, name: string, ext: string, spec: ThumbSpec): Promise<Pair> =>
+    const firstOf = async (image: Served, name: string, ext: string, spec: RenditionSpec): Promise<Pair> =>
       pair(server.url, `/imgs/${image.id}/${name}.${ext}`, source(image), spec, turn++ % 2 === 0);
 
     const firstPx = sizes.get(FIRST.name);
@@ -54,7 +54,7 @@ export async function variantsScenario(bench: Bench): Promise<void> {
  */
 interface Pair { ms: number; bytes: number; bareMs: number; bareBytes: number; againMs: number }
 
-async function pair(url: string, path: string, source: string, spec: ThumbSpec, oursFirst: boolean): Promise<Pair> {
+async function pair(url: string, path: string, source: string, spec: RenditionSpec, oursFirst: boolean): Promise<Pair> {
   const served = async (): Promise<{ ms: number; bytes: number }> => {
     const began = performance.now();
     const res = await fetch(`${url}${path}`);
@@ -64,7 +64,7 @@ async function pair(url: string, path: string, source: string, spec: ThumbSpec, 
   };
   const bare = async (): Promise<{ ms: number; bytes: number }> => {
     const began = performance.now();
-    const made = await makeThumbnail(source, spec, decodeLimits(defaults()));
+    const made = await makeRendition(source, spec, decodeLimits(defaults()));
     return { ms: performance.now() - began, bytes: made.data.length };
   };
   const ours = oursFirst ? await served() : null;

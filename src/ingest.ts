@@ -18,8 +18,8 @@ import { probe, type DecodeLimits } from './images/probe.js';
 import { makePlaceholder } from './images/placeholder.js';
 import { metadataStripper, stripSpooled } from './images/strip/index.js';
 import type { WorkPool } from './images/pool.js';
-import { specKey, type ThumbSpec } from './images/thumbnail.js';
-import type { MakeThumbnail } from './images/thumbnailer.js';
+import { specKey, type RenditionSpec } from './images/rendition.js';
+import type { MakeRendition } from './images/thumbnailer.js';
 import type { ImageRecord, ImageRepo, NewImage } from './repo/index.js';
 import type { ReceiveSlots } from './receive-slots.js';
 import type { BlobStore } from './store/index.js';
@@ -30,9 +30,9 @@ export interface IngestOptions {
   maxUploadSize: number;
   /** What decoding one upload may cost (images/probe.ts). */
   limits: DecodeLimits;
-  thumb: ThumbSpec;
+  thumb: RenditionSpec;
   /** In this process, or in a child process of lower priority (images/thumbnailer.ts). */
-  makeThumbnail: MakeThumbnail;
+  makeRendition: MakeRendition;
   /** Remove identifying metadata from originals before they are hashed and stored. */
   stripMetadata: boolean;
   /** Uploads received, probed and stripped at once, in all and from one client. */
@@ -159,7 +159,7 @@ export class Ingest {
   }
 
   private async save(spooled: Received, name: string | null, abandoned: Abandoned, endReceiving: () => void): Promise<Ingested> {
-    const { limits, thumb: spec, makeThumbnail } = this.opts;
+    const { limits, thumb: spec, makeRendition } = this.opts;
     const info = await probe(spooled.path, limits);
     // The formats the stream could not strip, before anything is derived from their bytes.
     const stripped = this.opts.stripMetadata ? await stripSpooled(spooled.path, info.format).catch(rethrowAsStorageFailure) : null;
@@ -170,7 +170,7 @@ export class Ingest {
     // A client that left while the upload waited for a slot costs no thumbnail.
     const makeThumb = () => this.pool.run(() => {
       stopIfAbandoned(abandoned);
-      return makeThumbnail(received.path, spec, limits);
+      return makeRendition(received.path, spec, limits);
     });
     let thumb: ImageRecord['thumb'];
     let thumbData: Buffer | null = null;

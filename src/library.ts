@@ -8,7 +8,7 @@ import { NotFound, UploadAbandoned, WrongDeleteToken } from './errors.js';
 import { collectGarbage, releaseBlobs, type GcReport } from './gc.js';
 import { WorkPool } from './images/pool.js';
 import { decodeLimits } from './images/probe.js';
-import { makeThumbnail, squareSpec } from './images/thumbnail.js';
+import { makeRendition, squareSpec } from './images/rendition.js';
 import { Thumbnailer } from './images/thumbnailer.js';
 import { sha256 } from './hash.js';
 import { isId } from './ids.js';
@@ -45,11 +45,11 @@ export class Library {
       const store = await openStore(opts);
       const pool = new WorkPool(opts.thumb_concurrency, opts.queue_limit);
       const thumbnailer = opts.thumb_nice > 0 ? new Thumbnailer(opts.thumb_nice, opts.thumb_concurrency, opts.decode_budget) : null;
-      const make = thumbnailer?.make ?? makeThumbnail;
+      const make = thumbnailer?.make ?? makeRendition;
       const tmpDir = resolve(opts.data_dir, 'tmp');
       const limits = decodeLimits(opts);
       const ingest = await new Ingest(repo, store, pool, {
-        makeThumbnail: make,
+        makeRendition: make,
         tmpDir,
         maxUploadSize: opts.max_upload_size,
         limits,
@@ -57,7 +57,7 @@ export class Library {
         stripMetadata: opts.strip_metadata,
         receiving: new ReceiveSlots(opts.max_receiving, opts.max_uploads_per_client),
       }).init();
-      const variants = new Variants(repo, store, pool, { sizes, eager, avif: opts.avif, limits, tmpDir, makeThumbnail: make });
+      const variants = new Variants(repo, store, pool, { sizes, eager, avif: opts.avif, limits, tmpDir, makeRendition: make });
       return new Library(repo, store, ingest, opts.gc_grace * 1000, thumbnailer, variants);
     } catch (err) {
       await repo.close();

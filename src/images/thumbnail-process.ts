@@ -1,7 +1,7 @@
 // The child process of thumbnailer.ts: makes the thumbnails it is asked for until its parent
 // goes away (the IPC channel closes when the server exits, even by SIGKILL).
 import { ImageTooComplex, NotAnImage } from '../errors.js';
-import { makeThumbnail } from './thumbnail.js';
+import { makeRendition } from './rendition.js';
 import type { ThumbnailAnswer, ThumbnailRequest } from './thumbnailer.js';
 
 const reply = (answer: ThumbnailAnswer): void => { process.send?.(answer); };
@@ -13,7 +13,7 @@ function refusal(id: number, err: unknown): ThumbnailAnswer {
 }
 
 process.on('message', ({ id, path, spec, limits }: ThumbnailRequest) => {
-  makeThumbnail(path, spec, limits).then(
+  makeRendition(path, spec, limits).then(
     (thumbnail) => { reply({ id, thumbnail }); },
     (err: unknown) => { reply(refusal(id, err)); },
   );

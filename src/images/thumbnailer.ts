@@ -13,13 +13,13 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageTooComplex, NotAnImage, OverDecodeBudget } from '../errors.js';
 import type { DecodeLimits } from './probe.js';
-import type { Thumbnail, ThumbSpec } from './thumbnail.js';
+import type { Rendition, RenditionSpec } from './rendition.js';
 
-export type MakeThumbnail = (path: string, spec: ThumbSpec, limits: DecodeLimits) => Promise<Thumbnail>;
+export type MakeRendition = (path: string, spec: RenditionSpec, limits: DecodeLimits) => Promise<Rendition>;
 
-export interface ThumbnailRequest { id: number; path: string; spec: ThumbSpec; limits: DecodeLimits }
+export interface ThumbnailRequest { id: number; path: string; spec: RenditionSpec; limits: DecodeLimits }
 export type ThumbnailAnswer
-  = | { id: number; thumbnail: Thumbnail }
+  = | { id: number; thumbnail: Rendition }
     | { id: number; refused: 'notAnImage' | 'tooComplex' }
     | { id: number; error: string };
 
@@ -35,7 +35,7 @@ const childBaseBytes = 256 * 1024 * 1024;
 
 interface Job {
   request: ThumbnailRequest;
-  resolve: (thumbnail: Thumbnail) => void;
+  resolve: (thumbnail: Rendition) => void;
   reject: (err: Error) => void;
   child: ChildProcess;
   timer: NodeJS.Timeout;
@@ -68,7 +68,7 @@ export class Thumbnailer {
     this.memoryLimit = childBaseBytes + concurrency * decodeBudget;
   }
 
-  readonly make: MakeThumbnail = (path, spec, limits) => new Promise((resolve, reject) => {
+  readonly make: MakeRendition = (path, spec, limits) => new Promise((resolve, reject) => {
     this.send({ request: { id: ++this.lastId, path, spec, limits }, resolve, reject, retried: false });
   });
 

@@ -15,8 +15,8 @@ import { sha256 } from '../hash.js';
 import { uniqueSuffix } from '../ids.js';
 import type { WorkPool } from '../images/pool.js';
 import type { DecodeLimits } from '../images/probe.js';
-import { specKey, squareSpec, type ThumbSpec } from '../images/thumbnail.js';
-import type { MakeThumbnail } from '../images/thumbnailer.js';
+import { specKey, squareSpec, type RenditionSpec } from '../images/rendition.js';
+import type { MakeRendition } from '../images/thumbnailer.js';
 import type { ImageRepo, NewImage, VariantRecord } from '../repo/index.js';
 import type { BlobStore } from '../store/index.js';
 import { BROWSER_ACCEPT, formatOfExtension, negotiatedRequest, specFor, type VariantRequest } from './spec.js';
@@ -32,7 +32,7 @@ export interface VariantsOptions {
   avif: boolean;
   limits: DecodeLimits;
   tmpDir: string;
-  makeThumbnail: MakeThumbnail;
+  makeRendition: MakeRendition;
 }
 
 /** Eager variants waiting at most: past it an upload's are left to their first request. */
@@ -91,7 +91,7 @@ export class Variants {
     return this.makeOnce(image.orig.hash, specFor(image, request), missing);
   }
 
-  private makeOnce(origHash: string, spec: ThumbSpec, stale: VariantRecord | null): Promise<VariantRecord> {
+  private makeOnce(origHash: string, spec: RenditionSpec, stale: VariantRecord | null): Promise<VariantRecord> {
     const key = `${origHash} ${specKey(spec)}`;
     const failed = this.failures.get(key);
     if (failed) return Promise.reject(failed);
@@ -134,13 +134,13 @@ export class Variants {
     }
   }
 
-  private make(origHash: string, spec: ThumbSpec, stale: VariantRecord | null): Promise<VariantRecord> {
+  private make(origHash: string, spec: RenditionSpec, stale: VariantRecord | null): Promise<VariantRecord> {
     return this.pool.run(async () => {
       const path = join(this.opts.tmpDir, `variant-${uniqueSuffix(8)}`);
       try {
         await pipeline(await this.store.read(origHash), createWriteStream(path));
         this.encodes++;
-        const made = await this.opts.makeThumbnail(path, spec, this.opts.limits);
+        const made = await this.opts.makeRendition(path, spec, this.opts.limits);
         const hash = sha256(made.data);
         await this.store.put(hash, made.data, made.mime);
         // Another encoder version may give other bytes: the record must then name the new blob.

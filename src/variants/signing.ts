@@ -4,7 +4,7 @@
 // an unbounded number of variants.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { BadSignature, BadVariantBox, SignedUrlsDisabled } from '../errors.js';
-import { gravities, type Gravity, type ThumbSpec } from '../images/thumbnail.js';
+import { gravities, type Gravity, type RenditionSpec } from '../images/rendition.js';
 import { formatOfExtension, MAX_VARIANT_SIZE, negotiatedRequest, type VariantRequest } from './spec.js';
 
 /**
@@ -43,7 +43,7 @@ export function parseBox(box: string, accept: string | undefined, avif: boolean)
   if (width === 0 && height === 0) fail('bounds neither side');
   if (fit === 'cover' && (width === 0 || height === 0)) fail('must bound both sides to be covered');
   if (gravity !== undefined && !isGravity(gravity)) return fail(`names no gravity of ${gravities.join(', ')}`);
-  const asked: Omit<ThumbSpec, 'format'> = gravity === undefined ? { width, height, fit } : { width, height, fit, gravity };
+  const asked: Omit<RenditionSpec, 'format'> = gravity === undefined ? { width, height, fit } : { width, height, fit, gravity };
   if (ext === undefined) return negotiatedRequest(asked, accept, avif);
   const format = formatOfExtension(ext);
   if (format === undefined) return fail('has an extension other than webp, avif, jpg, png and gif');

@@ -3,7 +3,7 @@
 import Negotiator from 'negotiator';
 import { ConfigError } from '../errors.js';
 import { animates } from '../images/encode.js';
-import type { OutputFormat, ThumbSpec } from '../images/thumbnail.js';
+import type { OutputFormat, RenditionSpec } from '../images/rendition.js';
 
 /** Larger boxes would only re-encode originals: max_pixels allows about 10000 x 10000. */
 export const MAX_VARIANT_SIZE = 8192;
@@ -70,7 +70,7 @@ export const isAnimated = ({ format, frames }: { format: string; frames: number 
  * it (`withoutAvif`), since libvips writes AVIF still only. Asked for by extension, AVIF, JPEG and
  * PNG give its first frame.
  */
-export function specFor(image: { format: string; frames: number }, { spec, negotiated, withoutAvif }: VariantRequest): ThumbSpec {
+export function specFor(image: { format: string; frames: number }, { spec, negotiated, withoutAvif }: VariantRequest): RenditionSpec {
   if (!isAnimated(image)) return spec;
   const chosen = negotiated && spec.format === 'avif' ? withoutAvif ?? 'family' : spec.format;
   const format = chosen === 'family' ? 'gif' : chosen;
@@ -81,8 +81,8 @@ export function specFor(image: { format: string; frames: number }, { spec, negot
  * What a request asks for. `negotiated` when the format came from Accept (the answer varies by
  * it), and then `withoutAvif`: Accept's choice for an image AVIF cannot hold (an animation).
  */
-export interface VariantRequest { spec: ThumbSpec; negotiated: boolean; withoutAvif?: OutputFormat }
+export interface VariantRequest { spec: RenditionSpec; negotiated: boolean; withoutAvif?: OutputFormat }
 
 /** A request for this box whose format Accept chooses. */
-export const negotiatedRequest = (box: Omit<ThumbSpec, 'format'>, accept: string | undefined, avif: boolean): VariantRequest =>
+export const negotiatedRequest = (box: Omit<RenditionSpec, 'format'>, accept: string | undefined, avif: boolean): VariantRequest =>
   ({ spec: { ...box, format: negotiatedFormat(accept, avif) }, negotiated: true, withoutAvif: negotiatedFormat(accept, false) });

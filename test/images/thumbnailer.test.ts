@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ImageTooComplex, NotAnImage, OverDecodeBudget } from '../../src/errors.js';
-import { makeThumbnail, squareSpec, type ThumbSpec } from '../../src/images/thumbnail.js';
+import { makeRendition, squareSpec, type RenditionSpec } from '../../src/images/rendition.js';
 import { Thumbnailer } from '../../src/images/thumbnailer.js';
 import { manyScanJpeg } from '../helpers/decode-bombs.js';
 import { photo } from '../helpers/images.js';
 import { tempDir } from '../helpers/server.js';
 import { memoryOf, thumbnailProcesses } from '../helpers/thumbnail-process.js';
 
-const spec: ThumbSpec = squareSpec(128, 'png');
+const spec: RenditionSpec = squareSpec(128, 'png');
 const limits = { maxPixels: 100_000_000, decodeBudget: 512 * 1024 * 1024, timeoutSeconds: 30, maxJpegScans: 256, maxFrames: 10_000 };
 
 describe('Thumbnailer', () => {
@@ -33,7 +33,7 @@ describe('Thumbnailer', () => {
   });
 
   it('makes exactly the thumbnail the in-process pipeline makes', async () => {
-    const [child, local] = await Promise.all([thumbnailer.make(jpeg, spec, limits), makeThumbnail(jpeg, spec, limits)]);
+    const [child, local] = await Promise.all([thumbnailer.make(jpeg, spec, limits), makeRendition(jpeg, spec, limits)]);
     assert.ok(Buffer.isBuffer(child.data));
     assert.deepEqual(child, local);
   });

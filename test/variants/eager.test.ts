@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { ConfigError } from '../../src/errors.js';
 import { WorkPool } from '../../src/images/pool.js';
 import { decodeLimits } from '../../src/images/probe.js';
-import { makeThumbnail } from '../../src/images/thumbnail.js';
+import { makeRendition } from '../../src/images/rendition.js';
 import type { VariantRecord } from '../../src/repo/index.js';
 import { Variants } from '../../src/variants/service.js';
 import { parseEagerVariants, parseVariants } from '../../src/variants/spec.js';
@@ -67,7 +67,7 @@ describe('eager variants', () => {
     const sizes = parseVariants(s.config.variants);
     const pool = new WorkPool(1, 0);
     const variants = new Variants(repo, store, pool, {
-      sizes, eager: ['small'], avif: true, limits: decodeLimits(s.config), tmpDir: join(s.dataDir, 'tmp'), makeThumbnail,
+      sizes, eager: ['small'], avif: true, limits: decodeLimits(s.config), tmpDir: join(s.dataDir, 'tmp'), makeRendition,
     });
     const source = { id: image.id, orig: { hash: image.sha256, bytes: image.bytes, mime: image.mime }, format: image.format, frames: 1 };
     const warnings: unknown[] = [];
@@ -95,7 +95,7 @@ describe('eager variants', () => {
     const pool = new WorkPool(2, 100);
     const variants = new Variants(repo, store, pool, {
       sizes: parseVariants(s.config.variants), eager: ['small', 'medium'], avif: false, limits: decodeLimits(s.config),
-      tmpDir: join(s.dataDir, 'tmp'), makeThumbnail,
+      tmpDir: join(s.dataDir, 'tmp'), makeRendition,
     });
     const uploads = await Promise.all([0, 1, 2, 3].map(async (i) => s.uploadOk(await photo(900 + i, 600, 'jpeg'))));
     let [mostActive, mostWaiting] = [0, 0];

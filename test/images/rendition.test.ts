@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp, { type Sharp } from 'sharp';
 import { options } from '../../src/config/options.js';
-import { makeThumbnail, squareSpec } from '../../src/images/thumbnail.js';
+import { makeRendition, squareSpec } from '../../src/images/rendition.js';
 import { ImageTooComplex, NotAnImage } from '../../src/errors.js';
 import { animatedGif, drawing } from '../helpers/images.js';
 import { tempDir } from '../helpers/server.js';
@@ -50,7 +50,7 @@ function psnr(a: Pixels, b: Pixels): number {
   return mse === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((255 * 255) / mse);
 }
 
-describe('makeThumbnail', () => {
+describe('makeRendition', () => {
   let dir: string;
   const inputs: Record<string, string> = {};
 
@@ -76,7 +76,7 @@ describe('makeThumbnail', () => {
   for (const name of ['photo.jpeg', 'drawing.png', 'transparent.png', 'photo.webp']) {
     it(`makes the same picture as sharp's defaults from ${name}`, async () => {
       const path = inputs[name] ?? '';
-      const thumb = await makeThumbnail(path, squareSpec(SIZE, 'png'), limits);
+      const thumb = await makeRendition(path, squareSpec(SIZE, 'png'), limits);
       assert.equal(thumb.mime, 'image/png');
       const made = await pixels(thumb.data);
       assert.equal(Math.max(made.width, made.height), SIZE);
@@ -97,7 +97,7 @@ describe('makeThumbnail', () => {
 
   it('makes PNG thumbnails no larger than sharp does by default', async () => {
     const path = inputs['drawing.png'] ?? '';
-    const thumb = await makeThumbnail(path, squareSpec(SIZE, 'png'), limits);
+    const thumb = await makeRendition(path, squareSpec(SIZE, 'png'), limits);
     const plain = await sharp(path).resize({ width: SIZE, height: SIZE, fit: 'inside' }).png().toBuffer();
     assert.ok(thumb.data.length <= plain.length, `${String(thumb.data.length)} bytes against ${String(plain.length)}`);
   });
@@ -108,8 +108,8 @@ describe('makeThumbnail', () => {
     for (const name of ['photo.jpeg', 'drawing.png', 'transparent.png', 'small.avif', 'small.tiff']) {
       it(`stores ${name} in a fraction of a PNG's bytes and no more than the original's, as faithfully as a JPEG would`, async () => {
         const path = inputs[name] ?? '';
-        const thumb = await makeThumbnail(path, spec, limits);
-        const png = await makeThumbnail(path, { ...spec, format: 'png' }, limits);
+        const thumb = await makeRendition(path, spec, limits);
+        const png = await makeRendition(path, { ...spec, format: 'png' }, limits);
         const original = (await stat(path)).size;
         assert.equal(thumb.mime, 'image/webp');
         assert.ok(thumb.data.length * 3 <= png.data.length, `${String(thumb.data.length)} bytes against a PNG's ${String(png.data.length)}`);
@@ -131,9 +131,9 @@ describe('makeThumbnail', () => {
     const path = join(dir, 'noise.jpg');
     await sharp({ create: { width: 6000, height: 6000, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toFile(path);
     const began = performance.now();
-    await assert.rejects(makeThumbnail(path, squareSpec(6000, 'png'), { ...limits, timeoutSeconds: 1 }), ImageTooComplex);
+    await assert.rejects(makeRendition(path, squareSpec(6000, 'png'), { ...limits, timeoutSeconds: 1 }), ImageTooComplex);
     assert.ok(performance.now() - began < 1800, 'stopped soon after the deadline');
-    assert.equal((await makeThumbnail(path, squareSpec(SIZE, 'png'), { ...limits, timeoutSeconds: 1 })).width, SIZE, 'the same file, as a small thumbnail, in time');
+    assert.equal((await makeRendition(path, squareSpec(SIZE, 'png'), { ...limits, timeoutSeconds: 1 })).width, SIZE, 'the same file, as a small thumbnail, in time');
   });
 
   describe('of an animation', () => {
@@ -142,18 +142,18 @@ describe('makeThumbnail', () => {
     it('keeps every frame, each resized, and reports the size of one', async () => {
       const path = join(dir, 'three.gif');
       await writeFile(path, await animatedGif(3, 40, 30));
-      const made = await makeThumbnail(path, animated, limits);
+      const made = await makeRendition(path, animated, limits);
       const meta = await sharp(made.data).metadata();
       assert.deepEqual([made.width, made.height, meta.pages, meta.width, meta.height], [20, 15, 3, 20, 15]);
-      assert.equal((await sharp((await makeThumbnail(path, squareSpec(20, 'webp'), limits)).data).metadata()).pages ?? 1, 1, 'a still spec decodes the first frame');
+      assert.equal((await sharp((await makeRendition(path, squareSpec(20, 'webp'), limits)).data).metadata()).pages ?? 1, 1, 'a still spec decodes the first frame');
     });
 
     it('bounds the pixels of all frames together by maxPixels, as the upload did', async () => {
       const path = join(dir, 'three.gif');
       await writeFile(path, await animatedGif(3, 40, 30));
       const twoFrames = { ...limits, maxPixels: 2 * 40 * 30 };
-      await assert.rejects(makeThumbnail(path, animated, twoFrames), NotAnImage);
-      assert.equal((await makeThumbnail(path, squareSpec(20, 'webp'), twoFrames)).width, 20, 'its first frame alone is within the bound');
+      await assert.rejects(makeRendition(path, animated, twoFrames), NotAnImage);
+      assert.equal((await makeRendition(path, squareSpec(20, 'webp'), twoFrames)).width, 20, 'its first frame alone is within the bound');
     });
   });
 });

@@ -1,5 +1,5 @@
-// The thumbnail pipeline (sharp/libvips). sharp does its work on libuv's thread pool, so the
-// event loop only waits; the pool in pool.ts bounds how many run at once.
+// Renditions, thumbnails and variants alike, made by sharp/libvips. sharp does its work on
+// libuv's thread pool, so the event loop only waits; the pool in pool.ts bounds how many run at once.
 import sharp from 'sharp';
 import { ImageTooComplex, NotAnImage } from '../errors.js';
 import { animates, encode, familyOf, type Encoding } from './encode.js';
@@ -17,7 +17,7 @@ sharp.cache(false);
 // builds default to 1 already; others default to one per core.)
 sharp.concurrency(1);
 
-export interface Thumbnail {
+export interface Rendition {
   data: Buffer;
   /** Of one frame, for an animation. */
   width: number;
@@ -43,23 +43,23 @@ export type Gravity = (typeof gravities)[number];
  * only), how the image goes into it, and the encoding. Never larger than the original.
  * `animated`: keep every frame of an animated source, when the encoding can (WebP, GIF).
  */
-export interface ThumbSpec { width: number; height: number; fit: Fit; gravity?: Gravity; format: OutputFormat; animated?: boolean }
+export interface RenditionSpec { width: number; height: number; fit: Fit; gravity?: Gravity; format: OutputFormat; animated?: boolean }
 
 /** A square box the image fits inside: the thumbnail and the named variant sizes. */
-export const squareSpec = (size: number, format: OutputFormat): ThumbSpec => ({ width: size, height: size, fit: 'inside', format });
+export const squareSpec = (size: number, format: OutputFormat): RenditionSpec => ({ width: size, height: size, fit: 'inside', format });
 
 /**
  * Identifies the settings a rendition was made with, so a duplicate upload can reuse it: a square
  * fitted inside reads `SIZE:FORMAT`, as recorded before other boxes existed; an animated one
  * ends in `:animated`, so it never stands for the still rendition of the same box and format.
  */
-export function specKey({ width, height, fit, gravity, format, animated }: ThumbSpec): string {
+export function specKey({ width, height, fit, gravity, format, animated }: RenditionSpec): string {
   const frames = animated === true ? ':animated' : '';
   if (fit === 'inside' && width === height) return `${String(width)}:${format}${frames}`;
   return `${String(width)}x${String(height)}:${fit}${fit === 'cover' ? `-${gravity ?? 'centre'}` : ''}:${format}${frames}`;
 }
 
-export async function makeThumbnail(path: string, spec: ThumbSpec, limits: DecodeLimits): Promise<Thumbnail> {
+export async function makeRendition(path: string, spec: RenditionSpec, limits: DecodeLimits): Promise<Rendition> {
   const { width, height, fit, gravity } = spec;
   try {
     const { encoding, animated } = await plan(path, spec);
@@ -95,7 +95,7 @@ export async function makeThumbnail(path: string, spec: ThumbSpec, limits: Decod
  * the encoding animates. Otherwise the first frame alone is decoded. libvips turns no
  * animation, so one stored sideways (an EXIF orientation in a WebP, rare) is made still, upright.
  */
-async function plan(path: string, { format, animated }: ThumbSpec): Promise<{ encoding: Encoding; animated: boolean }> {
+async function plan(path: string, { format, animated }: RenditionSpec): Promise<{ encoding: Encoding; animated: boolean }> {
   if (format !== 'family' && animated !== true) return { encoding: format, animated: false };
   const meta = await sharp(path).metadata();
   const playable = animated === true && (meta.pages ?? 1) > 1 && (meta.orientation ?? 1) === 1;
