@@ -16,7 +16,7 @@ const BOX = /^(0|[1-9]\d{0,4})x(0|[1-9]\d{0,4})(?:-(cover)(?:-([a-z]+))?)?(?:\.(
 const GRAMMAR = 'WxH, WxH-cover or WxH-cover-GRAVITY, then optionally .webp, .avif, .jpg, .png or .gif';
 
 /** The string the signature is made over: `<id>/<box>[.<ext>]`, as it appears in the URL. */
-export const signedText = (id: string, box: string): string => `${id}/${box}`;
+const signedText = (id: string, box: string): string => `${id}/${box}`;
 
 /** base64url (no padding) of HMAC-SHA256(key, `<id>/<box>[.<ext>]`). */
 export function sign(key: string, id: string, box: string): string {
