@@ -1,7 +1,7 @@
 // The images table as both repositories read and write it: the columns of a record, the order of
 // an insert's values and the row → record mapping. Each adapter keeps only its dialect: SQLite
 // stores integers and millisecond timestamps; pg returns BIGINT as strings and TIMESTAMPTZ as Dates.
-import type { ImageRecord, NewImage, VariantRecord } from './index.js';
+import type { ImageRecord, NewImage, UncountedFrames, VariantRecord } from './index.js';
 
 // Named rather than `SELECT *`: in PostgreSQL a prepared statement whose result shape changes
 // under it (a later migration adding a column, run by a newer node) fails with 0A000.
@@ -26,7 +26,7 @@ export const insertValues = (image: NewImage, time: (date: Date) => unknown): un
   image.id, time(image.createdAt), image.name, image.format, image.width, image.height,
   image.orig.hash, image.orig.bytes, image.orig.mime,
   image.thumb.hash, image.thumb.bytes, image.thumb.mime, image.thumb.width, image.thumb.height,
-  image.thumbSpec, image.deleteTokenHash, image.frames, image.placeholder,
+  image.thumbSpec, image.deleteTokenHash, image.framesUncounted === true ? 0 : image.frames, image.placeholder,
 ];
 
 /** A row of RECORD_COLUMNS as the driver returns it: `Int` for the BIGINT columns, `Time` for created_at. */
@@ -50,9 +50,18 @@ export const toRecord = (r: ImageRow<number | string, number | Date>): ImageReco
   thumb: { hash: r.thumb_hash, bytes: Number(r.thumb_bytes), mime: r.thumb_mime, width: r.thumb_width, height: r.thumb_height },
   thumbSpec: r.thumb_spec,
   deleteTokenHash: r.delete_token_hash,
-  frames: r.frames,
+  // Not counted yet: a still image until the server counts its frames (the one place a 0 is read).
+  ...(r.frames === 0 ? { frames: 1, framesUncounted: true as const } : { frames: r.frames }),
   placeholder: r.placeholder,
 });
+
+/** The columns of an UncountedFrames, and the mapping of a row of them; `ready` is 0/1 in SQLite. */
+export const UNCOUNTED_COLUMNS = 'seq, id, ready, format, orig_hash';
+
+export interface UncountedRow<Int> { seq: Int; id: string; ready: number | boolean; format: string; orig_hash: string }
+
+export const toUncounted = (r: UncountedRow<number | string>): UncountedFrames =>
+  ({ seq: Number(r.seq), id: r.id, ready: Boolean(r.ready), format: r.format, origHash: r.orig_hash });
 
 // The variants table, likewise.
 export const VARIANT_COLUMNS = 'orig_hash, spec, hash, bytes, mime, width, height, created_at';

@@ -24,13 +24,27 @@ export interface ImageRecord {
   /** Size and format the thumbnail was made with, so a duplicate upload can reuse it. */
   thumbSpec: string;
   deleteTokenHash: string;
-  /** Frames of an animation; 1 for a still image. */
+  /** Frames of an animation; 1 for a still image, and for an image whose frames are not counted yet. */
   frames: number;
+  /**
+   * Set on a record stored before frames were counted at upload (0 in the database), until the
+   * server counts them (backfill-frames.ts). A copy of the record (migrate-db) stays uncounted.
+   */
+  framesUncounted?: true;
   /** A tiny blurred preview to show while the image loads (ThumbHash, base64), when one was made. */
   placeholder: string | null;
 }
 
 export type NewImage = Omit<ImageRecord, 'seq'>;
+
+/** What counting the frames of a record needs; `seq` is the cursor of uncountedFrames. */
+export interface UncountedFrames {
+  seq: number;
+  id: string;
+  ready: boolean;
+  format: string;
+  origHash: string;
+}
 
 /**
  * A resized, re-encoded rendition of an original, shared by every image with that original:
@@ -101,6 +115,13 @@ export interface ImageRepo {
    * `origHash` only, or of every original when it is not given (gc).
    */
   removeOrphanVariants(origHash?: string): Promise<VariantRecord[]>;
+  /** Records, pending or ready, whose frames are not counted yet, after the cursor `after`, oldest first. */
+  uncountedFrames(limit: number, after?: number): Promise<UncountedFrames[]>;
+  /**
+   * Records the frames of a record that has none counted yet; false when it has (another node
+   * counted them first) or is gone. Never overwrites a count.
+   */
+  setFrames(id: string, frames: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

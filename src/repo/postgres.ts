@@ -4,10 +4,10 @@ import pg from 'pg';
 import type { PoolClient, QueryResult } from 'pg';
 import { Unavailable } from '../errors.js';
 import {
-  INSERT_COLUMNS, INSERTED_COUNT, insertPlaceholders, insertValues, RECORD_COLUMNS as COLUMNS, toRecord, toVariant,
-  VARIANT_COLUMNS, variantValues, type ImageRow, type VariantRow,
+  INSERT_COLUMNS, INSERTED_COUNT, insertPlaceholders, insertValues, RECORD_COLUMNS as COLUMNS, toRecord, toUncounted, toVariant,
+  UNCOUNTED_COLUMNS, VARIANT_COLUMNS, variantValues, type ImageRow, type UncountedRow, type VariantRow,
 } from './columns.js';
-import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type VariantRecord } from './index.js';
+import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type UncountedFrames, type VariantRecord } from './index.js';
 import { migrations } from './postgres-schema.js';
 
 /** Advisory lock key serialising migrations across nodes: 'imghost' read as a 56-bit number. */
@@ -37,6 +37,8 @@ const sql = {
   removeVariant: 'DELETE FROM variants WHERE orig_hash = $1 AND spec = $2 AND hash = $3',
   orphanVariants: `DELETE FROM variants WHERE ($1::text IS NULL OR orig_hash = $1)
     AND NOT EXISTS (SELECT 1 FROM images WHERE images.orig_hash = variants.orig_hash) RETURNING ${VARIANT_COLUMNS}`,
+  uncounted: `SELECT ${UNCOUNTED_COLUMNS} FROM images WHERE frames = 0 AND seq > $1 ORDER BY seq LIMIT $2`,
+  setFrames: 'UPDATE images SET frames = $2 WHERE id = $1 AND frames = 0',
 } as const;
 
 // BIGINT arrives as a string: pg will not guess whether it fits a JS number.
@@ -218,6 +220,14 @@ export class PostgresRepo implements ImageRepo {
 
   async removeOrphanVariants(origHash?: string): Promise<VariantRecord[]> {
     return ((await this.query('orphanVariants', [origHash ?? null])).rows as VariantRow<string, Date>[]).map(toVariant);
+  }
+
+  async uncountedFrames(limit: number, after = 0): Promise<UncountedFrames[]> {
+    return ((await this.query('uncounted', [after, limit])).rows as UncountedRow<string>[]).map(toUncounted);
+  }
+
+  async setFrames(id: string, frames: number): Promise<boolean> {
+    return ((await this.query('setFrames', [id, frames])).rowCount ?? 0) > 0;
   }
 
   close(): Promise<void> {

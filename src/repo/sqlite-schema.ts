@@ -39,7 +39,12 @@ export const migrations: readonly string[] = [
      PRIMARY KEY (orig_hash, spec)
    );
    CREATE INDEX variants_hash ON variants (hash);`,
-  // Frames of an animation (1 for a still image); a small blurred preview (ThumbHash, base64).
-  `ALTER TABLE images ADD COLUMN frames INTEGER NOT NULL DEFAULT 1;
+  // Frames of an animation (1 for a still image); 0 until counted, for the images stored before
+  // (and, on PostgreSQL, by nodes of an older version during a rolling upgrade): only a GIF, a
+  // WebP or a TIFF may have more than one, and the server counts those after it starts
+  // (backfill-frames.ts). A small blurred preview (ThumbHash, base64).
+  `ALTER TABLE images ADD COLUMN frames INTEGER NOT NULL DEFAULT 0;
+   UPDATE images SET frames = 1 WHERE format NOT IN ('gif', 'webp', 'tiff');
+   CREATE INDEX images_uncounted_frames ON images (seq) WHERE frames = 0;
    ALTER TABLE images ADD COLUMN placeholder TEXT;`,
 ];

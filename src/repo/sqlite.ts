@@ -10,12 +10,12 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { storageFailure } from '../errors.js';
 import {
-  INSERT_COLUMNS, insertPlaceholders, insertValues, RECORD_COLUMNS, toRecord, toVariant, VARIANT_COLUMNS, variantValues,
-  type ImageRow, type VariantRow,
+  INSERT_COLUMNS, insertPlaceholders, insertValues, RECORD_COLUMNS, toRecord, toUncounted, toVariant, UNCOUNTED_COLUMNS,
+  VARIANT_COLUMNS, variantValues, type ImageRow, type UncountedRow, type VariantRow,
 } from './columns.js';
 import { GroupSync } from './group-sync.js';
 import { migrations } from './sqlite-schema.js';
-import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type VariantRecord } from './index.js';
+import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type UncountedFrames, type VariantRecord } from './index.js';
 
 type Row = ImageRow<number, number>;
 
@@ -68,6 +68,9 @@ export class SqliteRepo implements ImageRepo {
       orphanVariants: db.prepare<[string | null, string | null], VariantRow<number, number>>(`DELETE FROM variants
         WHERE (? IS NULL OR orig_hash = ?) AND NOT EXISTS (SELECT 1 FROM images WHERE images.orig_hash = variants.orig_hash)
         RETURNING ${VARIANT_COLUMNS}`),
+      uncounted: db.prepare<[number, number], UncountedRow<number>>(
+        `SELECT ${UNCOUNTED_COLUMNS} FROM images WHERE frames = 0 AND seq > ? ORDER BY seq LIMIT ?`),
+      setFrames: db.prepare('UPDATE images SET frames = ? WHERE id = ? AND frames = 0'),
       ping: db.prepare('SELECT 1'),
     };
   }
@@ -207,6 +210,15 @@ export class SqliteRepo implements ImageRepo {
 
   removeOrphanVariants(origHash?: string): Promise<VariantRecord[]> {
     return this.guarded(() => this.stmts.orphanVariants.all(origHash ?? null, origHash ?? null).map(toVariant));
+  }
+
+  uncountedFrames(limit: number, after = 0): Promise<UncountedFrames[]> {
+    return this.guarded(() => this.stmts.uncounted.all(after, limit).map(toUncounted));
+  }
+
+  /** Not synced: a count lost to a power cut is made again at the next start. */
+  setFrames(id: string, frames: number): Promise<boolean> {
+    return this.guarded(() => this.stmts.setFrames.run(frames, id).changes > 0);
   }
 
   async close(): Promise<void> {

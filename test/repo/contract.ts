@@ -323,6 +323,59 @@ export function repoContract(name: string, open: () => Promise<OpenedRepo>): voi
       });
     });
 
+    describe('frames not counted yet (records stored before they were counted at upload)', () => {
+      const uncounted = (overrides: Partial<NewImage> = {}) => image({ format: 'gif', frames: 1, framesUncounted: true, ...overrides });
+      const uncountedIds = async () => (await repo.uncountedFrames(100)).map((r) => r.id);
+
+      it('read as one frame until counted, and are listed, pending or ready, oldest first, with what counting needs', async () => {
+        const counted = await ready(repo, image({ format: 'gif', frames: 12 }));
+        const old = await ready(repo, uncounted());
+        const pending = uncounted({ format: 'webp' });
+        await repo.insertPending(pending);
+        const got = await repo.get(old.id);
+        assert.equal(got?.frames, 1);
+        assert.equal(got.framesUncounted, true);
+        assert.equal((await repo.get(counted.id))?.framesUncounted, undefined);
+        const listed = await repo.uncountedFrames(100);
+        assert.deepEqual(listed.map(({ seq: _, ...rest }) => rest), [
+          { id: old.id, ready: true, format: 'gif', origHash: old.orig.hash },
+          { id: pending.id, ready: false, format: 'webp', origHash: pending.orig.hash },
+        ]);
+      });
+
+      it('are paged through by the seq cursor', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push((await ready(repo, uncounted())).id);
+        const first = await repo.uncountedFrames(2);
+        const second = await repo.uncountedFrames(2, first.at(-1)?.seq);
+        const last = await repo.uncountedFrames(2, second.at(-1)?.seq);
+        assert.deepEqual([first, second, last].map((page) => page.map((r) => r.id)), [ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)]);
+        assert.deepEqual(await repo.uncountedFrames(2, last.at(-1)?.seq), []);
+      });
+
+      it('are set once: a count is never overwritten, and a counted record is no longer listed', async () => {
+        const old = await ready(repo, uncounted());
+        const counted = await ready(repo, image({ format: 'gif', frames: 12 }));
+        assert.equal(await repo.setFrames(old.id, 3), true);
+        assert.equal(await repo.setFrames(old.id, 7), false, 'counted by another node first');
+        assert.equal(await repo.setFrames(counted.id, 1), false);
+        assert.equal(await repo.setFrames('AAAAAAAAAAAAAAAA', 3), false);
+        const got = await repo.get(old.id);
+        assert.equal(got?.frames, 3);
+        assert.equal(got.framesUncounted, undefined);
+        assert.equal((await repo.get(counted.id))?.frames, 12);
+        assert.deepEqual(await uncountedIds(), []);
+      });
+
+      it('stay uncounted in a copy of the record, as migrate-db makes', async () => {
+        const old = await ready(repo, uncounted());
+        const read = await repo.get(old.id);
+        assert.ok(read);
+        const copy = await ready(repo, { ...read, id: randomBytes(12).toString('base64url') });
+        assert.deepEqual(await uncountedIds(), [old.id, copy.id]);
+      });
+    });
+
     describe('ping and close', () => {
       it('ping answers while open; once closed, calls fail instead of hanging', async () => {
         await repo.ping();

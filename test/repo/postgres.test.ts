@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { Unavailable } from '../../src/errors.js';
+import { migrations } from '../../src/repo/postgres-schema.js';
 import { PostgresRepo } from '../../src/repo/postgres.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { eventually, freePort } from '../helpers/process.js';
-import { image, ready, repoContract } from './contract.js';
+import { hash, image, ready, repoContract } from './contract.js';
 
 let server: TestPostgres;
 before(async () => { server = await startPostgres(); });
@@ -77,6 +78,34 @@ describe('PostgresRepo migrations', () => {
       assert.deepEqual((await repo.stalePending(new Date(Date.now() + 60_000))).map((r) => r.id), [pending.id]);
       const later = await ready(repo, image());
       assert.ok(((await repo.get(later.id))?.seq ?? 0) > seqBefore);
+    } finally {
+      await repo.close();
+    }
+  });
+});
+
+describe('PostgresRepo migration to counted frames', () => {
+  /** A record as a node of the version before frames were counted writes it. */
+  const insertOlder = (url: string, id: string, format: string) => server.query(`INSERT INTO images (id, ready, created_at, format,
+    width, height, orig_hash, orig_bytes, orig_mime, thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height, thumb_spec,
+    delete_token_hash) VALUES ($1, TRUE, now(), $2, 40, 30, $3, 100, 'image/gif', $4, 50, 'image/png', 40, 30, '128:png', $5)`,
+  [id, format, hash(`orig:${id}`), hash(`thumb:${id}`), hash(id)], dbName(url));
+
+  it('marks the GIFs, WebPs and TIFFs of a database at version 3 uncounted, and those older nodes write during a rolling upgrade', async () => {
+    const url = await server.createDatabase();
+    await server.query(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
+      ${migrations.slice(0, 3).join(';\n')}; INSERT INTO schema_migrations (version) VALUES (1), (2), (3)`, [], dbName(url));
+    for (const format of ['gif', 'png', 'webp', 'jpeg', 'tiff']) await insertOlder(url, `old-${format}`, format);
+    const repo = await PostgresRepo.open(url, opts);
+    try {
+      await insertOlder(url, 'rolling-gif', 'gif');
+      await insertOlder(url, 'rolling-png', 'png');
+      const frames = await server.query<{ id: string; frames: number }>('SELECT id, frames FROM images ORDER BY seq', [], dbName(url));
+      assert.deepEqual(frames, [{ id: 'old-gif', frames: 0 }, { id: 'old-png', frames: 1 }, { id: 'old-webp', frames: 0 },
+        { id: 'old-jpeg', frames: 1 }, { id: 'old-tiff', frames: 0 }, { id: 'rolling-gif', frames: 0 }, { id: 'rolling-png', frames: 0 }]);
+      assert.deepEqual((await repo.uncountedFrames(10)).map((r) => r.id), ['old-gif', 'old-webp', 'old-tiff', 'rolling-gif', 'rolling-png']);
+      const gif = await repo.get('old-gif');
+      assert.deepEqual([gif?.frames, gif?.framesUncounted], [1, true]);
     } finally {
       await repo.close();
     }

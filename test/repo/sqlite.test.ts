@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { StorageFull } from '../../src/errors.js';
+import { migrations } from '../../src/repo/sqlite-schema.js';
 import { SqliteRepo } from '../../src/repo/sqlite.js';
 import { fill, mountWorks, smallDisk } from '../helpers/disk.js';
 import { tempDir } from '../helpers/server.js';
-import { image, ready, repoContract } from './contract.js';
+import { hash, image, ready, repoContract } from './contract.js';
 
 /** Reads a pragma or the schema through a separate connection, as another process would. */
 function inspect<T>(path: string, query: (db: Database.Database) => T): T {
@@ -73,6 +74,35 @@ describe('SqliteRepo migrations and journal', () => {
 
   it('keeps the database in WAL mode, so readers do not wait for the writer', () => {
     assert.equal(inspect(path, (db) => db.pragma('journal_mode', { simple: true })), 'wal');
+  });
+});
+
+describe('SqliteRepo migration to counted frames', () => {
+  it('marks the GIFs, WebPs and TIFFs of a database at version 3 uncounted, and every other image as 1 frame', async () => {
+    const path = join(dir, `v3-${randomBytes(4).toString('hex')}.db`);
+    const formats = ['gif', 'png', 'webp', 'jpeg', 'tiff'];
+    const older = new Database(path);
+    try {
+      for (const migration of migrations.slice(0, 3)) older.exec(migration);
+      older.pragma('user_version = 3');
+      const insert = older.prepare(`INSERT INTO images (id, ready, created_at, format, width, height, orig_hash, orig_bytes,
+        orig_mime, thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height, thumb_spec, delete_token_hash)
+        VALUES (?, 1, 0, ?, 40, 30, ?, 100, 'image/gif', ?, 50, 'image/png', 40, 30, '128:png', ?)`);
+      for (const format of formats) insert.run(`old-${format}`, format, hash(`orig:${format}`), hash(`thumb:${format}`), hash(format));
+    } finally {
+      older.close();
+    }
+    const repo = new SqliteRepo(path);
+    try {
+      const frames = inspect(path, (db) => db.prepare<[], { format: string; frames: number }>('SELECT format, frames FROM images ORDER BY seq').all());
+      assert.deepEqual(frames, [{ format: 'gif', frames: 0 }, { format: 'png', frames: 1 }, { format: 'webp', frames: 0 },
+        { format: 'jpeg', frames: 1 }, { format: 'tiff', frames: 0 }]);
+      assert.deepEqual((await repo.uncountedFrames(10)).map((r) => r.id), ['old-gif', 'old-webp', 'old-tiff']);
+      const gif = await repo.get('old-gif');
+      assert.deepEqual([gif?.frames, gif?.framesUncounted], [1, true]);
+    } finally {
+      await repo.close();
+    }
   });
 });
 
