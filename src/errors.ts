@@ -1,5 +1,6 @@
 // The error catalogue: every failure a client can cause, with its status and message.
 // Code throws these; routes/error-handler.ts turns them into responses in one place.
+import { formatBytes } from './bytes.js';
 import { formatLabels } from './images/formats.js';
 
 export class AppError extends Error {
@@ -30,7 +31,7 @@ export class MissingFile extends AppError {
 
 export class TooLarge extends AppError {
   constructor(limit: number) {
-    super(413, 'TOO_LARGE', `the file is larger than the upload limit of ${String(limit)} bytes`, { connection: 'close' });
+    super(413, 'TOO_LARGE', `the file is larger than the ${formatBytes(limit)} limit`, { connection: 'close' });
   }
 }
 
@@ -45,10 +46,9 @@ export class TooManyPixels extends AppError {
 export class OverDecodeBudget extends AppError {
   /** `needBytes`: the estimate, when the image was refused from its header rather than stopped while decoding. */
   constructor(budgetBytes: number, needBytes?: number) {
-    const mib = (n: number) => `${String(Math.ceil(n / 1048576))} MiB`;
     super(413, 'OVER_DECODE_BUDGET', needBytes === undefined
-      ? `decoding the image took more memory than the limit of ${mib(budgetBytes)} per image allows`
-      : `decoding the image would need about ${mib(needBytes)} of memory, more than the limit of ${mib(budgetBytes)}`);
+      ? `decoding the image took more memory than the ${formatBytes(budgetBytes)} limit per image allows`
+      : `decoding the image would need about ${formatBytes(needBytes)} of memory, more than the ${formatBytes(budgetBytes)} limit`);
   }
 }
 
@@ -164,6 +164,11 @@ export class SignedUrlsDisabled extends AppError {
 /** A signed variant URL whose signature was not made with this server's key for that id and box. */
 export class BadSignature extends AppError {
   constructor() { super(403, 'BAD_SIGNATURE', 'the URL signature is missing or wrong for this image and box'); }
+}
+
+/** An oEmbed request for a format other than JSON: the oEmbed spec's answer is 501. */
+export class OEmbedFormatUnsupported extends AppError {
+  constructor(format: string) { super(501, 'OEMBED_FORMAT_UNSUPPORTED', `oEmbed answers in json only, not '${format}'`); }
 }
 
 /** The box of a signed variant URL, or given to `imghost sign`, that no rendition is made for. */

@@ -68,7 +68,7 @@ describe('uploads streamed without a Content-Length', () => {
     assert.equal(res.status, 413);
     const body = await res.json() as ErrorJson;
     assert.equal(body.error, 'TOO_LARGE');
-    assert.match(body.message, /upload limit of 100000 bytes/);
+    assert.match(body.message, /larger than the 98 KiB limit/);
     await assertNothingKept(before);
   });
 

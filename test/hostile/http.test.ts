@@ -53,7 +53,7 @@ describe('HTTP-level abuse', () => {
         // The client never ends the body: only the server answering early ends the request.
         const body = stalled(Buffer.concat([opening, Buffer.alloc(LIMIT + 200_000, 7)]));
         const res = await s.fetch('/api/images', streamedInit(body, contentType));
-        await assertRefusal(res, 413, /larger than the upload limit of 1000000 bytes/);
+        await assertRefusal(res, 413, /larger than the 977 KiB limit/);
       });
     }
   });

@@ -144,7 +144,7 @@ describe('upload limits', () => {
   it('refuses a body that announces more than max_upload_size before reading it (413)', async () => {
     const res = await s.fetch('/api/images', { method: 'POST', body: new Uint8Array(50_000), headers: { 'content-type': 'image/png' } });
     assert.equal(res.status, 413);
-    assert.match((await res.json() as { message: string }).message, /upload limit of 20000 bytes/);
+    assert.match((await res.json() as { message: string }).message, /larger than the 20 KiB limit/);
   });
 
   it('stops reading a streamed multipart file once it passes max_upload_size (413)', async () => {

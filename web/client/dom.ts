@@ -24,12 +24,3 @@ export function toast(message: string): void {
   clearTimeout(Number(line.dataset.timer));
   line.dataset.timer = String(setTimeout(() => { line.hidden = true; }, 2500));
 }
-
-/** A byte count in the units the page states its limits in: 820 KiB, 1.4 MiB. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${String(bytes)} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let value = bytes / 1024, unit = 0;
-  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit] ?? ''}`;
-}

@@ -1,8 +1,9 @@
 // One file in the upload list: its name and a real progress bar while it is sent, then its
 // thumbnail and links (also to each named size), or the server's message with a retry button.
+import { formatBytes } from '../../src/bytes.js';
 import { altText, shareLinks } from '../../src/share.js';
 import { copyText } from './copy.js';
-import { el, formatBytes } from './dom.js';
+import { el } from './dom.js';
 import type { UploadedJson } from '../../src/http/present.js';
 import type { ServerError } from './server.js';
 

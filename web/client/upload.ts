@@ -1,7 +1,7 @@
 // The upload page's drop zone: files arrive by drag-and-drop anywhere on the page, the picker, or
 // a paste (Ctrl+V of a screenshot). Each is checked against the server's limits, then sent with
 // its own progress bar; a few at a time, so one big file does not hold up the rest.
-import { formatBytes } from './dom.js';
+import { formatBytes } from '../../src/bytes.js';
 import { ServerError, uploadFile } from './server.js';
 import { rememberDeleteToken, savedUploadToken, saveUploadToken } from './tokens.js';
 import { UploadItem } from './upload-item.js';
