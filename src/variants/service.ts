@@ -35,6 +35,8 @@ export interface VariantsOptions {
   makeRendition: MakeRendition;
 }
 
+const keyOf = (origHash: string, spec: RenditionSpec): string => `${origHash} ${specKey(spec)}`;
+
 /** Eager variants waiting at most: past it an upload's are left to their first request. */
 const EAGER_QUEUE = 1000;
 /** How long a variant an image could not give is answered from memory. */
@@ -57,6 +59,12 @@ export class Variants {
    * encode for a while: asking for one again must not cost another thumb_timeout of a slot.
    */
   private readonly failures = new LRUCache<string, AppError>({ max: 10_000, ttl: FAILURE_MEMORY_MS });
+  /**
+   * Records looked up or made, so a cached variant's GET asks the database nothing more than its
+   * image's GET does. A variant never changes; one whose blob has gone since (deleted with its last
+   * image, forgotten by `verify --repair`) is found missing when read, and made again (remake).
+   */
+  private readonly records = new LRUCache<string, VariantRecord>({ max: 10_000 });
   private readonly eager: EagerJob[] = [];
   private draining: Promise<void> | null = null;
 
@@ -83,16 +91,27 @@ export class Variants {
    */
   async get(image: VariantSource, request: VariantRequest): Promise<VariantRecord> {
     const spec = specFor(image, request);
-    return await this.repo.getVariant(image.orig.hash, specKey(spec)) ?? this.makeOnce(image.orig.hash, spec, null);
+    const key = keyOf(image.orig.hash, spec);
+    const record = this.records.get(key) ?? await this.repo.getVariant(image.orig.hash, specKey(spec)) ?? await this.makeOnce(image.orig.hash, spec, null);
+    this.records.set(key, record);
+    return record;
   }
 
   /** Makes again a recorded variant whose blob has gone missing (a store migrated or restored without it). */
-  remake(image: VariantSource, missing: VariantRecord, request: VariantRequest): Promise<VariantRecord> {
-    return this.makeOnce(image.orig.hash, specFor(image, request), missing);
+  async remake(image: VariantSource, missing: VariantRecord, request: VariantRequest): Promise<VariantRecord> {
+    const spec = specFor(image, request);
+    // The database may name another blob than the one found missing (made again by another
+    // process, or the record this process remembered is older): that one stands if it is there.
+    const recorded = await this.repo.getVariant(image.orig.hash, specKey(spec));
+    const made = recorded && recorded.hash !== missing.hash && await this.store.has(recorded.hash)
+      ? recorded
+      : await this.makeOnce(image.orig.hash, spec, recorded ?? missing);
+    this.records.set(keyOf(image.orig.hash, spec), made);
+    return made;
   }
 
   private makeOnce(origHash: string, spec: RenditionSpec, stale: VariantRecord | null): Promise<VariantRecord> {
-    const key = `${origHash} ${specKey(spec)}`;
+    const key = keyOf(origHash, spec);
     const failed = this.failures.get(key);
     if (failed) return Promise.reject(failed);
     let made = this.making.get(key);

@@ -182,6 +182,18 @@ describe('variants whose stored files are damaged', () => {
     assert.equal((await bytesOf(res)).length, made.bytes);
   });
 
+  it('remembers the records it served, so a cached variant costs no lookup of its own', async () => {
+    const image = await s.uploadOk(await photo(640, 480, 'jpeg'));
+    const first = await s.fetch(`/imgs/${image.id}/small.jpg`);
+    const made = await s.server.library.repo.getVariant(image.sha256, '320:jpeg');
+    assert.ok(made);
+    // Forgotten in the database behind the server's back: the server still knows it.
+    await s.server.library.repo.removeVariant(made.origHash, made.spec, made.hash);
+    const before = encodes();
+    const again = await s.fetch(`/imgs/${image.id}/small.jpg`);
+    assert.deepEqual([again.status, etagHash(again), encodes()], [200, etagHash(first), before]);
+  });
+
   it('answers an error for a variant that cannot be made again with nothing a cache would keep', async () => {
     const { image, made } = await lostVariant();
     await s.server.library.store.removeUnlessReferenced(made.origHash, () => Promise.resolve(false));
