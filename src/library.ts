@@ -119,10 +119,16 @@ export class Library {
     return this.store.publicUrl?.(image[variant].hash) ?? null;
   }
 
-  async delete(id: string, token: string): Promise<void> {
+  /** The image whose delete token `token` is: NotFound for no image, WrongDeleteToken for another token. */
+  async withDeleteToken(id: string, token: string): Promise<ImageRecord> {
     const image = await this.get(id);
     const given = Buffer.from(sha256(token));
     if (!timingSafeEqual(given, Buffer.from(image.deleteTokenHash))) throw new WrongDeleteToken();
+    return image;
+  }
+
+  async delete(id: string, token: string): Promise<void> {
+    const image = await this.withDeleteToken(id, token);
     if (!(await this.repo.remove(id))) throw new NotFound();
     // Variants belong to the original: they go with the last image that has it.
     const variants = await this.repo.removeOrphanVariants(image.orig.hash);

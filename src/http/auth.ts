@@ -23,7 +23,7 @@ export class UploadAuth {
   /** Throws unless the request carries the token: in its Authorization header, else in `formField`. */
   verify(request: FastifyRequest, formField?: string): void {
     if (this.expected === null) return;
-    const given = BEARER.exec(request.headers.authorization ?? '')?.[1] ?? formField ?? '';
+    const given = bearerToken(request) ?? formField ?? '';
     if (given === '') throw new UploadTokenMissing();
     if (!timingSafeEqual(digest(given), this.expected)) throw new WrongUploadToken();
   }
@@ -31,6 +31,9 @@ export class UploadAuth {
   /** For routes that take the token from the header only, checked before the body is read. */
   readonly onRequest = (request: FastifyRequest): Promise<void> => Promise.resolve().then(() => { this.verify(request); });
 }
+
+/** The token of the request's `Authorization: Bearer` header, if it has one. */
+export const bearerToken = (request: FastifyRequest): string | undefined => BEARER.exec(request.headers.authorization ?? '')?.[1];
 
 /** What guards the upload routes: the rate limit's hooks (none when off), the token check, and the API's refusal of other sites' pages. */
 export interface UploadGuards {

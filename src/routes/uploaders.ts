@@ -1,0 +1,43 @@
+// Ready-made configs for uploading from other programs: a ShareX custom uploader and a shell
+// script (for Flameshot and the command line), written for this server's address. When uploads
+// need a token, a config carries a placeholder, or the token itself for a request that showed
+// it: nobody receives a token they did not send.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bearerToken, type UploadGuards } from '../http/auth.js';
+import { linkBase } from '../http/origin.js';
+import { sharexUploader } from '../uploaders/sharex.js';
+import { hostFileName, TOKEN_PLACEHOLDER, type UploaderSettings } from '../uploaders/settings.js';
+import { shellUploader } from '../uploaders/shell.js';
+
+export function uploaderRoutes(app: FastifyInstance, publicBase: string | null, guards: UploadGuards): void {
+  // Showing a token is checking it: counted as uploads are, so these routes are no way around
+  // the limit on guessing.
+  const route = { onRequest: guards.limit };
+
+  const settings = (request: FastifyRequest): UploaderSettings => {
+    const base = linkBase(request, publicBase);
+    if (!guards.auth.required) return { base, token: null };
+    const shown = bearerToken(request);
+    if (shown === undefined) return { base, token: TOKEN_PLACEHOLDER };
+    guards.auth.verify(request);
+    return { base, token: shown };
+  };
+
+  const download = (reply: FastifyReply, type: string, fileName: string) => reply
+    .type(type)
+    .header('content-disposition', `attachment; filename="${fileName}"`)
+    // The answer may hold the token of whoever asked, and depends on who asks.
+    .header('cache-control', 'private, no-store')
+    .header('vary', 'Authorization, Host, X-Forwarded-Host, X-Forwarded-Proto');
+
+  app.get('/api/uploaders/sharex.sxcu', route, async (request, reply) => {
+    const config = settings(request);
+    return download(reply, 'application/json; charset=utf-8', hostFileName(config, 'sxcu'))
+      .send(`${JSON.stringify(sharexUploader(config), null, 2)}\n`);
+  });
+
+  app.get('/api/uploaders/imghost.sh', route, async (request, reply) => {
+    const script = shellUploader(settings(request));
+    return download(reply, 'text/x-shellscript; charset=utf-8', 'imghost.sh').send(script);
+  });
+}
