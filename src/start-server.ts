@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { backfillFrames } from './backfill-frames.js';
 import type { Config } from './config/options.js';
 import { Library } from './library.js';
 import { buildApp } from './http/app.js';
@@ -62,17 +63,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const total = report.unfinished.length + report.blobs.length + report.temp.length + report.restored.length;
     if (total > 0) logger.info(report, 'startup sweep removed leftovers');
   }, (err: unknown) => { logger.warn({ err }, 'startup sweep failed'); });
+  // So are the frames of images stored before frames were counted at upload; never rejects.
+  const stopCounting = new AbortController();
+  const counting = backfillFrames(library.repo, library.store,
+    { tmpDir: resolve(config.data_dir, 'tmp'), maxFrames: config.max_frames, log: logger, signal: stopCounting.signal });
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.address === '0.0.0.0' || config.address === '::' ? '127.0.0.1' : config.address;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      stopCounting.abort();
       const timer = setTimeout(() => { app.server.closeAllConnections(); }, config.shutdown_timeout * 1000);
       try {
         await app.close();
       } finally {
         clearTimeout(timer);
+        await counting;
         await library.close();
       }
     })();
