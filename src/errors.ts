@@ -6,6 +6,8 @@ import { formatLabels } from './images/formats.js';
 export class AppError extends Error {
   /** Errors that mean the server is damaged, not that the client erred: logged as errors. */
   readonly damage: boolean = false;
+  /** The name of the uploaded file the error is about, when a request may carry several: its page shows it. */
+  file: string | null = null;
 
   constructor(
     readonly status: number,
@@ -16,6 +18,12 @@ export class AppError extends Error {
     super(message);
     this.name = new.target.name;
   }
+}
+
+/** `err`, marked as being about the uploaded file `name` unless it already names one. */
+export function aboutFile<E>(err: E, name: string | null): E {
+  if (err instanceof AppError && err.file === null) err.file = name;
+  return err;
 }
 
 /** A bad option or an unusable storage location given by the operator: reported as one line, exit code 2. */

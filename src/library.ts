@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Config } from './config/options.js';
-import { NotFound, UploadAbandoned, WrongDeleteToken } from './errors.js';
+import { aboutFile, NotFound, UploadAbandoned, WrongDeleteToken } from './errors.js';
 import { collectGarbage, releaseBlobs, type GcReport } from './gc.js';
 import { WorkPool } from './images/pool.js';
 import { decodeLimits } from './images/probe.js';
@@ -75,7 +75,9 @@ export class Library {
     this.ingest.assertCapacity(sender.client);
     const stored: Ingested[] = [];
     try {
-      for await (const file of files) stored.push(await this.ingest.upload(file, sender));
+      for await (const file of files) {
+        stored.push(await this.ingest.upload(file, sender).catch((err: unknown) => { throw aboutFile(err, file.filename); }));
+      }
       if (sender.abandoned?.aborted === true) throw new UploadAbandoned();
       // In the background, once the answer is on its way: it never waits for them, nor fails by them.
       setImmediate(() => { for (const { image } of stored) void this.variants.prepare(image, sender.log); });

@@ -11,10 +11,10 @@ import { wantsJson } from './negotiate.js';
 
 export interface ErrorBody { status: number; error: string; message: string }
 
-function describe(thrown: unknown): ErrorBody & { headers: Readonly<Record<string, string>>; expected: boolean } {
+function describe(thrown: unknown): ErrorBody & { headers: Readonly<Record<string, string>>; expected: boolean; file?: string | null } {
   const err = resourceFailure(thrown);
   if (err instanceof AppError) {
-    return { status: err.status, error: err.code, message: err.message, headers: err.headers, expected: !err.damage };
+    return { status: err.status, error: err.code, message: err.message, headers: err.headers, expected: !err.damage, file: err.file };
   }
   const { statusCode, code, message } = err as Partial<FastifyError>;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
@@ -26,7 +26,8 @@ function describe(thrown: unknown): ErrorBody & { headers: Readonly<Record<strin
 /** Headers of a successful answer that an error must not carry. */
 const ANSWER_HEADERS = ['etag', 'last-modified', 'cache-control', 'content-range', 'accept-ranges', 'content-security-policy', 'vary', 'content-type', 'content-length'];
 
-export type ErrorPage = (reply: FastifyReply, body: ErrorBody, detail: string | null) => Promise<void>;
+/** `body.file`: the uploaded file the error is about, when known (the JSON answer leaves it out). */
+export type ErrorPage = (reply: FastifyReply, body: ErrorBody & { file?: string | null }, detail: string | null) => Promise<void>;
 
 export function errorHandler(renderPage: ErrorPage, debug: boolean) {
   return async (err: unknown, request: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -51,7 +52,7 @@ export function errorHandler(renderPage: ErrorPage, debug: boolean) {
     reply.code(body.status).headers({ 'cache-control': 'no-store', ...body.headers });
     const { status, error, message } = body;
     if (request.routeOptions.config.html && !wantsJson(request)) {
-      await renderPage(reply, { status, error, message }, debug && err instanceof Error ? err.stack ?? null : null);
+      await renderPage(reply, { status, error, message, file: body.file }, debug && err instanceof Error ? err.stack ?? null : null);
     } else {
       await reply.send({ status, error, message });
     }
