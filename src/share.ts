@@ -2,6 +2,7 @@
 // and the upload page's script (browser bundle) build exactly the same text. Each snippet escapes
 // what it embeds for its own syntax, so no file name or URL can end a link early or add markup.
 
+/** An image as the API gives it: its links absolute. */
 export interface Shareable {
   id: string;
   name: string | null;
@@ -63,16 +64,15 @@ const markdownUrl = (url: string): string => encodeAfterAuthority(url, /[\s()<>\
 // A bracket ends a BBCode tag.
 const bbcodeUrl = (url: string): string => encodeAfterAuthority(url, /[[\]\s]/g);
 
-/** Absolute links and snippets, given the origin (`https://host`) the site is reached at. */
-export function shareLinks(image: Shareable, origin: string): ShareLinks {
-  const base = origin.replace(/\/+$/, '');
-  const page = base + image.page_url, direct = base + image.url, thumb = base + image.thumb_url;
+/** The links and snippets of an image whose links are absolute. */
+export function shareLinks(image: Shareable): ShareLinks {
+  const { page_url: page, url: direct, thumb_url: thumb } = image;
   const alt = altText(image);
   return {
     page,
     direct,
     thumb,
-    sizes: Object.fromEntries(Object.entries(image.variants).map(([name, url]) => [name, base + url])),
+    sizes: { ...image.variants },
     markdown: `![${escapeMarkdown(alt)}](${markdownUrl(direct)})`,
     html: `<a href="${escapeHtml(page)}"><img src="${escapeHtml(direct)}" alt="${escapeHtml(alt)}"></a>`,
     bbcode: `[url=${bbcodeUrl(page)}][img]${bbcodeUrl(direct)}[/img][/url]`,

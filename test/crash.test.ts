@@ -14,7 +14,7 @@ import { prng } from './helpers/hostile.js';
 import { animatedGif, photo, rotatedJpeg, solid } from './helpers/images.js';
 import { listedIds } from './helpers/listing.js';
 import { exitOf, freePort, serveCli, stopCli, type Running } from './helpers/process.js';
-import { multipart, tempDir, type UploadedImage } from './helpers/server.js';
+import { multipart, sitePath, tempDir, type UploadedImage } from './helpers/server.js';
 
 const SEED = Number(process.env.IMGHOST_CRASH_SEED ?? 6_04_2024);
 const ROUNDS = 4;
@@ -97,10 +97,10 @@ describe('SIGKILL while uploads are in flight', () => {
     const listed = await listedIds(server.url);
     for (const [id, image] of answered) {
       assert.ok(listed.has(id), `answered upload ${id} is listed`);
-      const orig = await fetch(`${server.url}${image.url}`);
+      const orig = await fetch(`${server.url}${sitePath(image.url)}`);
       assert.equal(orig.status, 200);
       assert.equal(sha256(Buffer.from(await orig.arrayBuffer())), image.sha256, `${id} is served byte for byte`);
-      const thumb = await fetch(`${server.url}${image.thumb_url}`);
+      const thumb = await fetch(`${server.url}${sitePath(image.thumb_url)}`);
       assert.equal(thumb.status, 200);
       assert.equal((await thumb.arrayBuffer()).byteLength, image.thumb.bytes);
     }

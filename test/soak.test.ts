@@ -19,7 +19,7 @@ import { prng } from './helpers/hostile.js';
 import { photo, scene, solid } from './helpers/images.js';
 import { listedIds } from './helpers/listing.js';
 import { freePort, serveCli, stopCli, type Running } from './helpers/process.js';
-import { multipart, tempDir, type UploadedImage } from './helpers/server.js';
+import { multipart, sitePath, tempDir, type UploadedImage } from './helpers/server.js';
 import { gifPixelVariant, jpegPixelVariant, pngPixelVariant } from './helpers/variants.js';
 
 function envCount(name: string, fallback: number): number {
@@ -182,20 +182,20 @@ async function get(soak: Soak): Promise<void> {
   const kind = pickGet(soak.random);
   switch (kind) {
     case 'thumb': {
-      const answer = await send(tally, kind, `${url}${image.thumb_url}`, [200]);
+      const answer = await send(tally, kind, `${url}${sitePath(image.thumb_url)}`, [200]);
       if (answer?.status === 200 && answer.body.length !== image.thumb.bytes) tally.surprise(`thumb ${image.id}: ${String(answer.body.length)} bytes`);
       return;
     }
     case 'orig': {
-      const answer = await send(tally, kind, `${url}${image.url}`, [200]);
+      const answer = await send(tally, kind, `${url}${sitePath(image.url)}`, [200]);
       if (answer?.status === 200 && answer.body.length !== image.bytes) tally.surprise(`orig ${image.id}: ${String(answer.body.length)} bytes`);
       return;
     }
     case 'revalidate':
-      await send(tally, kind, `${url}${image.url}`, [304], { headers: { 'if-none-match': `"${image.sha256}"` } });
+      await send(tally, kind, `${url}${sitePath(image.url)}`, [304], { headers: { 'if-none-match': `"${image.sha256}"` } });
       return;
     case 'page':
-      await send(tally, kind, `${url}${image.page_url}`, [200]);
+      await send(tally, kind, `${url}${sitePath(image.page_url)}`, [200]);
       return;
     case 'json':
       await send(tally, kind, `${url}/api/images/${image.id}`, [200]);
@@ -289,10 +289,10 @@ describe('soak: one server under sustained concurrent load', () => {
     assert.equal(listed.size, stored.length, 'the list holds exactly the images answered 201');
     await forEachConcurrently(stored, 8, async (image) => {
       assert.ok(listed.has(image.id), `${image.id} is listed`);
-      const orig = await fetch(`${server.url}${image.url}`);
+      const orig = await fetch(`${server.url}${sitePath(image.url)}`);
       assert.equal(orig.status, 200);
       assert.equal(sha256(Buffer.from(await orig.arrayBuffer())), image.sha256, `${image.id} is served byte for byte`);
-      const thumb = await fetch(`${server.url}${image.thumb_url}`);
+      const thumb = await fetch(`${server.url}${sitePath(image.thumb_url)}`);
       assert.equal(thumb.status, 200);
       const { info } = await sharp(Buffer.from(await thumb.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
       assert.deepEqual([info.width, info.height], [image.thumb.width, image.thumb.height], `${image.id}'s thumbnail decodes`);

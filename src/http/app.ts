@@ -12,14 +12,17 @@ import { sameSiteOnly } from './cross-site.js';
 import { connectionErrorHandler, errorHandler, EVERY_RESPONSE_HEADERS, frameworkErrors } from './error-handler.js';
 import { publicBase } from './origin.js';
 import { trustProxy, uploadRateLimit } from './rate-limit.js';
+import { requestForLog } from './request-log.js';
 import { rawBodyTypes, refuseOversizeBodies } from './upload-body.js';
 import { pageCsp, Views } from './views.js';
 import { Xsrf } from './xsrf.js';
 import type { Library } from '../library.js';
 import { apiRoutes } from '../routes/api.js';
+import { deletePageRoutes } from '../routes/delete-page.js';
 import { healthRoutes } from '../routes/health.js';
 import { imageRoutes } from '../routes/images.js';
 import { FORM_FILES, pageRoutes } from '../routes/pages.js';
+import { uploaderRoutes } from '../routes/uploaders.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -47,7 +50,7 @@ function underImages(url: string): boolean {
 }
 
 export async function buildApp({ config, library, logger, cookieSecret }: AppDeps): Promise<FastifyInstance> {
-  const loggerInstance: FastifyBaseLogger = logger;
+  const loggerInstance: FastifyBaseLogger = logger.child({}, { serializers: { req: requestForLog } });
   const requestTimeout = config.request_timeout * 1000;
   const headersTimeout = Math.min(config.headers_timeout * 1000, requestTimeout);
   const base = publicBase(config.public_url);
@@ -107,7 +110,9 @@ export async function buildApp({ config, library, logger, cookieSecret }: AppDep
   const uploads = { limit: await uploadRateLimit(app, config), auth: new UploadAuth(config.upload_token), sameSite: sameSiteOnly(base) };
   healthRoutes(app, library);
   imageRoutes(app, library, config);
-  apiRoutes(app, library, config, uploads);
+  apiRoutes(app, library, { ...config, publicBase: base }, uploads);
   pageRoutes(app, library, views, xsrf, { ...config, publicBase: base }, uploads);
+  deletePageRoutes(app, library, views, xsrf, { ...config, publicBase: base });
+  uploaderRoutes(app, base, uploads);
   return app;
 }

@@ -1,7 +1,9 @@
 // How an image looks to clients: the JSON of the API, also handed to the page templates, and the
 // renditions the image page offers a browser to choose from.
+import type { FastifyRequest } from 'fastify';
 import type { ImageRecord, NewImage } from '../repo/index.js';
 import type { Config } from '../config/options.js';
+import { linkBase } from './origin.js';
 import { isAnimated, parseVariants } from '../variants/spec.js';
 
 export interface ImageJson {
@@ -27,16 +29,26 @@ export interface ImageJson {
   placeholder: string | null;
 }
 
-/** An upload's answer: the image, and the delete token its uploader alone receives. */
-export type UploadedJson = ImageJson & { delete_token: string };
+/**
+ * An upload's answer: the image, and what its uploader alone receives: the delete token, and the
+ * deletion page's link, which carries the token in its path (so request logs can mask it).
+ */
+export type UploadedJson = ImageJson & { delete_token: string; delete_url: string };
 
 /** What an `<img>` offers: a fallback `src` and the `srcset` candidates by width. */
 export interface Renditions { src: string; srcset: string }
 
+/**
+ * `base` is where the image's links start: `present.base(request)` for everything a client keeps
+ * (API answers, share links, previews), so they are absolute; '' for site paths in a page's own
+ * markup, which work whichever address the page was reached at.
+ */
 export interface Presenter {
-  image: (image: NewImage | ImageRecord) => ImageJson;
-  uploaded: (image: NewImage, deleteToken: string) => UploadedJson;
-  /** The variants smaller than the original, then the original itself when no variant reaches its size. */
+  image: (image: NewImage | ImageRecord, base: string) => ImageJson;
+  uploaded: (image: NewImage, deleteToken: string, base: string) => UploadedJson;
+  /** Where a request's absolute links start: --public_url, or the origin the request reached. Throws BadHost. */
+  base: (request: FastifyRequest) => string;
+  /** For the page's markup (an image of base ''): the variants smaller than the original, then the original itself when no variant reaches its size. */
   renditions: (image: ImageJson) => Renditions;
   /**
    * The thumbnail for 1x screens and the smallest variant twice its box for 2x, or undefined when
@@ -46,19 +58,30 @@ export interface Presenter {
   thumbSrcset: (image: ImageJson) => string | undefined;
 }
 
+/** The size of an image fitted inside a square box, never enlarged, rounded as sharp rounds it. */
+export function fitInside({ width, height }: { width: number; height: number }, box: number): { width: number; height: number } {
+  const longest = Math.max(width, height);
+  if (box >= longest) return { width, height };
+  const scale = (side: number) => Math.max(1, Math.round(side * box / longest));
+  return { width: scale(width), height: scale(height) };
+}
+
+/** `publicBase`: --public_url, normalised, or null to build links from the request's validated Host. */
+export type PresenterOptions = Pick<Config, 'variants' | 'thumb_size'> & { publicBase: string | null };
+
 /** A presenter for the variant sizes of `--variants` and thumbnails of `--thumb_size`. */
-export function presenter(config: Pick<Config, 'variants' | 'thumb_size'>): Presenter {
+export function presenter(config: PresenterOptions): Presenter {
   // Smallest first, as srcset candidates read most naturally.
   const sizes = [...parseVariants(config.variants)].sort(([, a], [, b]) => a - b);
   const smallestOf = (px: number) => sizes.find(([, size]) => size >= px)?.[0];
   const hidpiThumb = smallestOf(2 * config.thumb_size);
   const animatedThumb = smallestOf(config.thumb_size);
-  const image = (img: NewImage | ImageRecord): ImageJson => ({
+  const image = (img: NewImage | ImageRecord, base: string): ImageJson => ({
     id: img.id,
-    url: `/imgs/${img.id}/orig`,
-    thumb_url: `/imgs/${img.id}/thumb`,
-    page_url: `/i/${img.id}`,
-    variants: Object.fromEntries(sizes.map(([name]) => [name, `/imgs/${img.id}/${name}`])),
+    url: `${base}/imgs/${img.id}/orig`,
+    thumb_url: `${base}/imgs/${img.id}/thumb`,
+    page_url: `${base}/i/${img.id}`,
+    variants: Object.fromEntries(sizes.map(([name]) => [name, `${base}/imgs/${img.id}/${name}`])),
     name: img.name,
     format: img.format,
     mime: img.orig.mime,
@@ -74,7 +97,12 @@ export function presenter(config: Pick<Config, 'variants' | 'thumb_size'>): Pres
   });
   return {
     image,
-    uploaded: (img, deleteToken) => ({ ...image(img), delete_token: deleteToken }),
+    uploaded: (img, deleteToken, base) => ({
+      ...image(img, base),
+      delete_token: deleteToken,
+      delete_url: `${base}/d/${encodeURIComponent(img.id)}/${encodeURIComponent(deleteToken)}`,
+    }),
+    base: (request) => linkBase(request, config.publicBase),
     thumbSrcset: (img) => {
       const variant = (name: string) => `/imgs/${img.id}/${name}`;
       if (img.animated && animatedThumb !== undefined) return `${variant(animatedThumb)} 1x, ${variant(hidpiThumb ?? animatedThumb)} 2x`;
@@ -85,7 +113,7 @@ export function presenter(config: Pick<Config, 'variants' | 'thumb_size'>): Pres
       // large as the original is the original's pixels again: the original stands in for it.
       const longest = Math.max(img.width, img.height);
       const smaller = sizes.filter(([, size]) => size < longest)
-        .map(([name, size]) => ({ url: `/imgs/${img.id}/${name}`, width: Math.max(1, Math.round(img.width * size / longest)) }));
+        .map(([name, size]) => ({ url: `/imgs/${img.id}/${name}`, width: fitInside(img, size).width }));
       const whole = smaller.length === sizes.length && smaller.length > 0;
       const candidates = whole ? smaller : [...smaller, { url: img.url, width: img.width }];
       return {

@@ -43,9 +43,10 @@ export async function storeUploads(
   request: FastifyRequest, reply: FastifyReply, library: Library, present: Presenter, check: FieldCheck = () => undefined,
 ): Promise<[UploadedJson, ...UploadedJson[]]> {
   const stored: UploadedJson[] = [];
+  const base = present.base(request);
   for (const { image, deleteToken } of await library.upload(checkedFiles(request, check), uploadSender(request, reply))) {
     request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
-    stored.push(present.uploaded(image, deleteToken));
+    stored.push(present.uploaded(image, deleteToken, base));
   }
   const [first, ...rest] = stored;
   if (first === undefined) throw new MissingFile();

@@ -1,17 +1,21 @@
-// The JSON API for scripts and other programs: no cookies, so no CSRF token.
+// The JSON API for scripts and other programs: no cookies, so no CSRF token. Its links are
+// absolute (--public_url, or the address the request reached), as a client keeps them.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/options.js';
-import { ListingDisabled } from '../errors.js';
+import { BadRequest, ListingDisabled, NotFound, OEmbedFormatUnsupported } from '../errors.js';
 import type { UploadGuards } from '../http/auth.js';
-import { presenter } from '../http/present.js';
+import { siteOrigin } from '../http/origin.js';
+import { presenter, type PresenterOptions } from '../http/present.js';
+import { pageId, Previews } from '../http/previews.js';
 import { nextCursor, parseCount } from '../http/query.js';
 import { storeUploads } from '../http/upload-body.js';
 import type { Library } from '../library.js';
 
 const MAX_PAGE = 100;
 
-export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<Config, 'recent_count' | 'public_listing' | 'variants' | 'thumb_size'>, guards: UploadGuards): void {
+export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<Config, 'recent_count' | 'public_listing'> & PresenterOptions, guards: UploadGuards): void {
   const present = presenter(config);
+  const previews = new Previews(config);
   // Counted first, so guessing tokens uses up the allowance too; all before the body is read.
   // One image per request: a second file part is left unread.
   const upload = { config: { files: 1 }, onRequest: [...guards.limit, guards.sameSite, guards.auth.onRequest] };
@@ -25,10 +29,23 @@ export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<C
     const limit = Math.min(parseCount(request.query.limit, 'limit', config.recent_count), MAX_PAGE);
     const before = request.query.before === undefined ? undefined : parseCount(request.query.before, 'before', 0);
     const images = await library.list(limit, before);
-    return { images: images.map(present.image), next_cursor: nextCursor(images, limit) };
+    const base = present.base(request);
+    return { images: images.map((image) => present.image(image, base)), next_cursor: nextCursor(images, limit) };
   });
 
-  app.get<{ Params: { id: string } }>('/api/images/:id', async (request) => present.image(await library.get(request.params.id)));
+  app.get<{ Params: { id: string } }>('/api/images/:id', async (request) => present.image(await library.get(request.params.id), present.base(request)));
+
+  // For unfurlers that embed what a page URL names (https://oembed.com): any image with a page has one.
+  app.get<{ Querystring: Partial<Record<'url' | 'format' | 'maxwidth' | 'maxheight', string>> }>('/api/oembed', async (request) => {
+    const { url, format = 'json', maxwidth, maxheight } = request.query;
+    if (format !== 'json') throw new OEmbedFormatUnsupported(format);
+    if (url === undefined || url === '') throw new BadRequest("'url' must be the link of an image page");
+    const base = present.base(request);
+    const id = pageId(url, [base, siteOrigin(request, null)]);
+    if (id === undefined) throw new NotFound('the url is not an image page of this site');
+    const max = { width: parseCount(maxwidth, 'maxwidth', Infinity), height: parseCount(maxheight, 'maxheight', Infinity) };
+    return previews.oembed(present.image(await library.get(id), base), base, max);
+  });
 
   app.delete<{ Params: { id: string } }>('/api/images/:id', async (request, reply) => {
     const token = request.headers['x-delete-token'];

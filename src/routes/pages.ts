@@ -4,8 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/options.js';
 import type { UploadGuards } from '../http/auth.js';
 import { wantsJson } from '../http/negotiate.js';
-import { linkBase } from '../http/origin.js';
 import { presenter } from '../http/present.js';
+import { Previews } from '../http/previews.js';
 import { PlaceholderStyles } from '../http/placeholders.js';
 import { nextCursor, parseCount } from '../http/query.js';
 import { storeUploads } from '../http/upload-body.js';
@@ -29,6 +29,7 @@ const deleteBody = {
 
 export function pageRoutes(app: FastifyInstance, library: Library, views: Views, xsrf: Xsrf, config: PageOptions, guards: UploadGuards): void {
   const present = presenter(config);
+  const previews = new Previews(config);
   const placeholders = new PlaceholderStyles();
   const page = (request: FastifyRequest, reply: FastifyReply) => ({
     xsrf: xsrf.token(request, reply),
@@ -39,7 +40,8 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
     const { before } = request.query;
     const listing = config.public_listing;
     const images = listing ? await library.list(config.recent_count, before === undefined ? undefined : parseCount(before, 'before', 0)) : [];
-    const shown = images.map(present.image);
+    // The page's own links are site paths: they work at whichever address the page was reached.
+    const shown = images.map((image) => present.image(image, ''));
     await views.send(reply, 'index', {
       ...page(request, reply),
       listing,
@@ -61,10 +63,14 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
   });
 
   app.get<{ Params: { id: string } }>('/i/:id', { config: { html: true } }, async (request, reply) => {
-    const image = present.image(await library.get(request.params.id));
-    const share = shareLinks(image, linkBase(request, config.publicBase));
+    const record = await library.get(request.params.id);
+    // What a visitor copies and what unfurlers read is absolute; the page's own markup uses site paths.
+    const base = present.base(request);
+    const linked = present.image(record, base), image = present.image(record, '');
     const placeholderCss = await placeholders.css([image]);
-    await views.send(reply, 'image', { ...page(request, reply), image, renditions: present.renditions(image), share, placeholderCss });
+    await views.send(reply, 'image', {
+      ...page(request, reply), image, renditions: present.renditions(image), share: shareLinks(linked), preview: previews.head(linked, base), placeholderCss,
+    });
   });
 
   // The page's delete button: the token comes from the browser that uploaded the image.

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { photo, solid } from '../helpers/images.js';
 import { eventually, exitOf, freePort, serveCli, stopCli, within } from '../helpers/process.js';
-import { multipart, startTestServer, tempDir, type UploadedImage } from '../helpers/server.js';
+import { multipart, sitePath, startTestServer, tempDir, type UploadedImage } from '../helpers/server.js';
 
 /** A request body that sends `data` in `count` pieces, calling `afterChunk` after each one is queued. */
 function chunkedBody(data: Buffer, count: number, afterChunk: (index: number) => Promise<void>): ReadableStream<Uint8Array> {
@@ -42,7 +42,7 @@ describe('imghost serve', { concurrency: true }, () => {
     assert.equal(res.status, 201);
     const image = await res.json() as UploadedImage;
     assert.deepEqual([image.name, image.width, image.height], ['quick.png', 60, 40]);
-    assert.deepEqual(await bytesOf(await fetch(`${server.url}${image.url}`)), png);
+    assert.deepEqual(await bytesOf(await fetch(`${server.url}${sitePath(image.url)}`)), png);
     await stopCli(server);
     // The embedded storage lives where --data_dir said.
     assert.ok((await stat(join(dataDir, 'imghost.db'))).isFile());

@@ -12,8 +12,10 @@ export interface TestServer {
   dataDir: string;
   config: Config;
   server: RunningServer;
-  /** fetch relative to the server. */
+  /** fetch a path of the server, or a link it wrote (see `path`). */
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** The site path of a link the server wrote: absolute on --public_url, or on any address (the site's nodes share paths); a path is kept. */
+  path(link: string): string;
   /** POST /api/images with one multipart `file` part. */
   upload(data: Buffer, options?: UploadOptions): Promise<Response>;
   /** Uploads and returns the 201 JSON; fails the test on any other status. */
@@ -28,6 +30,16 @@ export interface UploadedImage {
   width: number; height: number; format: string; mime: string; bytes: number; sha256: string;
   created_at: string; delete_token: string;
   thumb: { width: number; height: number; bytes: number; mime: string };
+}
+
+/**
+ * The site path of a link a server wrote: absolute on its --public_url (`publicUrl`), or on any
+ * address (a restarted server's, another node's: they share paths); a path is kept.
+ */
+export function sitePath(link: string, publicUrl = ''): string {
+  const base = publicUrl.replace(/\/+$/, '');
+  if (base !== '' && link.startsWith(`${base}/`)) return link.slice(base.length);
+  return link.slice(/^https?:\/\/[^/]+/.exec(link)?.[0].length ?? 0);
 }
 
 export async function tempDir(prefix = 'imghost-test-'): Promise<string> {
@@ -47,7 +59,8 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
   // a child per test server would cost each file a second of start-up.
   const config: Config = { ...defaults(), port: 0, address: '127.0.0.1', logging: 'none', data_dir: dataDir, thumb_nice: 0, ...overrides };
   const server = await startServer(config, createLogger(config));
-  const fetchPath = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
+  const path = (link: string) => sitePath(link, config.public_url);
+  const fetchPath = (link: string, init?: RequestInit) => fetch(`${server.url}${path(link)}`, init);
   const upload = (data: Buffer, options: UploadOptions = {}) =>
     fetchPath('/api/images', { method: 'POST', body: multipart(data, options), headers: options.headers });
   let closed = false;
@@ -57,6 +70,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     config,
     server,
     fetch: fetchPath,
+    path,
     upload,
     async uploadOk(data, options) {
       const res = await upload(data, options);

@@ -14,7 +14,7 @@ import { SqliteRepo } from '../../src/repo/sqlite.js';
 import { leftovers } from '../helpers/data-dir.js';
 import { photo } from '../helpers/images.js';
 import { freePort, serveCli, stopCli } from '../helpers/process.js';
-import { tempDir } from '../helpers/server.js';
+import { sitePath, tempDir } from '../helpers/server.js';
 import { memoryOf } from '../helpers/thumbnail-process.js';
 import { strippedBytes } from '../helpers/stripped.js';
 import { hostileUploads, modestStorm, ORDINARY, send, storm, type Outcome } from './storm.js';
@@ -71,7 +71,7 @@ describe('a storm of every hostile class at once from one address', () => {
     assert.ok(ordinary.accepted.length >= 3);
     assert.deepEqual(ordinary.statuses, ordinary.statuses.map(() => 201));
     for (const image of ordinary.accepted) {
-      const served = await send(server.url, ORDINARY, image.url);
+      const served = await send(server.url, ORDINARY, sitePath(image.url));
       assert.equal(served.status, 200);
       assert.ok(served.body.equals(image.data), `${image.id} is served byte-exact`);
     }
@@ -81,7 +81,7 @@ describe('a storm of every hostile class at once from one address', () => {
       const { url } = JSON.parse(outcome.final.body.toString()) as { url: string };
       const upload = uploads.find((u) => u.kind === outcome.kind);
       assert.ok(upload);
-      assert.ok((await send(server.url, ORDINARY, url)).body.equals(await strippedBytes(upload.data, upload.format)), `${outcome.kind} is served stripped`);
+      assert.ok((await send(server.url, ORDINARY, sitePath(url))).body.equals(await strippedBytes(upload.data, upload.format)), `${outcome.kind} is served stripped`);
     }
 
     t.diagnostic(`slowest /healthz or /readyz: ${seen.slowestMs.toFixed(0)} ms of ${String(seen.statuses.length)}`);

@@ -26,8 +26,9 @@ describe('POST /api/images', () => {
     assert.equal(res.status, 201);
     const body = await res.json() as Record<string, unknown>;
     assert.match(String(body.id), /^[A-Za-z0-9_-]{16}$/);
-    assert.equal(body.url, `/imgs/${String(body.id)}/orig`);
-    assert.equal(body.thumb_url, `/imgs/${String(body.id)}/thumb`);
+    assert.equal(body.url, `${s.url}/imgs/${String(body.id)}/orig`);
+    assert.equal(body.thumb_url, `${s.url}/imgs/${String(body.id)}/thumb`);
+    assert.equal(body.page_url, `${s.url}/i/${String(body.id)}`);
     assert.equal(body.width, 640);
     assert.equal(body.height, 400);
     assert.equal(body.format, 'jpeg');

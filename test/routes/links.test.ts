@@ -22,7 +22,7 @@ function shareFields(html: string): Record<(typeof SHARE_LABELS)[number], string
 /** GET the image page over a raw socket, with exactly these headers (and no Host unless given). */
 const pageWith = (s: TestServer, image: UploadedImage, headers: Record<string, string>, version = '1.1') => {
   const lines = Object.entries({ connection: 'close', ...headers }).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-  return exchange(s.url, `GET ${image.page_url} HTTP/${version}\r\n${lines}\r\n`);
+  return exchange(s.url, `GET ${s.path(image.page_url)} HTTP/${version}\r\n${lines}\r\n`);
 };
 
 describe('share links built from the Host header', () => {
@@ -36,13 +36,13 @@ describe('share links built from the Host header', () => {
 
   it('uses a host name (container service names with underscores too), an IPv4 or a bracketed IPv6 address, with or without a port', async () => {
     for (const host of ['img.example.com', 'img.example.com:8080', 'localhost', '127.0.0.1:9000', '[::1]:8000', '[2001:db8::7]', 'IMG.Example.COM', 'imghost_web:8000']) {
-      const answer = await exchange(s.url, simpleRequest('GET', image.page_url, { host }));
+      const answer = await exchange(s.url, simpleRequest('GET', s.path(image.page_url), { host }));
       assert.equal(answer.status, 200, `${host}: ${answer.body.slice(0, 200)}`);
       const fields = shareFields(answer.body);
       const origin = `http://${host.toLowerCase()}`;
-      assert.equal(fields.page, `${origin}${image.page_url}`, host);
-      assert.equal(fields.markdown, `![a.png](${origin}${image.url})`, host);
-      assert.equal(fields.large, `${origin}${image.variants.large}`, host);
+      assert.equal(fields.page, `${origin}${s.path(image.page_url)}`, host);
+      assert.equal(fields.markdown, `![a.png](${origin}${s.path(image.url)})`, host);
+      assert.equal(fields.large, `${origin}${s.path(image.variants.large ?? '')}`, host);
     }
   });
 
@@ -53,7 +53,7 @@ describe('share links built from the Host header', () => {
       'a..b', '1.2.3', 'host:80:80',
     ];
     for (const host of hostile) {
-      const answer = await exchange(s.url, simpleRequest('GET', image.page_url, { host, accept: 'application/json' }));
+      const answer = await exchange(s.url, simpleRequest('GET', s.path(image.page_url), { host, accept: 'application/json' }));
       assert.equal(answer.status, 400, `${host}: ${answer.body.slice(0, 200)}`);
       assert.match(answer.body, /"error":"BAD_HOST"/, host);
       assert.ok(!answer.body.includes(host), `${host} is echoed back`);
@@ -69,16 +69,22 @@ describe('share links built from the Host header', () => {
   });
 
   it('still serves the pages that build no absolute link to an HTTP/1.0 client without Host', async () => {
-    for (const path of ['/', image.url, `/api/images/${image.id}`]) {
+    for (const path of ['/', s.path(image.url)]) {
       const answer = await exchange(s.url, `GET ${path} HTTP/1.0\r\n\r\n`);
       assert.equal(answer.status, 200, path);
     }
   });
 
+  it('answers 400 BAD_HOST to an API request without Host, whose links would have no host', async () => {
+    const answer = await exchange(s.url, `GET /api/images/${image.id} HTTP/1.0\r\n\r\n`);
+    assert.equal(answer.status, 400);
+    assert.match(answer.body, /"error":"BAD_HOST"/);
+  });
+
   it('ignores X-Forwarded-Host and -Proto from a peer that is not a trusted proxy', async () => {
     const answer = await pageWith(s, image, { host: 'img.example.com', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' });
     assert.equal(answer.status, 200);
-    assert.equal(shareFields(answer.body).page, `http://img.example.com${image.page_url}`);
+    assert.equal(shareFields(answer.body).page, `http://img.example.com${s.path(image.page_url)}`);
   });
 });
 
@@ -94,7 +100,7 @@ describe('share links behind a trusted proxy', () => {
   it('builds them on the X-Forwarded-Proto and -Host the proxy sends', async () => {
     const answer = await pageWith(s, image, { host: '127.0.0.1', 'x-forwarded-host': 'img.example.com', 'x-forwarded-proto': 'https' });
     assert.equal(answer.status, 200);
-    assert.equal(shareFields(answer.body).direct, `https://img.example.com${image.url}`);
+    assert.equal(shareFields(answer.body).direct, `https://img.example.com${s.path(image.url)}`);
   });
 
   it('validates the forwarded host and scheme as it would the Host (400)', async () => {
@@ -122,9 +128,9 @@ describe('--public_url', () => {
       const answer = await pageWith(s, image, headers, 'host' in headers ? '1.1' : '1.0');
       assert.equal(answer.status, 200, JSON.stringify(headers));
       const fields = shareFields(answer.body);
-      assert.equal(fields.page, `https://img.example.com/pics${image.page_url}`);
-      assert.equal(fields.thumb, `https://img.example.com/pics${image.thumb_url}`);
-      assert.equal(fields.bbcode, `[url=https://img.example.com/pics${image.page_url}][img]https://img.example.com/pics${image.url}[/img][/url]`);
+      assert.equal(fields.page, `https://img.example.com/pics${s.path(image.page_url)}`);
+      assert.equal(fields.thumb, `https://img.example.com/pics${s.path(image.thumb_url)}`);
+      assert.equal(fields.bbcode, `[url=https://img.example.com/pics${s.path(image.page_url)}][img]https://img.example.com/pics${s.path(image.url)}[/img][/url]`);
     }
   });
 

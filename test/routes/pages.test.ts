@@ -153,7 +153,7 @@ describe('the recent list on /', () => {
     const items = recentList(await (await s.fetch('/')).text());
     const newest = uploads.slice(-3).reverse();
     assert.deepEqual(items.map((i) => i.href), newest.map((u) => `/i/${u.id}`));
-    assert.deepEqual(items.map((i) => i.img.src), newest.map((u) => u.thumb_url));
+    assert.deepEqual(items.map((i) => i.img.src), newest.map((u) => s.path(u.thumb_url)));
   });
 
   it('gives every thumbnail its width and height and lazy loading', async () => {
@@ -336,7 +336,7 @@ describe('GET /i/<id>', () => {
   });
 
   it('shows the image itself at its size', () => {
-    const full = tags(html, 'img').map(attributes).find((a) => a.src === image.url);
+    const full = tags(html, 'img').map(attributes).find((a) => a.src === s.path(image.url));
     assert.ok(full, 'the original is shown');
     assert.deepEqual([full.width, full.height], ['300', '200']);
   });
@@ -400,7 +400,7 @@ describe('a hostile file name', () => {
     assert.ok(textOf(html).includes(`Name ${name}`));
     const markdown = tags(html, 'input').map(attributes).map((a) => a.value ?? '').find((v) => v.startsWith('!['));
     // Markdown-escaped, so the name's brackets and tags stay text.
-    assert.equal(markdown, `![\\<script\\>alert\\(1\\)\\</script\\>.png](${s.url}${image.url})`);
+    assert.equal(markdown, `![\\<script\\>alert\\(1\\)\\</script\\>.png](${image.url})`);
   });
 
   it('stays inside the alt attribute of the HTML snippet even when it contains quotes', async () => {

@@ -31,7 +31,7 @@ export class UploadItem {
   }
 
   done(image: UploadedJson): void {
-    const links = shareLinks(image, location.origin);
+    const links = shareLinks(image);
     // The thumbnail is an animation's still first frame: it plays from its smallest size instead.
     const animation = image.animated ? Object.values(image.variants)[0] : undefined;
     const preview = el('img', {

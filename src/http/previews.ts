@@ -1,0 +1,147 @@
+// What link unfurlers (chat apps, forums, social sites) read about an image page: its Open Graph
+// and Twitter card tags, and its oEmbed answer. Both point at a rendition every unfurler decodes:
+// never AVIF, and from the named sizes, at most about 1200 px a side when one is that small.
+import type { Config } from '../config/options.js';
+import { NotFound } from '../errors.js';
+import { altText } from '../share.js';
+import { parseVariants } from '../variants/spec.js';
+import { fitInside, type ImageJson } from './present.js';
+
+export const SITE_NAME = 'imghost';
+/** Facebook, X and LinkedIn show previews up to 1200 px wide; larger only costs their fetch time. */
+const PREVIEW_SIZE = 1200;
+/** The formats every unfurler decodes. */
+const UNFURLABLE = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+
+/** One rendition an unfurler may show, with the size its URL serves. */
+export interface Picture { url: string; width: number; height: number; mime: string }
+
+/** A `<meta>` of the page's head: Open Graph reads `property`, Twitter cards `name`. */
+export interface MetaTag { attribute: 'property' | 'name'; key: string; content: string }
+
+export interface PreviewHead { meta: MetaTag[]; oembed: string; title: string }
+
+export interface OEmbedJson {
+  version: '1.0'; type: 'photo'; url: string; width: number; height: number; title: string;
+  provider_name: string; provider_url: string;
+  thumbnail_url?: string; thumbnail_width?: number; thumbnail_height?: number;
+}
+
+/** Infinity leaves that side unbounded. */
+export interface MaxSize { width: number; height: number }
+
+// The record does not say whether an image has alpha, so only a JPEG is sure to lose nothing as
+// JPEG; other stills are asked for as PNG (which keeps alpha), and animations as GIF, which
+// keeps their frames and which every unfurler plays.
+function unfurlableKind({ format, animated }: ImageJson): { extension: string; mime: string } {
+  if (animated || format === 'gif') return { extension: 'gif', mime: 'image/gif' };
+  return format === 'jpeg' ? { extension: 'jpg', mime: 'image/jpeg' } : { extension: 'png', mime: 'image/png' };
+}
+
+const longest = (picture: Picture) => Math.max(picture.width, picture.height);
+const fits = (picture: Picture, max: MaxSize) => picture.width <= max.width && picture.height <= max.height;
+
+/** The image's title for unfurlers: its file name, or a label naming its id. */
+export const titleOf = (image: ImageJson): string => (image.name === null ? `Image ${image.id}` : altText(image));
+
+export class Previews {
+  private readonly sizes: ReadonlyMap<string, number>;
+
+  constructor(config: Pick<Config, 'variants'>) {
+    this.sizes = parseVariants(config.variants);
+  }
+
+  /**
+   * The picture of link previews: the largest named size at most 1200 px a side (the smallest
+   * when every one is larger); without named sizes, the original when unfurlers decode it, else
+   * the thumbnail when they do; undefined when none is.
+   */
+  preview(image: ImageJson): Picture | undefined {
+    const variants = this.variants(image);
+    if (variants.length === 0) return [this.original(image), this.thumbnail(image)].find((p) => p !== undefined);
+    return variants.filter((p) => longest(p) <= PREVIEW_SIZE).at(-1) ?? variants[0];
+  }
+
+  /** The Open Graph and Twitter card tags of the image's page, and the page's oEmbed link. `image`'s links are absolute on `base`. */
+  head(image: ImageJson, base: string): PreviewHead {
+    const title = titleOf(image);
+    const picture = this.preview(image);
+    const og = (key: string, content: string | number): MetaTag => ({ attribute: 'property', key: `og:${key}`, content: String(content) });
+    const twitter = (key: string, content: string): MetaTag => ({ attribute: 'name', key: `twitter:${key}`, content });
+    const pictureTags = (shown: Picture) => [
+      og('image', shown.url), og('image:width', shown.width), og('image:height', shown.height),
+      og('image:type', shown.mime), og('image:alt', altText(image)),
+      twitter('image', shown.url), twitter('image:alt', altText(image)),
+    ];
+    return {
+      meta: [
+        og('type', 'website'), og('site_name', SITE_NAME), og('title', title), og('url', image.page_url),
+        twitter('card', picture === undefined ? 'summary' : 'summary_large_image'), twitter('title', title),
+        ...(picture === undefined ? [] : pictureTags(picture)),
+      ],
+      oembed: `${base}/api/oembed?url=${encodeURIComponent(image.page_url)}&format=json`,
+      title,
+    };
+  }
+
+  /**
+   * The oEmbed answer (type photo): the preview picture, or with a maximum size the largest
+   * rendition within it (a named size, the thumbnail or the original). NotFound when none fits.
+   */
+  oembed(image: ImageJson, base: string, max: MaxSize): OEmbedJson {
+    const bounded = Number.isFinite(max.width) || Number.isFinite(max.height);
+    const candidates = [...this.variants(image), this.thumbnail(image), this.original(image)]
+      .filter((p): p is Picture => p !== undefined && fits(p, max))
+      .sort((a, b) => a.width * a.height - b.width * b.height);
+    const picture = bounded ? candidates.at(-1) : this.preview(image);
+    if (picture === undefined) throw new NotFound('no rendition of the image fits within maxwidth and maxheight');
+    const thumbnail = this.thumbnail(image);
+    return {
+      version: '1.0', type: 'photo', url: picture.url, width: picture.width, height: picture.height, title: titleOf(image),
+      provider_name: SITE_NAME, provider_url: `${base}/`,
+      ...(thumbnail !== undefined && fits(thumbnail, max)
+        ? { thumbnail_url: thumbnail.url, thumbnail_width: thumbnail.width, thumbnail_height: thumbnail.height }
+        : {}),
+    };
+  }
+
+  /** The named sizes, smallest first, each with the extension that fixes an unfurlable format. */
+  private variants(image: ImageJson): Picture[] {
+    const { extension, mime } = unfurlableKind(image);
+    return Object.entries(image.variants)
+      .flatMap(([name, url]) => {
+        const box = this.sizes.get(name);
+        return box === undefined ? [] : [{ url: `${url}.${extension}`, mime, ...fitInside(image, box) }];
+      })
+      .sort((a, b) => longest(a) - longest(b));
+  }
+
+  private original(image: ImageJson): Picture | undefined {
+    return UNFURLABLE.has(image.mime) ? { url: image.url, width: image.width, height: image.height, mime: image.mime } : undefined;
+  }
+
+  private thumbnail(image: ImageJson): Picture | undefined {
+    const { thumb } = image;
+    return UNFURLABLE.has(thumb.mime) ? { url: image.thumb_url, width: thumb.width, height: thumb.height, mime: thumb.mime } : undefined;
+  }
+}
+
+/**
+ * The id of the image page `url` names, when it is a page of this site on one of `bases` (its
+ * public URL, the address the request reached); undefined for any other URL.
+ */
+export function pageId(url: string, bases: readonly string[]): string | undefined {
+  let page: URL;
+  try {
+    page = new URL(url);
+  } catch {
+    return undefined;
+  }
+  for (const base of bases) {
+    const root = new URL(`${base}/`);
+    if (page.origin !== root.origin || !page.pathname.startsWith(root.pathname)) continue;
+    const id = /^i\/([^/]+)$/.exec(page.pathname.slice(root.pathname.length))?.[1];
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}
