@@ -9,11 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { backfillFrames, type BackfillOptions } from '../src/backfill-frames.js';
+import { sha256 } from '../src/hash.js';
 import { SqliteRepo } from '../src/repo/sqlite.js';
 import { FsStore } from '../src/store/fs.js';
 import { animatedGif, solid } from './helpers/images.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 import { eventually } from './helpers/process.js';
+import { image, ready } from './repo/contract.js';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.js';
 import type { Config } from '../src/config/options.js';
 
@@ -152,6 +154,23 @@ describe('counting the frames of images stored before frames were counted, on SQ
       assert.deepEqual(log.warnings.map((w) => w.id), [ids.gif]);
       assert.match(log.warnings[0]?.msg ?? '', /missing/);
       assert.deepEqual((await repo.uncountedFrames(10)).map((r) => r.id), [ids.webp]);
+    } finally {
+      await repo.close();
+      await store.close();
+    }
+  });
+
+  it('stops counting past max_frames and the probe\'s slack for other parts, as an upload\'s probe would', async () => {
+    const repo = new SqliteRepo(dbPath());
+    const store = new FsStore(join(dataDir, 'blobs'));
+    try {
+      const gif = await animatedGif(100, 4, 4);
+      const long = image({ format: 'gif', frames: 1, framesUncounted: true, orig: { hash: sha256(gif), bytes: gif.length, mime: 'image/gif' } });
+      await store.put(long.orig.hash, gif);
+      await ready(repo, long);
+      await backfillFrames(repo, store, { tmpDir: join(dataDir, 'tmp'), maxFrames: 10, log: recordingLog(), signal: new AbortController().signal });
+      const frames = (await repo.get(long.id))?.frames ?? 0;
+      assert.ok(frames > 10 && frames < 100, `counted ${String(frames)} of 100 frames`);
     } finally {
       await repo.close();
       await store.close();
