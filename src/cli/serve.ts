@@ -5,6 +5,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from '../config/options.js';
 import type { Invocation } from '../config/parse.js';
+import { openServiceWarning } from '../exposure.js';
 import { createLogger } from '../log.js';
 import { startServer } from '../start-server.js';
 
@@ -23,6 +24,8 @@ export async function serve({ config }: Invocation): Promise<number> {
     ? { ...config, log_file_prefix: `${config.log_file_prefix}.worker${slot}` }
     : config;
   const logger = createLogger(logConfig);
+  const open = openServiceWarning(config);
+  if (open !== null && cluster.isPrimary) logger.warn({ address: config.address, port: config.port }, open);
   const code = config.workers > 1 && cluster.isPrimary ? await supervise(config, logger) : await run(config, logger);
   logger.flush();
   // A worker's channel to the supervisor would keep it alive after the server has closed.
