@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { BlobMissing } from './errors.js';
 import { uniqueSuffix } from './ids.js';
 import { countParts, type PartsFormat } from './images/parts.js';
+import { OTHER_PARTS } from './images/probe.js';
 import type { ImageRepo, UncountedFrames } from './repo/index.js';
 import type { BlobStore } from './store/index.js';
 
@@ -29,9 +30,6 @@ export interface BackfillOptions {
 
 /** Records read at a time. */
 const PAGE = 100;
-
-/** The slack probe.ts gives parts other than one per frame (OTHER_PARTS): a file it accepted is counted whole. */
-const OTHER_PARTS = 64;
 
 const MULTIPART: ReadonlySet<string> = new Set<PartsFormat>(['gif', 'webp', 'tiff']);
 const mayHaveFrames = (format: string): format is PartsFormat => MULTIPART.has(format);
@@ -77,6 +75,7 @@ async function framesOf(image: UncountedFrames, store: BlobStore, opts: Backfill
       return 1;
     }
     try {
+      // With probe's slack for parts other than frames: a file it accepted is counted whole.
       return Math.max(1, (await countParts(path, image.format, opts.maxFrames + OTHER_PARTS)).frames);
     } catch (err) {
       opts.log.warn({ err, id: image.id }, 'the original of an image is unreadable: its frames are taken as 1');

@@ -83,7 +83,7 @@ export async function probe(path: string, limits: DecodeLimits): Promise<Probe> 
 }
 
 /** Parts besides one per frame (a frame's timing block, say): the loop, the palette, metadata. */
-const OTHER_PARTS = 64;
+export const OTHER_PARTS = 64;
 
 /** Refuses a GIF or WebP of too many parts before libvips reads its header (parts.ts). */
 async function assertFewParts(path: string, maxFrames: number): Promise<void> {
