@@ -1,10 +1,12 @@
 // The browser pages: the upload form with the recent images, and one page per image. The upload
 // page's script posts to the same routes and asks for JSON; the form works without it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { formatBytes } from '../bytes.js';
 import type { Config } from '../config/options.js';
+import { caption } from '../http/caption.js';
 import type { UploadGuards } from '../http/auth.js';
 import { wantsJson } from '../http/negotiate.js';
-import { presenter } from '../http/present.js';
+import { presenter, type UploadedJson } from '../http/present.js';
 import { Previews } from '../http/previews.js';
 import { PlaceholderStyles } from '../http/placeholders.js';
 import { nextCursor, parseCount } from '../http/query.js';
@@ -27,13 +29,18 @@ const deleteBody = {
   required: ['delete_token'],
 } as const;
 
+/** What the result page shows of each upload: its absolute links, and its thumbnail by site path (`base` off its URL), as the page's own markup. */
+const uploadResults = (uploaded: readonly UploadedJson[], base: string) => uploaded.map((image) => ({
+  ...image, thumb_path: image.thumb_url.slice(base.length), caption: caption(image), share: shareLinks(image),
+}));
+
 export function pageRoutes(app: FastifyInstance, library: Library, views: Views, xsrf: Xsrf, config: PageOptions, guards: UploadGuards): void {
   const present = presenter(config);
-  const previews = new Previews(config);
+  const previews = new Previews(library, config);
   const placeholders = new PlaceholderStyles();
   const page = (request: FastifyRequest, reply: FastifyReply) => ({
     xsrf: xsrf.token(request, reply),
-    limits: { maxUploadSize: config.max_upload_size, maxPixels: config.max_pixels, types: uploadTypes },
+    limits: { maxUploadSize: config.max_upload_size, maxUploadText: formatBytes(config.max_upload_size), maxPixels: config.max_pixels, types: uploadTypes },
   });
 
   app.get<{ Querystring: { before?: string } }>('/', { config: { html: true } }, async (request, reply) => {
@@ -46,7 +53,7 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
       ...page(request, reply),
       listing,
       uploadTokenRequired: guards.auth.required,
-      images: shown.map((image) => ({ ...image, thumb_srcset: present.thumbSrcset(image) })),
+      images: shown.map((image) => ({ ...image, thumb_srcset: present.thumbSrcset(image), caption: caption(image) })),
       placeholderCss: await placeholders.css(shown),
       older: before !== undefined,
       next: nextCursor(images, config.recent_count),
@@ -54,12 +61,21 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
   });
 
   // The token may come from the form's upload_token field, which is only read with the body.
+  // Without the page's script the answer is the result page itself: the one place the delete
+  // tokens are shown, which a redirect would have to carry in a URL or a cookie. Reloading it
+  // posts again, which browsers ask to confirm first.
   app.post('/', { config: { html: true, files: FORM_FILES }, onRequest: guards.limit }, async (request, reply) => {
     const uploaded = await storeUploads(request, reply, library, present, (fields) => {
       xsrf.verify(request, reply, fields._xsrf);
       guards.auth.verify(request, fields.upload_token);
     });
-    return wantsJson(request) ? reply.code(201).send({ images: uploaded }) : reply.redirect('/', 303);
+    if (wantsJson(request)) return reply.code(201).send({ images: uploaded });
+    await views.send(reply.code(201).header('cache-control', 'no-store'), 'uploaded', {
+      ...page(request, reply),
+      listing: config.public_listing,
+      images: uploadResults(uploaded, present.base(request)),
+      placeholderCss: await placeholders.css(uploaded),
+    });
   });
 
   app.get<{ Params: { id: string } }>('/i/:id', { config: { html: true } }, async (request, reply) => {
@@ -69,7 +85,7 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
     const linked = present.image(record, base), image = present.image(record, '');
     const placeholderCss = await placeholders.css([image]);
     await views.send(reply, 'image', {
-      ...page(request, reply), image, renditions: present.renditions(image), share: shareLinks(linked), preview: previews.head(linked, base), placeholderCss,
+      ...page(request, reply), image, renditions: present.renditions(image), share: shareLinks(linked), preview: await previews.head(record, linked, base), placeholderCss,
     });
   });
 

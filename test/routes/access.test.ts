@@ -101,7 +101,7 @@ describe('--upload_token', () => {
     const before = await listedIds(s);
     const post = (body: FormData, headers: Record<string, string> = {}) => s.fetch('/', { method: 'POST', body, headers: { accept: 'text/html', ...headers }, redirect: 'manual' });
     const ok = await post(formBody(['upload_token', 'file'], { upload_token: TOKEN }, image));
-    assert.equal(ok.status, 303);
+    assert.equal(ok.status, 201);
     const scripted = await s.fetch('/', { method: 'POST', body: multipart(image), headers: { ...bearer(TOKEN), accept: 'application/json' } });
     assert.equal(scripted.status, 201);
     assert.equal((await listedIds(s)).length, before.length + 2);

@@ -5,39 +5,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { root } from '../helpers/cli.js';
-import { attributes, cookieHeader, tags, textOf } from '../helpers/html.js';
+import { fields, formBody, openForm, postForm } from '../helpers/form.js';
+import { attributes, tags, textOf } from '../helpers/html.js';
 import { photo, solid } from '../helpers/images.js';
 import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
 import { assertNothingHalfStored } from '../hostile/answers.js';
 
-interface Session { cookie: string; token: string; html: string }
 interface Listed { id: string; name: string | null }
-
-/** Opens / as a browser would: keeps the cookie it sets and reads the form's token. */
-async function openForm(s: TestServer, cookie = ''): Promise<Session> {
-  const res = await s.fetch('/', { headers: cookie === '' ? {} : { cookie } });
-  assert.equal(res.status, 200);
-  const html = await res.text();
-  const input = tags(html, 'input').map(attributes).find((a) => a.name === '_xsrf');
-  assert.ok(input?.value, 'the form carries an _xsrf token');
-  return { cookie: cookie === '' ? cookieHeader(res) : cookie, token: input.value, html };
-}
-
-interface FormFile { data: Buffer; filename: string; type?: string }
-
-/** A multipart body as a browser sends the form: the hidden fields first, then the files. */
-function formBody(fields: Record<string, string>, files: FormFile[]): FormData {
-  const form = new FormData();
-  for (const [name, value] of Object.entries(fields)) form.append(name, value);
-  for (const { data, filename, type = 'application/octet-stream' } of files) {
-    form.append('file', new Blob([new Uint8Array(data)], { type }), filename);
-  }
-  return form;
-}
-
-function postForm(s: TestServer, body: FormData, headers: Record<string, string> = {}): Promise<Response> {
-  return s.fetch('/', { method: 'POST', body, headers, redirect: 'manual' });
-}
 
 async function listed(s: TestServer): Promise<Listed[]> {
   const body = await (await s.fetch('/api/images?limit=100')).json() as { images: Listed[] };
@@ -107,7 +81,7 @@ describe('GET /', () => {
     assert.deepEqual(res.headers.getSetCookie(), []);
     const token = tags(html, 'input').map(attributes).find((a) => a.name === '_xsrf')?.value ?? '';
     const post = await postForm(s, formBody({ _xsrf: token }, [{ data: await png('#101010'), filename: 'again.png' }]), { cookie: first.cookie });
-    assert.equal(post.status, 303);
+    assert.equal(post.status, 201);
   });
 
   it('is protected by a Content-Security-Policy without unsafe-inline, and cannot be framed', async () => {
@@ -217,12 +191,12 @@ describe('POST / (the upload form)', () => {
     await res.text();
   });
 
-  it('stores the file sent with the cookie and the token from the page, then redirects to / with 303', async () => {
+  it('stores the file sent with the cookie and the token from the page, and answers with its result page (201)', async () => {
     const session = await openForm(s);
     const image = await photo(120, 80, 'jpeg');
     const res = await postForm(s, formBody({ _xsrf: session.token }, [{ data: image, filename: 'form.jpg', type: 'image/jpeg' }]), { cookie: session.cookie });
-    assert.equal(res.status, 303);
-    assert.equal(res.headers.get('location'), '/');
+    assert.equal(res.status, 201);
+    assert.match(textOf(await res.text()), /Image uploaded .* form\.jpg 120 × 80 px · JPEG/);
     const [newest] = await listed(s);
     assert.equal(newest?.name, 'form.jpg');
     const items = recentList((await openForm(s, session.cookie)).html);
@@ -234,7 +208,7 @@ describe('POST / (the upload form)', () => {
   it('accepts the token in an X-XSRF-Token header instead of the field', async () => {
     const { cookie, token } = await openForm(s);
     const res = await postForm(s, formBody({}, [{ data: await png('#00ff00'), filename: 'header.png' }]), { cookie, 'x-xsrf-token': token });
-    assert.equal(res.status, 303);
+    assert.equal(res.status, 201);
     assert.equal((await listed(s))[0]?.name, 'header.png');
   });
 
@@ -242,7 +216,7 @@ describe('POST / (the upload form)', () => {
     const { cookie, token } = await openForm(s);
     const files = await Promise.all(['#110000', '#002200', '#000033'].map(async (color, i) => ({ data: await png(color), filename: `multi-${String(i)}.png` })));
     const res = await postForm(s, formBody({ _xsrf: token }, files), { cookie });
-    assert.equal(res.status, 303);
+    assert.equal(res.status, 201);
     const names = (await listed(s)).slice(0, 3).map((i) => i.name);
     assert.deepEqual(names, ['multi-2.png', 'multi-1.png', 'multi-0.png']);
   });
@@ -297,7 +271,7 @@ describe('POST / with xsrf_cookies disabled', () => {
 
   it('stores the upload without any cookie or token', async () => {
     const res = await postForm(s, formBody({}, [{ data: await png('#abcdef'), filename: 'free.png' }]));
-    assert.equal(res.status, 303);
+    assert.equal(res.status, 201);
     assert.equal((await listed(s))[0]?.name, 'free.png');
   });
 });
@@ -314,17 +288,6 @@ describe('GET /i/<id>', () => {
     html = await res.text();
   });
   after(() => s.close());
-
-  /** Each labelled read-only field of the page, by its label's text. */
-  const snippets = (page: string): Record<string, string> => {
-    const values = new Map(tags(page, 'input').map(attributes).map((a) => [a.id, a.value ?? '']));
-    const out: Record<string, string> = {};
-    for (const m of page.matchAll(/<label for="([^"]+)">([^<]*)<\/label>/g)) {
-      const value = values.get(m[1]);
-      if (value !== undefined) out[(m[2] ?? '').trim()] = value;
-    }
-    return out;
-  };
 
   it('shows the dimensions, format and size of the image', () => {
     const text = textOf(html);
@@ -344,7 +307,7 @@ describe('GET /i/<id>', () => {
   it('offers share snippets with absolute URLs: direct link, Markdown, HTML and BBCode', () => {
     const direct = `${s.url}/imgs/${image.id}/orig`;
     const page = `${s.url}/i/${image.id}`;
-    const got = snippets(html);
+    const got = fields(html);
     assert.equal(got['Direct link'], direct);
     assert.equal(got.Markdown, `![sunset.png](${direct})`);
     assert.equal(got.HTML, `<a href="${page}"><img src="${direct}" alt="sunset.png"></a>`);

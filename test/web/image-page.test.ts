@@ -35,11 +35,12 @@ describe('the image page in Chromium', () => {
       assert.ok(facts.includes(fact), `${fact} in ${facts}`);
     }
 
-    const direct = `${s.url}${image.url}`, pageUrl = `${s.url}${image.page_url}`;
+    // What the page offers to copy is what the API gave: absolute links.
+    const direct = image.url, pageUrl = image.page_url;
     const expected: Record<string, string> = {
       Page: pageUrl,
       'Direct link': direct,
-      Thumbnail: `${s.url}${image.thumb_url}`,
+      Thumbnail: image.thumb_url,
       Markdown: `![tall \\[photo\\].jpg](${direct})`,
       HTML: `<a href="${pageUrl}"><img src="${direct}" alt="tall [photo].jpg"></a>`,
       BBCode: `[url=${pageUrl}][img]${direct}[/img][/url]`,
@@ -154,18 +155,30 @@ describe('the image page in Chromium', () => {
     assert.equal((await s.fetch(`/api/images/${id}`)).status, 200);
   });
 
-  it('works with JavaScript disabled: the form uploads and the page lists the image', async () => {
+  it('works with JavaScript disabled: the form answers with the image, its links and its deletion link, and / lists it', async () => {
     const { page } = await openTab(browser, s.url, { ...desktop, javaScriptEnabled: false });
     await page.goto('/');
     assert.ok(await page.getByRole('button', { name: 'Upload', exact: true }).isVisible(), 'the plain submit button is shown');
     await page.setInputFiles('#file', { name: 'plain-form.png', mimeType: 'image/png', buffer: await solid(50, 50, '#aa00aa') });
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
-    await page.waitForURL(`${s.url}/`);
-    const first = page.locator('[data-grid] li img').first();
-    assert.equal(await first.getAttribute('alt'), 'plain-form.png');
-    await first.click();
-    await page.waitForURL(/\/i\//);
-    assert.match(await page.locator('h1').innerText(), /plain-form\.png/);
+    await page.getByRole('heading', { name: 'Image uploaded' }).waitFor();
+    const result = page.locator('.result');
+    assert.equal(await result.locator('img').getAttribute('alt'), 'plain-form.png');
+    const pageLink = await result.getByLabel('Page').inputValue();
+    assert.match(pageLink, new RegExp(`^${s.url}/i/[\\w-]+$`));
+    assert.match(await result.getByLabel('Delete token').inputValue(), /\S{16,}/);
+
+    // Its links in another tab, as the result page is the answer to a POST that going back would repeat.
+    const other = (await openTab(browser, s.url, { ...desktop, javaScriptEnabled: false })).page;
+    await other.goto(pageLink);
+    assert.match(await other.locator('h1').innerText(), /plain-form\.png/);
+    await other.goto('/');
+    assert.equal(await other.locator('[data-grid] li img').first().getAttribute('alt'), 'plain-form.png');
+
+    await page.getByRole('link', { name: 'Delete this image…' }).click();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.waitForLoadState();
+    assert.equal((await s.fetch(new URL(pageLink).pathname)).status, 404, 'the deletion link deleted it');
   });
 
   it('shows a hostile file name as text and runs none of it', async () => {
