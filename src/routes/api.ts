@@ -15,7 +15,7 @@ const MAX_PAGE = 100;
 
 export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<Config, 'recent_count' | 'public_listing'> & PresenterOptions, guards: UploadGuards): void {
   const present = presenter(config);
-  const previews = new Previews(config);
+  const previews = new Previews(library, config);
   // Counted first, so guessing tokens uses up the allowance too; all before the body is read.
   // One image per request: a second file part is left unread.
   const upload = { config: { files: 1 }, onRequest: [...guards.limit, guards.sameSite, guards.auth.onRequest] };
@@ -44,7 +44,8 @@ export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<C
     const id = pageId(url, [base, siteOrigin(request, null)]);
     if (id === undefined) throw new NotFound('the url is not an image page of this site');
     const max = { width: parseCount(maxwidth, 'maxwidth', Infinity), height: parseCount(maxheight, 'maxheight', Infinity) };
-    return previews.oembed(present.image(await library.get(id), base), base, max);
+    const record = await library.get(id);
+    return previews.oembed(record, present.image(record, base), base, max);
   });
 
   app.delete<{ Params: { id: string } }>('/api/images/:id', async (request, reply) => {

@@ -83,9 +83,9 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
     // What a visitor copies and what unfurlers read is absolute; the page's own markup uses site paths.
     const base = present.base(request);
     const linked = present.image(record, base), image = present.image(record, '');
-    const placeholderCss = await placeholders.css([image]);
+    const [placeholderCss, preview] = await Promise.all([placeholders.css([image]), previews.head(record, linked, base)]);
     await views.send(reply, 'image', {
-      ...page(request, reply), image, renditions: present.renditions(image), share: shareLinks(linked), preview: await previews.head(record, linked, base), placeholderCss,
+      ...page(request, reply), image, renditions: present.renditions(image), share: shareLinks(linked), preview, placeholderCss,
     });
   });
 

@@ -95,7 +95,7 @@ describe('the upload page in Chromium', () => {
     const links = uploadItem(page, 'picked.png').locator('.sizes a');
     const offered = await links.evaluateAll((anchors: HTMLAnchorElement[]) => anchors.map((a) => [a.textContent, a.href]));
     const variants = ((await (await s.fetch(`/api/images/${image?.id ?? ''}`)).json()) as { variants: Record<string, string> }).variants;
-    assert.deepEqual(offered, Object.entries(variants).map(([name, url]) => [name, `${s.url}${url}`]));
+    assert.deepEqual(offered, Object.entries(variants));
     const largest = await s.fetch(new URL(offered.at(-1)?.[1] ?? '').pathname);
     assert.equal(largest.status, 200);
     assert.match(largest.headers.get('content-type') ?? '', /^image\//);
