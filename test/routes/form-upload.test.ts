@@ -142,6 +142,22 @@ describe('a form upload to a server that does not list its images', () => {
   });
 });
 
+describe('a form upload to a server with --public_url', () => {
+  let s: TestServer;
+  before(async () => { s = await startTestServer({ public_url: 'https://img.example.com/pics' }); });
+  after(() => s.close());
+
+  it('gives links on the public URL, and shows the thumbnail by its path on this server', async () => {
+    const [result] = results(await (await submit(s, [{ data: await png('#996633'), filename: 'public.png' }])).text());
+    assert.ok(result);
+    assert.equal(result.fields.Page, `https://img.example.com/pics/i/${result.id}`);
+    assert.equal(result.fields['Direct link'], `https://img.example.com/pics/imgs/${result.id}/orig`);
+    assert.equal(result.deleteLink.startsWith(`https://img.example.com/pics/d/${result.id}/`), true);
+    assert.equal(result.thumb.src, `/imgs/${result.id}/thumb`);
+    assert.equal((await s.fetch(`/imgs/${result.id}/thumb`)).status, 200);
+  });
+});
+
 describe('sizes in messages', () => {
   let s: TestServer;
   before(async () => { s = await startTestServer({ max_upload_size: 1024 * 1024 }); });
