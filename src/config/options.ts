@@ -54,7 +54,7 @@ export const options = {
   keepalive_timeout: int(72, 'seconds an idle keep-alive connection stays open between requests (keep it above a reverse proxy\'s upstream idle timeout)', 'server', 1),
   max_connections: int(0, 'connections open at once; past it a new connection is closed at once', 'server', 0, { defaultText: '3/4 of the open-file limit, at most 10000' }),
   max_connections_per_ip: int(100, 'connections open at once from one client address (IPv6: per /64), not counting --trusted_proxies; past it a new one is closed at once (0: no cap)', 'server'),
-  public_url: str('', 'the address users reach the site at (e.g. https://img.example.com): share links are built on it instead of the request\'s Host', 'server', { metavar: 'URL' }),
+  public_url: str('', 'the address users reach the site at (e.g. https://img.example.com): every absolute link (API answers, share links, link previews) is built on it instead of the request\'s Host', 'server', { metavar: 'URL' }),
 
   data_dir: str('./data', 'root of the embedded storage (database, blobs, temporary files)', 'storage', { metavar: 'DIR' }),
   db: str('', 'metadata store: sqlite:PATH or postgres://user:pass@host:5432/dbname', 'storage', { defaultText: 'sqlite:<data_dir>/imghost.db', metavar: 'URL' }),

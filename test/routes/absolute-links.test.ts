@@ -7,6 +7,7 @@ import type { Config } from '../../src/config/options.js';
 import { formBody, openForm, postForm } from '../helpers/form.js';
 import { solid } from '../helpers/images.js';
 import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
+import { exchange } from '../hostile/raw-http.js';
 
 /** The image JSON of every route that gives one, each asked with `headers`. */
 async function everyAnswer(s: TestServer, headers: Record<string, string>): Promise<Map<string, UploadedImage>> {
@@ -54,6 +55,18 @@ describe('API links without --public_url', () => {
   withServer({}, (server) => {
     it('are absolute on the address the request reached', async () => {
       await assertLinksOn(server(), await everyAnswer(server(), {}), server().url);
+    });
+
+    it('cannot be built on a Host that is no host: the upload is refused (400) and nothing is stored', async () => {
+      const s = server();
+      const listed = async () => ((await (await s.fetch('/api/images?limit=100')).json()) as { images: unknown[] }).images.length;
+      const before = await listed();
+      const png = await solid(10, 10, '#000000');
+      const head = `POST /api/images HTTP/1.1\r\nhost: evil.example](x)\r\ncontent-type: image/png\r\ncontent-length: ${String(png.length)}\r\nconnection: close\r\n\r\n`;
+      const answer = await exchange(s.url, Buffer.concat([Buffer.from(head), png]));
+      assert.equal(answer.status, 400);
+      assert.match(answer.body, /"error":"BAD_HOST"/);
+      assert.equal(await listed(), before);
     });
 
     it('ignore X-Forwarded-Proto and -Host from a peer that is not a trusted proxy', async () => {
