@@ -46,6 +46,8 @@ function runScript(script: string, args: string[], options: { stdin?: Buffer; en
   let stdout = '', stderr = '';
   child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  // A script that refuses before reading its input closes the pipe: as for Flameshot, that is no error.
+  child.stdin.on('error', () => undefined);
   child.stdin.end(options.stdin);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
