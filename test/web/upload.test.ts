@@ -78,7 +78,7 @@ describe('the upload page in Chromium', () => {
     assert.ok(await thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 128), 'the thumbnail loaded');
     const [image] = await listed(s);
     assert.equal(image?.name, 'picked.png');
-    assert.equal(await thumb.getAttribute('src'), `/imgs/${image.id}/thumb`);
+    assert.equal(await thumb.getAttribute('src'), `${s.url}/imgs/${image.id}/thumb`, 'the upload answer\'s own link, absolute');
   });
 
   it('copies a Markdown link of the uploaded image with one click', async () => {
@@ -107,7 +107,7 @@ describe('the upload page in Chromium', () => {
     await waitForState(page, 'moving.gif', 'done');
     const [image] = await listed(s);
     const preview = uploadItem(page, 'moving.gif').locator('.preview img');
-    assert.equal(await preview.getAttribute('src'), `/imgs/${image?.id ?? ''}/small`);
+    assert.equal(await preview.getAttribute('src'), `${s.url}/imgs/${image?.id ?? ''}/small`);
     await page.waitForFunction((img) => img instanceof HTMLImageElement && img.complete && img.naturalWidth > 0, await preview.elementHandle());
     const shown = await s.fetch(`/imgs/${image?.id ?? ''}/small`, { headers: { accept: 'image/avif,image/webp,*/*' } });
     assert.equal(shown.headers.get('content-type'), 'image/webp', 'an animation is sent as WebP, never as a still AVIF');
@@ -296,5 +296,33 @@ describe('the recent grid in Chromium', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${String(overflow)} px wider than the screen`);
     await screenshot(page, 'grid-phone-light');
+  });
+});
+
+describe('the copy buttons of a server with --public_url', () => {
+  let s: TestServer;
+  let browser: Browser;
+  before(async () => { [s, browser] = await Promise.all([startTestServer({ public_url: 'https://img.example.com' }), launchBrowser()]); });
+  after(async () => {
+    await browser.close();
+    await s.close();
+  });
+
+  it('copy links on the public URL, whatever address the page was opened at', async () => {
+    const { page } = await openTab(browser, s.url);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.goto('/');
+    await page.setInputFiles('#file', { name: 'public.png', mimeType: 'image/png', buffer: await solid(40, 30, '#123456') });
+    await waitForState(page, 'public.png', 'done');
+    const [image] = await listed(s);
+    const id = image?.id ?? '';
+    const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+    await uploadItem(page, 'public.png').getByRole('button', { name: 'Copy link' }).click();
+    assert.equal(await clipboard(), `https://img.example.com/imgs/${id}/orig`, 'from the upload list');
+    await page.goto(`/i/${id}`);
+    await page.getByRole('button', { name: 'Copy Page' }).click();
+    assert.equal(await clipboard(), `https://img.example.com/i/${id}`, 'from the image page');
+    await page.getByRole('button', { name: 'Copy BBCode' }).click();
+    assert.equal(await clipboard(), `[url=https://img.example.com/i/${id}][img]https://img.example.com/imgs/${id}/orig[/img][/url]`);
   });
 });
