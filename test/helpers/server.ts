@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { defaults, type Config } from '../../src/config/options.js';
 import { createLogger } from '../../src/log.js';
 import { startServer, type RunningServer } from '../../src/start-server.js';
@@ -85,4 +86,12 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
       if (overrides.data_dir === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs `body`'s tests against one server started with `overrides` for the enclosing suite. */
+export function withServer(overrides: Partial<Config>, body: (server: () => TestServer) => void): void {
+  let s: TestServer;
+  before(async () => { s = await startTestServer(overrides); });
+  after(() => s.close());
+  body(() => s);
 }

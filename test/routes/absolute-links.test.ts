@@ -2,11 +2,10 @@
 // otherwise on the address the request reached (X-Forwarded-Proto and -Host believed only from
 // --trusted_proxies). The same for both upload routes, one image's JSON and the listing.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Config } from '../../src/config/options.js';
+import { describe, it } from 'node:test';
 import { formBody, openForm, postForm } from '../helpers/form.js';
 import { solid } from '../helpers/images.js';
-import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
+import { withServer, type TestServer, type UploadedImage } from '../helpers/server.js';
 import { exchange } from '../hostile/raw-http.js';
 
 /** The image JSON of every route that gives one, each asked with `headers`. */
@@ -42,13 +41,6 @@ async function assertLinksOn(s: TestServer, answers: Map<string, UploadedImage>,
       assert.equal(res.status, 200, `${route}: ${link}`);
     }
   }
-}
-
-function withServer(overrides: Partial<Config>, body: (server: () => TestServer) => void): void {
-  let s: TestServer;
-  before(async () => { s = await startTestServer(overrides); });
-  after(() => s.close());
-  body(() => s);
 }
 
 describe('API links without --public_url', () => {

@@ -2,12 +2,11 @@
 // the Open Graph and Twitter card tags of the page's head, the picture they name fetched as a bot
 // fetches it, and the oEmbed answer the page's discovery link leads to.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import type { Config } from '../../src/config/options.js';
 import { attributes, tags } from '../helpers/html.js';
 import { animatedGif, photo, rotatedJpeg } from '../helpers/images.js';
-import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
+import { withServer, type TestServer, type UploadedImage } from '../helpers/server.js';
 
 /** What a preview bot sends: it says it takes anything, AVIF included. */
 const BOT = { 'user-agent': 'facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)', accept: 'image/avif,image/webp,*/*' };
@@ -51,13 +50,6 @@ async function assertPreview(s: TestServer, meta: Record<string, string>, expect
   const served = await picture(s, expected.url);
   assert.deepEqual([served.type, `image/${served.format === 'jpeg' ? 'jpeg' : served.format ?? ''}`, served.width, served.height],
     [expected.type, expected.type, expected.width, expected.height], `${expected.url} serves what its tags say`);
-}
-
-function withServer(overrides: Partial<Config>, body: (server: () => TestServer) => void): void {
-  let s: TestServer;
-  before(async () => { s = await startTestServer(overrides); });
-  after(() => s.close());
-  body(() => s);
 }
 
 describe('the Open Graph and Twitter card tags of an image page', () => {
