@@ -157,22 +157,15 @@ export class Previews {
   }
 }
 
-/**
- * The id of the image page `url` names, when it is a page of this site on one of `bases` (its
- * public URL, the address the request reached); undefined for any other URL.
- */
-export function pageId(url: string, bases: readonly string[]): string | undefined {
+/** The id of the image page `url` names, when it is a page of the site at `base`; undefined for any other URL. */
+export function pageId(url: string, base: string): string | undefined {
   let page: URL;
   try {
     page = new URL(url);
   } catch {
     return undefined;
   }
-  for (const base of bases) {
-    const root = new URL(`${base}/`);
-    if (page.origin !== root.origin || !page.pathname.startsWith(root.pathname)) continue;
-    const id = /^i\/([^/]+)$/.exec(page.pathname.slice(root.pathname.length))?.[1];
-    if (id !== undefined) return id;
-  }
-  return undefined;
+  const root = new URL(`${base}/`);
+  if (page.origin !== root.origin || !page.pathname.startsWith(root.pathname)) return undefined;
+  return /^i\/([^/]+)$/.exec(page.pathname.slice(root.pathname.length))?.[1];
 }

@@ -41,7 +41,8 @@ export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<C
     if (format !== 'json') throw new OEmbedFormatUnsupported(format);
     if (url === undefined || url === '') throw new BadRequest("'url' must be the link of an image page");
     const base = present.base(request);
-    const id = pageId(url, [base, siteOrigin(request, null)]);
+    // Also the page on the address the request reached, when --public_url names another.
+    const id = pageId(url, base) ?? pageId(url, siteOrigin(request, null));
     if (id === undefined) throw new NotFound('the url is not an image page of this site');
     const max = { width: parseCount(maxwidth, 'maxwidth', Infinity), height: parseCount(maxheight, 'maxheight', Infinity) };
     const record = await library.get(id);
