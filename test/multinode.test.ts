@@ -125,7 +125,7 @@ describe('a library grown from the embedded default to several nodes on PostgreS
     form.append('_xsrf', token);
     for (const [key, value] of multipart(await photo(64, 48)).entries()) form.append(key, value);
     const res = await b.fetch('/', { method: 'POST', body: form, headers: { cookie }, redirect: 'manual' });
-    assert.equal(res.status, 303, textOf(await res.text()));
+    assert.equal(res.status, 201, textOf(await res.text()));
   });
 
   /** Every node serves the image's original byte for byte, and its thumbnail. */
