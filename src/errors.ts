@@ -46,7 +46,9 @@ export class TooLarge extends AppError {
 export class TooManyPixels extends AppError {
   constructor(width: number, height: number, frames: number, limit: number) {
     const frameText = frames > 1 ? ` x ${String(frames)} frames` : '';
-    super(413, 'TOO_MANY_PIXELS', `the image is ${String(width)}x${String(height)}${frameText} pixels, more than the limit of ${String(limit)}`);
+    const megapixels = (n: number) => { const mp = Math.round(n / 100_000) / 10; return `${String(mp)} megapixel${mp === 1 ? '' : 's'}`; };
+    super(413, 'TOO_MANY_PIXELS', `the image is ${String(width)}x${String(height)}${frameText}, ${megapixels(width * height * frames)}, `
+      + `more than the limit of ${megapixels(limit)}`);
   }
 }
 

@@ -109,8 +109,8 @@ describe('hostile image files', () => {
   it('refuses decompression bombs from their header (413) without the memory a decode would take', async () => {
     const jpeg = await photo(64, 48, 'jpeg');
     const bombs: [Buffer, RegExp][] = [
-      [await pngClaiming(65000, 65000), /65000x65000 pixels, more than the limit of 100000000/],
-      [jpegClaiming(jpeg, 60000, 60000), /60000x60000 pixels, more than the limit of 100000000/],
+      [await pngClaiming(65000, 65000), /65000x65000, 4225 megapixels, more than the limit of 100 megapixels/],
+      [jpegClaiming(jpeg, 60000, 60000), /60000x60000, 3600 megapixels, more than the limit of 100 megapixels/],
     ];
     const rssBefore = process.memoryUsage().rss;
     for (let round = 0; round < 5; round++) {
@@ -200,7 +200,7 @@ describe('hostile image files', () => {
   it('counts every frame of an animation: thousands of frames over max_pixels are refused (413)', async () => {
     const deep = gif({ width: 200, height: 200, frames: 5000 });
     assert.ok(deep.length < 200_000);
-    await refuse(deep, 413, /200x200 x 5000 frames pixels/);
+    await refuse(deep, 413, /200x200 x 5000 frames, 200 megapixels/);
   });
 
   it('accepts an animation of thousands of small frames and thumbnails its first', async () => {
