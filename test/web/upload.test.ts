@@ -290,6 +290,19 @@ describe('the recent grid in Chromium', () => {
     assert.deepEqual(names, ['n5.png', 'n4.png', 'n3.png', 'n2.png']);
   });
 
+  it('keeps each thumbnail and caption inside its card, however long the file name', async () => {
+    await s.uploadOk(await photo(400, 300), { filename: `${'a-very-long-file-name-'.repeat(6)}.jpg` });
+    const { page } = await openTab(browser, s.url, desktop);
+    await page.goto('/');
+    const outside = await page.locator('[data-grid] li').evaluateAll((cards) => cards.flatMap((card) => {
+      const box = card.getBoundingClientRect();
+      return [...card.querySelectorAll('img, .caption, .caption > span')].map((part) => part.getBoundingClientRect())
+        .filter((r) => r.left < box.left || r.right > box.right || r.top < box.top || r.bottom > box.bottom)
+        .map((r) => `${card.getAttribute('data-id') ?? ''}: ${String(r.left)}-${String(r.right)} in ${String(box.left)}-${String(box.right)}`);
+    }));
+    assert.deepEqual(outside, []);
+  });
+
   it('fits a phone screen: no sideways scrolling', async () => {
     const { page } = await openTab(browser, s.url, phone);
     await page.goto('/');
