@@ -13,6 +13,7 @@ import { Bench } from './context.js';
 import { hostileScenario } from './hostile.js';
 import { isolationScenario } from './isolation.js';
 import { memoryScenario } from './memory.js';
+import { scaleScenario } from './scale.js';
 import { serveScenario } from './serve.js';
 import { startupScenario } from './startup.js';
 import { uploadScenario } from './upload.js';
@@ -26,6 +27,7 @@ const scenarios: Record<string, (bench: Bench) => Promise<void>> = {
   startup: startupScenario,
   hostile: hostileScenario,
   variants: variantsScenario,
+  scale: scaleScenario,
 };
 
 async function main(): Promise<number> {
