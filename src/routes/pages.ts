@@ -86,6 +86,7 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
     const [placeholderCss, preview] = await Promise.all([placeholders.css([image]), previews.head(record, linked, base)]);
     await views.send(reply, 'image', {
       ...page(request, reply), image, renditions: present.renditions(image), share: shareLinks(linked), preview, placeholderCss,
+      sizeText: formatBytes(image.bytes),
     });
   });
 

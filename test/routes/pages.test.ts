@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { formatBytes } from '../../src/bytes.js';
 import { root } from '../helpers/cli.js';
 import { fields, formBody, openForm, postForm } from '../helpers/form.js';
 import { attributes, tags, textOf } from '../helpers/html.js';
@@ -294,7 +295,7 @@ describe('GET /i/<id>', () => {
     assert.ok(image.bytes > 1000);
     assert.match(text, /300 × 200 px/);
     assert.match(text, /PNG \(image\/png\)/);
-    assert.ok(text.includes(`${image.bytes.toLocaleString('en')} bytes`), `size ${String(image.bytes)} shown`);
+    assert.ok(text.includes(`${formatBytes(image.bytes)} (${image.bytes.toLocaleString('en')} bytes)`), `size ${String(image.bytes)} shown`);
     assert.match(text, /sunset\.png/);
   });
 
