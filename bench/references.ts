@@ -74,7 +74,7 @@ export async function startOriginal(dataDir: string): Promise<Reference | null> 
 }
 
 /** `child` once it answers on loopback `port`, stopped by `signal`; killed if it never answers. */
-async function listeningReference(child: ChildProcess, port: number, what: string, signal: NodeJS.Signals): Promise<Reference> {
+export async function listeningReference(child: ChildProcess, port: number, what: string, signal: NodeJS.Signals): Promise<Reference> {
   const forget = killedWithBench(child);
   const url = `http://127.0.0.1:${String(port)}`;
   const listening = async (): Promise<boolean> => {

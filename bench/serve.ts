@@ -1,26 +1,34 @@
-// Scenario 2: serving. Thumbnail GETs per second with p50/p99 over a few hundred ids on
-// keep-alive connections, with one process and with one per core, next to nginx serving the
-// same files; originals in MB/s; ranged GETs.
+// Scenario 2: serving, driven by wrk (bench/wrk.ts), which drives nginx several times faster than
+// any Node server answers, so the figures are the servers'. Thumbnail GETs per second with p50/p99
+// and the server's CPU per request over a few hundred ids, with one process and with one per core,
+// next to nginx serving the same files and the bare Node ceiling (bench/bare-node.ts) answering the
+// same bytes with the same headers; originals in MB/s; ranged GETs.
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { saturate, type Saturation } from './client.js';
+import { startBareNode } from './bare-node.js';
 import { smallPhoto, type Bench } from './context.js';
 import type { Imghost } from './imghost-process.js';
 import { blobPath, populate, type Served } from './populate.js';
 import { startNginx, type Reference } from './references.js';
-import { median, ratio, repeat, round } from './stats.js';
+import { ratio, repeat, round } from './stats.js';
+import { measuredWrk, medianRun, wrk, wrkInstalled, type Measured, type WrkLoad } from './wrk.js';
 
-const CONNECTIONS = 16;
+const CONNECTIONS = 32;
 const MB = 1024 * 1024;
 
 export async function serveScenario(bench: Bench): Promise<void> {
+  if (!wrkInstalled()) {
+    for (const scenario of ['serve-thumb', 'serve-orig', 'serve-range']) bench.emit({ scenario, wrk: 'unavailable', reference: 'unavailable' });
+    return;
+  }
   const dataDir = await bench.dir('data');
   const { thumbs, origs } = await bench.withImghost([], async (server) => ({
     thumbs: await populate(server.url, await bench.images(smallPhoto), bench.pick(100, 400), 'thumb'),
     origs: await populate(server.url, await bench.images(bench.imageClass('jpeg-5120x2880')), bench.pick(4, 8), 'orig'),
   }), dataDir);
-  const nginx = await startNginx(join(dataDir, 'blobs'), bench.workDir, 'image/png');
+  const nginx = await startNginx(join(dataDir, 'blobs'), bench.workDir, 'image/webp');
   try {
-    for (const workers of [1, bench.cores]) {
+    for (const workers of bench.pick([bench.cores], [1, bench.cores])) {
       await bench.withImghost([`--workers=${String(workers)}`], async (server) => {
         await measureThumbs(bench, server, nginx, thumbs, workers);
         await measureOrigs(bench, server, nginx, origs, workers);
@@ -31,62 +39,95 @@ export async function serveScenario(bench: Bench): Promise<void> {
   }
 }
 
-type Target = Pick<Imghost, 'url'>;
+/** A server to load: its URL, the pid whose process tree's CPU is its cost, the paths it answers. */
+interface Target { url: string; pid: number; paths: readonly string[] }
+
+const figures = (m: Measured | null, prefix: string): Record<string, number | string> => (m
+  ? { [`${prefix}rps`]: round(m.load.requestsPerSecond), [`${prefix}p50_ms`]: round(m.load.p50Ms), [`${prefix}p99_ms`]: round(m.load.p99Ms),
+      [`${prefix}cpu_us_per_request`]: round(m.cpuUsPerRequest) }
+  : { [`${prefix}rps`]: 'unavailable' });
 
 async function measureThumbs(bench: Bench, server: Imghost, nginx: Reference | null, thumbs: readonly Served[], workers: number): Promise<void> {
-  const seconds = bench.pick(3, 10);
-  const ours = await medianLoad(bench, server, thumbs.map(({ id }) => `/imgs/${id}/thumb`), seconds);
-  const theirs = nginx ? await medianLoad(bench, nginx, thumbs.map(({ hash }) => blobPath(hash)), seconds) : null;
-  bench.emit({
-    scenario: 'serve-thumb',
-    workers,
-    ids: thumbs.length,
-    connections: CONNECTIONS,
-    rps: round(ours.requestsPerSecond),
-    p50_ms: ours.p50Ms,
-    p99_ms: ours.p99Ms,
-    ...(theirs
-      ? { nginx_rps: round(theirs.requestsPerSecond), nginx_p99_ms: theirs.p99Ms, x_nginx: ratio(ours.requestsPerSecond, theirs.requestsPerSecond) }
-      : { nginx: 'unavailable', reference: 'unavailable' }),
+  const paths = thumbs.map(({ id }) => `/imgs/${id}/thumb`);
+  const bare = await startBareNode(server.url, paths, workers, bench.workDir);
+  try {
+    const targets = {
+      ours: { url: server.url, pid: server.child.pid ?? 0, paths },
+      bare: { url: bare.url, pid: bare.pid, paths },
+      nginx: nginx ? { url: nginx.url, pid: nginx.pid, paths: thumbs.map(({ hash }) => blobPath(hash)) } : null,
+    };
+    const load = { connections: CONNECTIONS, seconds: bench.pick(3, 10) };
+    const { ours, bare: ceiling, nginx: theirs } = await alternate(bench, targets, load);
+    if (!ours) throw new Error('imghost was not measured');
+    bench.emit({
+      scenario: 'serve-thumb',
+      workers,
+      ids: thumbs.length,
+      connections: CONNECTIONS,
+      wrk_threads: 1,
+      load_average: loadavg().map((l) => round(l)),
+      ...figures(ours, ''),
+      ...figures(ceiling, 'bare_node_'),
+      x_bare_node: ceiling ? ratio(ours.load.requestsPerSecond, ceiling.load.requestsPerSecond) : null,
+      ...(theirs
+        ? { ...figures(theirs, 'nginx_'), x_nginx: ratio(ours.load.requestsPerSecond, theirs.load.requestsPerSecond),
+            bare_node_x_nginx: ceiling ? ratio(ceiling.load.requestsPerSecond, theirs.load.requestsPerSecond) : null }
+        : { nginx: 'unavailable', reference: 'unavailable' }),
+    });
+  } finally {
+    await bare.stop();
+  }
+}
+
+/**
+ * Each target warmed (JIT, the small-blob cache, nginx's open-file cache), then loaded in turn,
+ * `bench.runs` times: the median run of each, taken minutes apart at most.
+ */
+async function alternate<K extends string>(bench: Bench, targets: Record<K, Target | null>, load: WrkLoad): Promise<Record<K, Measured | null>> {
+  const entries = Object.entries(targets) as [K, Target | null][];
+  for (const [, target] of entries) if (target) await wrk(target.url, target.paths, { ...load, seconds: 1 });
+  const runs = await repeat(bench.runs, async () => {
+    const run: Partial<Record<K, Measured>> = {};
+    for (const [name, target] of entries) if (target) run[name] = await measuredWrk(target.url, target.pid, target.paths, load);
+    return run;
   });
+  return Object.fromEntries(entries.map(([name]) => {
+    const measured = runs.flatMap((run) => run[name] ?? []);
+    return [name, measured.length > 0 ? medianRun(measured) : null];
+  })) as Record<K, Measured | null>;
 }
 
 async function measureOrigs(bench: Bench, server: Imghost, nginx: Reference | null, origs: readonly Served[], workers: number): Promise<void> {
   const seconds = bench.pick(2, 6);
+  const ours = { url: server.url, pid: server.child.pid ?? 0, paths: origs.map(({ id }) => `/imgs/${id}/orig`) };
+  const theirs = nginx ? { url: nginx.url, pid: nginx.pid, paths: origs.map(({ hash }) => blobPath(hash)) } : null;
+  const whole = await alternate(bench, { ours, nginx: theirs }, { connections: 4, seconds });
   // A 64 KiB slice from the middle, as a video-like seek or a resumed download asks.
-  const range = { range: 'bytes=1048576-1114111' };
-  const whole = await medianLoad(bench, server, origs.map(({ id }) => `/imgs/${id}/orig`), seconds, 4);
-  const ranged = await medianLoad(bench, server, origs.map(({ id }) => `/imgs/${id}/orig`), seconds, CONNECTIONS, range);
-  const nginxWhole = nginx ? await medianLoad(bench, nginx, origs.map(({ hash }) => blobPath(hash)), seconds, 4) : null;
-  const nginxRanged = nginx ? await medianLoad(bench, nginx, origs.map(({ hash }) => blobPath(hash)), seconds, CONNECTIONS, range) : null;
+  const range = 'bytes=1048576-1114111';
+  const ranged = await alternate(bench, { ours, nginx: theirs }, { connections: CONNECTIONS, seconds, headers: { range } });
+  const mbPerS = (m: Measured): number => round(m.load.bytesPerSecond / MB);
+  if (!whole.ours || !ranged.ours) throw new Error('imghost was not measured');
   bench.emit({
     scenario: 'serve-orig',
     workers,
     files: origs.length,
     connections: 4,
-    mb_per_s: round(whole.bytesPerSecond / MB),
-    p99_ms: whole.p99Ms,
-    ...(nginxWhole
-      ? { nginx_mb_per_s: round(nginxWhole.bytesPerSecond / MB), x_nginx: ratio(whole.bytesPerSecond, nginxWhole.bytesPerSecond) }
+    mb_per_s: mbPerS(whole.ours),
+    p99_ms: round(whole.ours.load.p99Ms),
+    cpu_us_per_request: round(whole.ours.cpuUsPerRequest),
+    ...(whole.nginx
+      ? { nginx_mb_per_s: mbPerS(whole.nginx), nginx_cpu_us_per_request: round(whole.nginx.cpuUsPerRequest),
+          x_nginx: ratio(whole.ours.load.bytesPerSecond, whole.nginx.load.bytesPerSecond) }
       : { nginx: 'unavailable', reference: 'unavailable' }),
   });
   bench.emit({
     scenario: 'serve-range',
     workers,
-    range: range.range,
+    range,
     connections: CONNECTIONS,
-    rps: round(ranged.requestsPerSecond),
-    p99_ms: ranged.p99Ms,
-    ...(nginxRanged
-      ? { nginx_rps: round(nginxRanged.requestsPerSecond), x_nginx: ratio(ranged.requestsPerSecond, nginxRanged.requestsPerSecond) }
+    ...figures(ranged.ours, ''),
+    ...(ranged.nginx
+      ? { ...figures(ranged.nginx, 'nginx_'), x_nginx: ratio(ranged.ours.load.requestsPerSecond, ranged.nginx.load.requestsPerSecond) }
       : { nginx: 'unavailable', reference: 'unavailable' }),
   });
-}
-
-/** The run with the median request rate of several. */
-async function medianLoad(bench: Bench, target: Target, paths: readonly string[], seconds: number,
-  connections = CONNECTIONS, headers: Record<string, string> = {}): Promise<Saturation> {
-  const runs = await repeat(bench.runs, () => saturate(target.url, paths, connections, seconds, headers));
-  const middle = median(runs.map((r) => r.requestsPerSecond));
-  return runs.find((r) => r.requestsPerSecond === middle) ?? runs[0] as Saturation;
 }

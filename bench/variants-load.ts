@@ -5,10 +5,10 @@
 import { join } from 'node:path';
 import type { Bench } from './context.js';
 import { blobHash, blobPath, type Served } from './populate.js';
-import { sampleTreePeak, treeCpuMsTotal, treeMemory } from './proc-tree.js';
+import { sampleTreePeak, treeMemory } from './proc-tree.js';
 import { startNginx, type Reference } from './references.js';
 import { median, ratio, repeat, round } from './stats.js';
-import { wrk, wrkInstalled, type WrkResult } from './wrk.js';
+import { measuredWrk, medianRun, wrk, wrkInstalled, type Measured } from './wrk.js';
 
 /** The rendition whose first request is timed (variants.ts), then served from the store here. */
 export const FIRST = { name: 'medium', ext: 'webp', format: 'webp' } as const;
@@ -34,20 +34,9 @@ export function burstImageCount(bench: Bench, sizes: ReadonlyMap<string, number>
   return Math.ceil(BURST / burstVariants(bench, sizes).length) * bench.runs;
 }
 
-interface Measured { load: WrkResult; cpuUsPerRequest: number }
-
 /** A wrk run on `url`, with the CPU the tree of `pid` spent per request meanwhile. */
-async function measured(url: string, pid: number, paths: readonly string[], seconds: number): Promise<Measured> {
-  const before = await treeCpuMsTotal(pid);
-  const load = await wrk(url, paths, { connections: CONNECTIONS, seconds });
-  const cpuMs = await treeCpuMsTotal(pid) - before;
-  return { load, cpuUsPerRequest: (cpuMs * 1000) / load.requests };
-}
-
-const medianRun = (runs: readonly Measured[]): Measured => {
-  const middle = median(runs.map((r) => r.load.requestsPerSecond));
-  return runs.find((r) => r.load.requestsPerSecond === middle) ?? runs[0] as Measured;
-};
+const measured = (url: string, pid: number, paths: readonly string[], seconds: number): Promise<Measured> =>
+  measuredWrk(url, pid, paths, { connections: CONNECTIONS, seconds });
 
 export async function cachedScenario(bench: Bench, images: readonly Served[], dataDir: string): Promise<void> {
   const workers = bench.cores;

@@ -8,6 +8,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { treeCpuMsTotal } from './proc-tree.js';
+import { median } from './stats.js';
 
 const run = promisify(execFile);
 
@@ -96,4 +98,20 @@ export async function wrk(url: string, paths: readonly string[], load: WrkLoad):
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A wrk run with the CPU the process tree of the server (`pid`) spent per request meanwhile. */
+export interface Measured { load: WrkResult; cpuUsPerRequest: number }
+
+export async function measuredWrk(url: string, pid: number, paths: readonly string[], load: WrkLoad): Promise<Measured> {
+  const before = await treeCpuMsTotal(pid);
+  const result = await wrk(url, paths, load);
+  const cpuMs = await treeCpuMsTotal(pid) - before;
+  return { load: result, cpuUsPerRequest: (cpuMs * 1000) / result.requests };
+}
+
+/** The run of median request rate. */
+export function medianRun(runs: readonly Measured[]): Measured {
+  const middle = median(runs.map((r) => r.load.requestsPerSecond));
+  return runs.find((r) => r.load.requestsPerSecond === middle) ?? runs[0] as Measured;
 }
