@@ -5,6 +5,7 @@
 // fdatasync of the WAL file on libuv's thread pool, shared by the commits made meanwhile, so the
 // event loop never waits for the disk.
 import Database from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -22,12 +23,23 @@ type Row = ImageRow<number, number>;
 /** Records read at a time by referencedHashes. */
 const HASH_PAGE = 5000;
 
+/** Records `get` keeps: about 0.5 KB each. */
+const CACHED_RECORDS = 10_000;
+
 export class SqliteRepo implements ImageRepo {
   private readonly db: Database.Database;
   private readonly stmts;
   /** Opened at the first sync: SQLite creates the WAL file at the first commit. */
   private wal: Promise<FileHandle> | null = null;
   private readonly durable: GroupSync;
+  /**
+   * Records by id, as `get` last read them: reading one from SQLite costs more than the rest of a
+   * thumbnail GET. Valid while the database's data_version, which any other connection's commit
+   * changes (another worker, another process), is the one they were read at; this connection's
+   * own changes to ready records drop them as they are made.
+   */
+  private readonly records = new LRUCache<string, ImageRecord>({ max: CACHED_RECORDS });
+  private recordsVersion = -1;
 
   /** With `create: false` the database file must exist: commands that read a library never make one. */
   constructor(private readonly path: string, { create = true }: { create?: boolean } = {}) {
@@ -72,6 +84,7 @@ export class SqliteRepo implements ImageRepo {
         `SELECT ${UNCOUNTED_COLUMNS} FROM images WHERE frames = 0 AND seq > ? ORDER BY seq LIMIT ?`),
       setFrames: db.prepare('UPDATE images SET frames = ? WHERE id = ? AND frames = 0'),
       ping: db.prepare('SELECT 1'),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     };
   }
 
@@ -132,7 +145,19 @@ export class SqliteRepo implements ImageRepo {
   }
 
   get(id: string): Promise<ImageRecord | null> {
-    return this.guarded(() => this.stmts.get.get(id)).then((row) => (row ? toRecord(row) : null));
+    return this.guarded(() => {
+      const version = this.stmts.dataVersion.get() as number;
+      if (version !== this.recordsVersion) {
+        this.records.clear();
+        this.recordsVersion = version;
+      }
+      const cached = this.records.get(id);
+      if (cached) return cached;
+      const row = this.stmts.get.get(id);
+      const record = row ? toRecord(row) : null;
+      if (record) this.records.set(id, record);
+      return record;
+    });
   }
 
   list(limit: number, before = Number.MAX_SAFE_INTEGER): Promise<ImageRecord[]> {
@@ -147,6 +172,7 @@ export class SqliteRepo implements ImageRepo {
   remove(id: string): Promise<boolean> {
     return this.guarded(async () => {
       const removed = this.stmts.remove.run(id).changes > 0;
+      this.records.delete(id);
       if (removed) await this.durable.sync();
       return removed;
     });
@@ -218,7 +244,10 @@ export class SqliteRepo implements ImageRepo {
 
   /** Not synced: a count lost to a power cut is made again at the next start. */
   setFrames(id: string, frames: number): Promise<boolean> {
-    return this.guarded(() => this.stmts.setFrames.run(frames, id).changes > 0);
+    return this.guarded(() => {
+      this.records.delete(id);
+      return this.stmts.setFrames.run(frames, id).changes > 0;
+    });
   }
 
   async close(): Promise<void> {

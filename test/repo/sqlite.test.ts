@@ -77,6 +77,42 @@ describe('SqliteRepo migrations and journal', () => {
   });
 });
 
+describe('SqliteRepo records read by get, kept in memory', () => {
+  let path: string;
+  let repo: SqliteRepo;
+  let other: SqliteRepo;
+  beforeEach(() => {
+    path = newPath();
+    repo = new SqliteRepo(path);
+    other = new SqliteRepo(path);
+  });
+  afterEach(async () => { await Promise.all([repo.close(), other.close()]); });
+
+  it('no longer answers a record another connection (another worker or process) deleted, from the next get on', async () => {
+    const img = await ready(other, image());
+    assert.equal((await repo.get(img.id))?.id, img.id);
+    assert.equal((await repo.get(img.id))?.id, img.id, 'read again, now from memory');
+    assert.equal(await other.remove(img.id), true);
+    assert.equal(await repo.get(img.id), null);
+  });
+
+  it('no longer answers a record it deleted itself, nor an old frame count it changed', async () => {
+    const img = await ready(repo, image({ format: 'gif', frames: 1, framesUncounted: true }));
+    assert.equal((await repo.get(img.id))?.frames, 1);
+    assert.equal(await repo.setFrames(img.id, 12), true);
+    assert.equal((await repo.get(img.id))?.frames, 12);
+    assert.equal(await repo.remove(img.id), true);
+    assert.equal(await repo.get(img.id), null);
+  });
+
+  it('sees a record another connection changed', async () => {
+    const img = await ready(repo, image({ format: 'gif', frames: 1, framesUncounted: true }));
+    await repo.get(img.id);
+    assert.equal(await other.setFrames(img.id, 7), true);
+    assert.equal((await repo.get(img.id))?.frames, 7);
+  });
+});
+
 describe('SqliteRepo migration to counted frames', () => {
   it('marks the GIFs, WebPs and TIFFs of a database at version 3 uncounted, and every other image as 1 frame', async () => {
     const path = join(dir, `v3-${randomBytes(4).toString('hex')}.db`);
