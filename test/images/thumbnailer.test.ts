@@ -14,6 +14,12 @@ import { photo } from '../helpers/images.js';
 import { tempDir } from '../helpers/server.js';
 import { memoryOf, thumbnailProcesses } from '../helpers/thumbnail-process.js';
 
+/** The value of `name` in the environment process `pid` was started with. */
+async function environmentOf(pid: number, name: string): Promise<string | undefined> {
+  const entries = (await readFile(`/proc/${String(pid)}/environ`, 'latin1')).split('\0');
+  return entries.find((entry) => entry.startsWith(`${name}=`))?.slice(name.length + 1);
+}
+
 const spec: RenditionSpec = squareSpec(128, 'png');
 const limits = { maxPixels: 100_000_000, decodeBudget: 512 * 1024 * 1024, timeoutSeconds: 30, maxJpegScans: 256, maxFrames: 10_000 };
 
@@ -42,6 +48,23 @@ describe('Thumbnailer', () => {
     const pids = await thumbnailProcesses();
     assert.equal(pids.length, 1);
     assert.equal(getPriority(pids[0]), Math.min(19, getPriority() + 7), 'seven steps lower: the kernel runs the server first');
+  });
+
+  it('gives its child two glibc malloc arenas, unless the environment names another number', async () => {
+    const [pid] = await thumbnailProcesses();
+    assert.ok(pid !== undefined);
+    assert.equal(await environmentOf(pid, 'MALLOC_ARENA_MAX'), '2', 'freed decoder memory is kept in few arenas');
+    process.env.MALLOC_ARENA_MAX = '4';
+    const chosen = new Thumbnailer(0, 1, limits.decodeBudget);
+    try {
+      await chosen.make(jpeg, spec, limits);
+      const other = (await thumbnailProcesses()).find((p) => p !== pid);
+      assert.ok(other !== undefined);
+      assert.equal(await environmentOf(other, 'MALLOC_ARENA_MAX'), '4', "the user's setting wins");
+    } finally {
+      delete process.env.MALLOC_ARENA_MAX;
+      await chosen.close();
+    }
   });
 
   it('refuses a file that is not an image with NotAnImage', async () => {
