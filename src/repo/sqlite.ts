@@ -15,6 +15,7 @@ import {
   VARIANT_COLUMNS, variantValues, type ImageRow, type UncountedRow, type VariantRow,
 } from './columns.js';
 import { GroupSync } from './group-sync.js';
+import { WalChanges } from './wal-changes.js';
 import { migrations } from './sqlite-schema.js';
 import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type UncountedFrames, type VariantRecord } from './index.js';
 
@@ -34,12 +35,12 @@ export class SqliteRepo implements ImageRepo {
   private readonly durable: GroupSync;
   /**
    * Records by id, as `get` last read them: reading one from SQLite costs more than the rest of a
-   * thumbnail GET. Valid while the database's data_version, which any other connection's commit
-   * changes (another worker, another process), is the one they were read at; this connection's
-   * own changes to ready records drop them as they are made.
+   * thumbnail GET. All are dropped when any connection (another worker, another process, this
+   * one) has committed since the last `get`; this connection's own changes to ready records drop
+   * them as they are made, before their commit is synced.
    */
   private readonly records = new LRUCache<string, ImageRecord>({ max: CACHED_RECORDS });
-  private recordsVersion = -1;
+  private readonly commits: WalChanges;
 
   /** With `create: false` the database file must exist: commands that read a library never make one. */
   constructor(private readonly path: string, { create = true }: { create?: boolean } = {}) {
@@ -52,6 +53,7 @@ export class SqliteRepo implements ImageRepo {
     this.db.pragma('synchronous = NORMAL');
     this.durable = new GroupSync(inMemory ? () => Promise.resolve() : async () => { await (await this.walFile()).datasync(); });
     this.db.pragma('busy_timeout = 5000');
+    this.commits = new WalChanges(inMemory ? null : path);
     this.migrate();
     const db = this.db;
     this.stmts = {
@@ -84,7 +86,6 @@ export class SqliteRepo implements ImageRepo {
         `SELECT ${UNCOUNTED_COLUMNS} FROM images WHERE frames = 0 AND seq > ? ORDER BY seq LIMIT ?`),
       setFrames: db.prepare('UPDATE images SET frames = ? WHERE id = ? AND frames = 0'),
       ping: db.prepare('SELECT 1'),
-      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     };
   }
 
@@ -146,11 +147,7 @@ export class SqliteRepo implements ImageRepo {
 
   get(id: string): Promise<ImageRecord | null> {
     return this.guarded(() => {
-      const version = this.stmts.dataVersion.get() as number;
-      if (version !== this.recordsVersion) {
-        this.records.clear();
-        this.recordsVersion = version;
-      }
+      if (this.commits.changed()) this.records.clear();
       const cached = this.records.get(id);
       if (cached) return cached;
       const row = this.stmts.get.get(id);
@@ -251,6 +248,7 @@ export class SqliteRepo implements ImageRepo {
   }
 
   async close(): Promise<void> {
+    this.commits.close();
     this.db.close();
     await (await this.wal?.catch(() => null))?.close();
   }
