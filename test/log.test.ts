@@ -67,7 +67,11 @@ describe('imghost serve logs', () => {
     const server = await serveCli(t, port, [`--port=${String(port)}`, `--data_dir=${join(dir, 'pipe')}`]);
     await (await fetch(`${server.url}/healthz`)).arrayBuffer();
     await stopCli(server);
-    const lines = server.output.stderr().trimEnd().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string });
-    assert.ok(lines.some((line) => line.msg === 'request completed' && line.level === 30), server.output.stderr());
+    const lines = server.output.stderr().trimEnd().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string; req?: { url: string }; res?: { statusCode: number } });
+    // One line per request, once answered, naming the request and its answer.
+    assert.ok(!lines.some((line) => line.msg === 'incoming request'), server.output.stderr());
+    const healthz = lines.filter((line) => line.req?.url === '/healthz');
+    assert.deepEqual(healthz.map(({ level, msg, res }) => ({ level, msg, status: res?.statusCode })),
+      [{ level: 30, msg: 'request completed', status: 200 }], server.output.stderr());
   });
 });

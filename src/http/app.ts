@@ -12,7 +12,7 @@ import { sameSiteOnly } from './cross-site.js';
 import { connectionErrorHandler, errorHandler, EVERY_RESPONSE_HEADERS, frameworkErrors } from './error-handler.js';
 import { publicBase } from './origin.js';
 import { trustProxy, uploadRateLimit } from './rate-limit.js';
-import { requestForLog } from './request-log.js';
+import { AccessLog, requestForLog } from './request-log.js';
 import { rawBodyTypes, refuseOversizeBodies } from './upload-body.js';
 import { pageCsp, Views } from './views.js';
 import { Xsrf } from './xsrf.js';
@@ -65,6 +65,7 @@ export async function buildApp({ config, library, logger, cookieSecret }: AppDep
     http: { headersTimeout, connectionsCheckingInterval: Math.min(30_000, headersTimeout / 10) },
     clientErrorHandler: connectionErrorHandler(loggerInstance),
     frameworkErrors,
+    logController: new AccessLog(),
   });
   const connections = { total: connectionCap(config.max_connections), perAddress: config.max_connections_per_ip };
   limitConnections(app.server, { ...connections, trustedProxies: trustProxy(config) || [] });
