@@ -1,9 +1,9 @@
 // Scenario: the same library at two sizes in one run (1,000 images and 1,000,000; quick: 1,000
 // and 20,000) on SQLite: start-up to /readyz, how long the server stays busy after it is ready
-// (the sweep of a crash's leftovers reads every record), listing pages (the first and one deep in
-// the library), GETs of thumbnails and originals, and uploads. A few images are uploaded for real
-// and have blobs to GET; the rest are records added in SQL with their own ids and hashes, as a
-// library of distinct photos has.
+// (the sweep of a crash's leftovers reads every record) and its peak memory by then, listing
+// pages (the first and one deep in the library), GETs of thumbnails and originals, and uploads.
+// A few images are uploaded for real and have blobs to GET; the rest are records added in SQL
+// with their own ids and hashes, as a library of distinct photos has.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +31,7 @@ export async function scaleScenario(bench: Bench): Promise<void> {
     const ready = await repeat(bench.pick(3, 5), () => bench.withImghost([], (server) => Promise.resolve(server.readyMs), dataDir));
     const measured = await bench.withImghost([], async (server) => {
       const busyMs = await busyAfterReady(server);
+      const { peak: startPeak } = await server.memory();
       const rate = bench.pick(50, 100);
       const seconds = bench.pick(2, 4);
       const timed = async (paths: string[]): Promise<{ p50: number; p99: number }> => {
@@ -42,7 +43,7 @@ export async function scaleScenario(bench: Bench): Promise<void> {
       const thumbs = await timed(ids.map((id) => `/imgs/${id}/thumb`));
       const origs = await timed(ids.map((id) => `/imgs/${id}/orig`));
       const uploads = await uploadMany(server.url, () => set.next(), set.cls.mime, bench.pick(16, 48), 4);
-      return { busyMs, list, deep, thumbs, origs, uploadsPerSecond: uploads.perSecond };
+      return { busyMs, startPeak, list, deep, thumbs, origs, uploadsPerSecond: uploads.perSecond };
     }, dataDir);
     bench.emit({
       scenario: 'scale',
@@ -52,6 +53,7 @@ export async function scaleScenario(bench: Bench): Promise<void> {
       ready_ms: round(median(ready)),
       ready_runs: ready.map(round),
       busy_after_ready_ms: round(measured.busyMs),
+      server_start_peak_rss_mb: round(measured.startPeak / (1024 * 1024)),
       list_first_ms: measured.list,
       list_deep_ms: measured.deep,
       thumb_get_ms: measured.thumbs,
