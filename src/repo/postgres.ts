@@ -10,6 +10,9 @@ import {
 import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type UncountedFrames, type VariantRecord } from './index.js';
 import { migrations } from './postgres-schema.js';
 
+/** Records read at a time by referencedHashes. */
+const HASH_PAGE = 5000;
+
 /** Advisory lock key serialising migrations across nodes: 'imghost' read as a 56-bit number. */
 const MIGRATION_LOCK = '29675163455812468';
 
@@ -30,7 +33,9 @@ const sql = {
     OR EXISTS (SELECT 1 FROM images WHERE thumb_hash = $1) OR EXISTS (SELECT 1 FROM variants WHERE hash = $1) AS referenced`,
   stale: `SELECT ${COLUMNS} FROM images WHERE NOT ready AND created_at < $1`,
   expired: `DELETE FROM images WHERE NOT ready AND lease_until < now() RETURNING ${COLUMNS}`,
-  hashes: 'SELECT orig_hash AS hash FROM images UNION SELECT thumb_hash FROM images UNION SELECT hash FROM variants',
+  hashes: 'SELECT seq, orig_hash, thumb_hash FROM images WHERE seq > $1 ORDER BY seq LIMIT $2',
+  variantHashes: `SELECT orig_hash, spec, hash FROM variants WHERE (orig_hash, spec) > ($1, $2)
+    ORDER BY orig_hash, spec LIMIT $3`,
   getVariant: `SELECT ${VARIANT_COLUMNS} FROM variants WHERE orig_hash = $1 AND spec = $2`,
   variantsOf: `SELECT ${VARIANT_COLUMNS} FROM variants WHERE orig_hash = $1 ORDER BY spec`,
   insertVariant: `INSERT INTO variants (${VARIANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
@@ -196,8 +201,27 @@ export class PostgresRepo implements ImageRepo {
     return this.records('expired', []);
   }
 
+  /**
+   * Page by page, as SQLite reads them: one answer of every hash would be parsed in one go, and
+   * with a million images that held the event loop for over a second and all its rows at once.
+   */
   async referencedHashes(): Promise<Set<string>> {
-    return new Set(((await this.query('hashes')).rows as { hash: string }[]).map((r) => r.hash));
+    const set = new Set<string>();
+    for (let after = '0'; ;) {
+      const rows = (await this.query('hashes', [after, HASH_PAGE])).rows as { seq: string; orig_hash: string; thumb_hash: string }[];
+      for (const row of rows) set.add(row.orig_hash).add(row.thumb_hash);
+      const last = rows.at(-1);
+      if (last === undefined) break;
+      after = last.seq;
+    }
+    for (let after = ['', '']; ;) {
+      const rows = (await this.query('variantHashes', [...after, HASH_PAGE])).rows as { orig_hash: string; spec: string; hash: string }[];
+      for (const row of rows) set.add(row.hash);
+      const last = rows.at(-1);
+      if (last === undefined) break;
+      after = [last.orig_hash, last.spec];
+    }
+    return set;
   }
 
   async getVariant(origHash: string, spec: string): Promise<VariantRecord | null> {

@@ -41,6 +41,32 @@ repoContract('PostgresRepo', async () => {
   return { repo, cleanup: () => repo.close() };
 });
 
+describe('PostgresRepo.referencedHashes on a large library', () => {
+  it('reads every record and every variant across several pages, each hash once', async () => {
+    const url = await server.createDatabase();
+    const repo = await PostgresRepo.open(url, opts);
+    try {
+      const first = image();
+      await repo.insertPending(first);
+      const columns = (await server.query<{ column_name: string }>(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'images'", [], dbName(url)))
+        .map((c) => c.column_name).filter((name) => !['seq', 'id', 'orig_hash', 'thumb_hash'].includes(name)).join(', ');
+      await server.query(`INSERT INTO images (id, orig_hash, thumb_hash, ${columns})
+        SELECT 'big' || i, 'orig' || i, 'thumb' || i, ${columns} FROM generate_series(1, 10999) AS i, (SELECT * FROM images) AS f`, [], dbName(url));
+      // Two variants share each original, so a page may end between two specs of one original.
+      await server.query(`INSERT INTO variants (orig_hash, spec, hash, bytes, mime, width, height, created_at)
+        SELECT 'orig' || (i / 2), 'spec' || (i % 2), 'variant' || i, 1, 'image/webp', 1, 1, now() FROM generate_series(2, 10003) AS i`, [], dbName(url));
+      const referenced = await repo.referencedHashes();
+      assert.equal(referenced.size, 2 * 11_000 + 10_002, 'an original and a thumbnail per record, and each variant');
+      for (const hash of [first.orig.hash, first.thumb.hash, 'orig10999', 'thumb10999', 'variant2', 'variant5001', 'variant5002', 'variant10003']) {
+        assert.ok(referenced.has(hash), hash);
+      }
+    } finally {
+      await repo.close();
+    }
+  });
+});
+
 describe('PostgresRepo migrations', () => {
   const migrationsOf = (url: string) => server.query<{ version: number; applied_at: Date }>(
     'SELECT version, applied_at FROM schema_migrations ORDER BY version', [], dbName(url));
