@@ -34,16 +34,11 @@ async function roleOf(pid: number, root: number): Promise<Role> {
 
 export interface TreeSample { total: number; parts: Record<Role, number> }
 
-async function sample(root: number, roles: Map<number, Role>): Promise<TreeSample> {
+async function sample(root: number): Promise<TreeSample> {
+  // Each role read afresh: a process just forked runs its parent's command line for a moment.
+  const each = await Promise.all((await treeOf(root)).map(async (pid) => ({ role: await roleOf(pid, root), bytes: await residentBytes(pid) })));
   const parts: Record<Role, number> = { server: 0, worker: 0, thumbnail: 0 };
-  await Promise.all((await treeOf(root)).map(async (pid) => {
-    let role = roles.get(pid);
-    if (role === undefined) {
-      role = await roleOf(pid, root);
-      roles.set(pid, role);
-    }
-    parts[role] += await residentBytes(pid);
-  }));
+  for (const { role, bytes } of each) parts[role] += bytes;
   return { total: parts.server + parts.worker + parts.thumbnail, parts };
 }
 
@@ -53,11 +48,10 @@ async function sample(root: number, roles: Map<number, Role>): Promise<TreeSampl
  * not have been at the same moment.
  */
 export function sampleTreeByRole(root: number): { now(): Promise<TreeSample>; stop(): Promise<{ peak: number; parts: Record<Role, number> }> } {
-  const roles = new Map<number, Role>();
   const parts: Record<Role, number> = { server: 0, worker: 0, thumbnail: 0 };
   let peak = 0;
   const take = async (): Promise<void> => {
-    const seen = await sample(root, roles);
+    const seen = await sample(root);
     peak = Math.max(peak, seen.total);
     for (const role of Object.keys(parts) as Role[]) parts[role] = Math.max(parts[role], seen.parts[role]);
   };
@@ -69,7 +63,7 @@ export function sampleTreeByRole(root: number): { now(): Promise<TreeSample>; st
     }
   })();
   return {
-    now: () => sample(root, roles),
+    now: () => sample(root),
     async stop() {
       stopped.abort();
       await sampling;
