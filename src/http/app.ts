@@ -85,13 +85,15 @@ export async function buildApp({ config, library, logger, cookieSecret }: AppDep
 
   app.addHook('onRequest', refuseOversizeBodies(config.max_upload_size));
 
-  app.addHook('onSend', async (_request, reply) => {
+  // A callback, not an async function: it runs on every answer, and a promise per answer costs.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.headers(EVERY_RESPONSE_HEADERS);
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
       // A rendered page carries its own, admitting its <style> block by nonce (views.ts).
       if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', pageCsp());
       reply.header('x-frame-options', 'DENY');
     }
+    done(null, payload);
   });
 
   app.setErrorHandler(errorHandler(async (reply, body, detail) => {
