@@ -7,7 +7,6 @@ import type { Config } from '../config/options.js';
 import type { Invocation } from '../config/parse.js';
 import { openServiceWarning } from '../exposure.js';
 import { createLogger } from '../log.js';
-import { startServer } from '../start-server.js';
 
 /** Which worker slot a process fills; kept across restarts so each slot keeps its log files. */
 const SLOT = 'IMGHOST_WORKER_SLOT';
@@ -34,6 +33,9 @@ export async function serve({ config }: Invocation): Promise<number> {
 }
 
 async function run(config: Config, logger: Logger): Promise<number> {
+  // Loaded here, not at the top: a supervisor never serves, and the server's modules (Fastify,
+  // sharp, the database drivers) would cost it about 50 MB of memory for nothing.
+  const { startServer } = await import('../start-server.js');
   const server = await startServer(config, logger);
   logger.info({ url: server.url, data_dir: config.data_dir, pid: process.pid }, 'imghost is ready');
   const signal = await stopSignal();

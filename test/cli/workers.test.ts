@@ -1,6 +1,7 @@
 // `imghost serve --workers N`: N processes share one port and one library, and a worker that
 // dies is replaced while the others go on serving.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { solid } from '../helpers/images.js';
@@ -23,6 +24,10 @@ describe('imghost serve --workers', () => {
       return pids.length === 2 ? pids : undefined;
     }, 20_000);
     assert.equal(new Set([...workers, server.child.pid]).size, 3, 'two workers besides the supervisor');
+    // The supervisor never serves: the image library (and the rest of the server) is loaded by the workers alone.
+    const mapped = (pid: number | undefined) => readFileSync(`/proc/${String(pid)}/maps`, 'utf8');
+    assert.doesNotMatch(mapped(server.child.pid), /libvips/);
+    assert.match(mapped(workers[0]), /libvips/);
 
     // Every request lands on one worker or the other; all see the same library.
     const ids: string[] = [];
