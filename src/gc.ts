@@ -25,6 +25,23 @@ export async function releaseBlobs(repo: ImageRepo, store: BlobStore, hashes: It
   return removed;
 }
 
+/** Blobs the sweep asks the repository about at a time: its memory stays flat at any library size. */
+const BLOB_BATCH = 1000;
+
+/** Keys of the stored blobs older than the cutoff, in batches. */
+async function* oldBlobs(store: BlobStore, cutoff: Date): AsyncIterable<string[]> {
+  let batch: string[] = [];
+  for await (const blob of store.list()) {
+    if (blob.modified >= cutoff) continue;
+    batch.push(blob.key);
+    if (batch.length === BLOB_BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
 export async function collectGarbage(
   repo: ImageRepo,
   store: BlobStore,
@@ -42,12 +59,10 @@ export async function collectGarbage(
   // Variants recorded for an original whose last image went meanwhile (made during its delete).
   const orphanVariants = await repo.removeOrphanVariants();
   report.blobs.push(...await releaseBlobs(repo, store, orphanVariants.map((variant) => variant.hash)));
-  const referenced = await repo.referencedHashes();
-  const orphans: string[] = [];
-  for await (const blob of store.list()) {
-    if (!referenced.has(blob.key) && blob.modified < cutoff) orphans.push(blob.key);
+  for await (const batch of oldBlobs(store, cutoff)) {
+    const referenced = await repo.referencedAmong(batch);
+    report.blobs.push(...await releaseBlobs(repo, store, batch.filter((key) => !referenced.has(key))));
   }
-  report.blobs.push(...await releaseBlobs(repo, store, orphans));
   const swept = await store.sweep(tempCutoff, (key) => repo.isReferenced(key));
   report.temp = [...await sweepSpool(tempCutoff), ...swept.removed];
   report.restored = swept.restored;

@@ -98,8 +98,13 @@ export interface ImageRepo {
    * them. One statement per record set: a record made ready meanwhile is never taken.
    */
   removeExpiredPending(): Promise<ImageRecord[]>;
-  /** Every blob hash any record refers to, variants included (for gc). */
+  /** Every blob hash any record refers to, variants included (for backup). */
   referencedHashes(): Promise<Set<string>>;
+  /**
+   * Which of these hashes a record, pending or ready, or a variant refers to (for gc, which asks
+   * about the stored blobs a batch at a time). One statement, however many hashes.
+   */
+  referencedAmong(hashes: readonly string[]): Promise<Set<string>>;
   getVariant(origHash: string, spec: string): Promise<VariantRecord | null>;
   /** Every variant recorded for an original (for verify, backup and migrate-db). */
   variantsOf(origHash: string): Promise<VariantRecord[]>;

@@ -33,6 +33,9 @@ const sql = {
     OR EXISTS (SELECT 1 FROM images WHERE thumb_hash = $1) OR EXISTS (SELECT 1 FROM variants WHERE hash = $1) AS referenced`,
   stale: `SELECT ${COLUMNS} FROM images WHERE NOT ready AND created_at < $1`,
   expired: `DELETE FROM images WHERE NOT ready AND lease_until < now() RETURNING ${COLUMNS}`,
+  referencedAmong: `SELECT orig_hash AS hash FROM images WHERE orig_hash = ANY($1::text[])
+    UNION SELECT thumb_hash FROM images WHERE thumb_hash = ANY($1::text[])
+    UNION SELECT hash FROM variants WHERE hash = ANY($1::text[])`,
   hashes: 'SELECT seq, orig_hash, thumb_hash FROM images WHERE seq > $1 ORDER BY seq LIMIT $2',
   variantHashes: `SELECT orig_hash, spec, hash FROM variants WHERE (orig_hash, spec) > ($1, $2)
     ORDER BY orig_hash, spec LIMIT $3`,
@@ -199,6 +202,12 @@ export class PostgresRepo implements ImageRepo {
 
   async removeExpiredPending(): Promise<ImageRecord[]> {
     return this.records('expired', []);
+  }
+
+  async referencedAmong(hashes: readonly string[]): Promise<Set<string>> {
+    if (hashes.length === 0) return new Set();
+    const rows = (await this.query('referencedAmong', [hashes])).rows as { hash: string }[];
+    return new Set(rows.map((row) => row.hash));
   }
 
   /**
