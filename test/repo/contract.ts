@@ -204,6 +204,46 @@ export function repoContract(name: string, open: () => Promise<OpenedRepo>): voi
       });
     });
 
+    describe('referencedAmong', () => {
+      it('picks the original and thumbnail hashes of records, pending or ready, out of a batch', async () => {
+        const a = await ready(repo, image());
+        const pending = image();
+        await repo.insertPending(pending);
+        const removed = await ready(repo, image());
+        await repo.remove(removed.id);
+        const unknown = hash('no record');
+        const batch = [unknown, a.orig.hash, a.thumb.hash, pending.orig.hash, pending.thumb.hash, removed.orig.hash, removed.thumb.hash];
+        assert.deepEqual(
+          [...await repo.referencedAmong(batch)].sort(),
+          [a.orig.hash, a.thumb.hash, pending.orig.hash, pending.thumb.hash].sort(),
+        );
+      });
+
+      it("picks the hashes of variants, and an original's hash only while a record has it", async () => {
+        const img = await ready(repo, image());
+        const v = await repo.insertVariant(variant(img.orig.hash));
+        assert.deepEqual([...await repo.referencedAmong([v.hash, hash('unrelated')])], [v.hash]);
+        await repo.removeVariant(img.orig.hash, v.spec, v.hash);
+        assert.deepEqual([...await repo.referencedAmong([v.hash, img.orig.hash])], [img.orig.hash]);
+      });
+
+      it('answers an empty batch with an empty set', async () => {
+        await ready(repo, image());
+        assert.deepEqual(await repo.referencedAmong([]), new Set());
+      });
+
+      it('answers batches past SQLite host-parameter limits (999 of old, 32,766 now) in one go', async () => {
+        const [a, b] = [await ready(repo, image()), await ready(repo, image())];
+        const v = await repo.insertVariant(variant(a.orig.hash));
+        const referenced = [a.orig.hash, b.thumb.hash, v.hash];
+        for (const size of [1000, 40_000]) {
+          const batch = Array.from({ length: size - referenced.length }, (_, i) => hash(`unreferenced ${String(i)}`));
+          batch.splice(size / 2, 0, ...referenced);
+          assert.deepEqual([...await repo.referencedAmong(batch)].sort(), [...referenced].sort(), `a batch of ${String(size)}`);
+        }
+      });
+    });
+
     describe('stalePending', () => {
       it('returns only pending records created before the cutoff', async () => {
         const cutoff = new Date('2030-06-01T00:00:00Z');
