@@ -1,12 +1,18 @@
 // gc beside live uploads and after a delete that died half-way, on the embedded default: `imghost
 // gc --gc_grace=0` run over and over as a real command while uploads stream into a running server
 // takes nothing a live upload holds (its spooled file, its pending record, its blobs), and a blob
-// a removal parked and never put back is served and restored while an image still needs it.
+// a removal parked and never put back is served and restored while an image still needs it; and
+// a store of more blobs than gc asks the database about at once loses exactly its old orphans.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { access, rename, utimes } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { collectGarbage } from '../src/gc.js';
+import { SqliteRepo } from '../src/repo/sqlite.js';
+import { FsStore } from '../src/store/fs.js';
+import { image, ready, variant } from './repo/contract.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { assertVerifyClean, leftovers } from './helpers/data-dir.js';
 import { photo, solid } from './helpers/images.js';
@@ -107,5 +113,41 @@ describe('a delete that died with a blob parked, while another upload of the sam
     assert.deepEqual((await leftovers(s.dataDir)).temp, []);
     await servedWhole(s, survivor, data);
     await assertVerifyClean(s.dataDir);
+  });
+});
+
+describe('gc over a store of more blobs than it asks the database about at once', () => {
+  it('removes exactly the orphans older than the grace period, asking about at most 1,000 blobs at a time', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'imghost-gc-batches-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const repo = new SqliteRepo(join(dir, 'imghost.db'));
+    t.after(() => repo.close());
+    const store = await new FsStore(join(dir, 'blobs')).init();
+    t.after(() => store.close());
+    const readyImages = await Promise.all(Array.from({ length: 40 }, () => ready(repo, image())));
+    const pending = Array.from({ length: 20 }, () => image());
+    for (const img of pending) await repo.insertPending(img);
+    const variants = await Promise.all(readyImages.slice(0, 20).map((img) => repo.insertVariant(variant(img.orig.hash))));
+    const referenced = [...readyImages, ...pending].flatMap((img) => [img.orig.hash, img.thumb.hash]).concat(variants.map((v) => v.hash));
+    const sha = (seed: string) => createHash('sha256').update(seed).digest('hex');
+    const oldOrphans = Array.from({ length: 2200 }, (_, i) => sha(`old orphan ${String(i)}`));
+    const youngOrphans = Array.from({ length: 50 }, (_, i) => sha(`young orphan ${String(i)}`));
+    const longAgo = new Date(Date.now() - 3600_000);
+    for (const key of [...referenced, ...oldOrphans, ...youngOrphans]) {
+      const path = blobPath(dir, key);
+      await mkdir(join(path, '..'), { recursive: true });
+      await writeFile(path, key);
+      if (!youngOrphans.includes(key)) await utimes(path, longAgo, longAgo);
+    }
+    const asked = t.mock.method(repo, 'referencedAmong');
+
+    const report = await collectGarbage(repo, store, () => Promise.resolve([]), 60_000);
+
+    assert.deepEqual([...report.blobs].sort(), [...oldOrphans].sort());
+    for (const key of [...referenced, ...youngOrphans]) assert.equal(await exists(blobPath(dir, key)), true, `${key} kept`);
+    for (const key of oldOrphans) assert.equal(await exists(blobPath(dir, key)), false, `${key} removed`);
+    const batches = asked.mock.calls.map((call) => call.arguments[0].length);
+    assert.ok(batches.every((size) => size <= 1000), `batches of ${batches.join(', ')}`);
+    assert.equal(batches.reduce((a, b) => a + b, 0), referenced.length + oldOrphans.length, 'every old blob asked about once');
   });
 });
