@@ -9,16 +9,17 @@
 // as the responses reading from it end. A blob removed by another process (`imghost gc`) is held
 // open here for at most TTL_MS, which bounds how long its disk space stays in use.
 import { LRUCache } from 'lru-cache';
-import { close, open } from 'node:fs';
+import { close, fstat, open } from 'node:fs';
 import { promisify } from 'node:util';
 
 const openFile = promisify(open);
 const closeFile = promisify(close);
+const statFile = promisify(fstat);
 
-/** An open descriptor lent to one reader; `release` once the reader is done with it. */
-export interface Lease { fd: number; release: () => void }
+/** An open descriptor, and its file's size, lent to one reader; `release` once the reader is done with it. */
+export interface Lease { fd: number; bytes: number; release: () => void }
 
-interface Entry { fd: number; readers: number; dropped: boolean }
+interface Entry { fd: number; bytes: number; readers: number; dropped: boolean }
 
 const TTL_MS = 60_000;
 
@@ -38,6 +39,7 @@ export class OpenFiles {
     let released = false;
     return {
       fd: entry.fd,
+      bytes: entry.bytes,
       release: () => {
         if (released) return;
         released = true;
@@ -63,7 +65,7 @@ export class OpenFiles {
   private opened(key: string, path: string): Promise<Entry> {
     const pending = this.opening.get(key);
     if (pending) return pending.entry;
-    const opening = { forgotten: false, entry: openFile(path, 'r').then((fd): Entry => ({ fd, readers: 0, dropped: false })) };
+    const opening = { forgotten: false, entry: openSized(path) };
     this.opening.set(key, opening);
     return opening.entry.then((entry) => {
       // A descriptor opened while the blob was being removed serves the reads that asked for it only.
@@ -84,5 +86,15 @@ export class OpenFiles {
     // Closed only when no reader holds it: a descriptor number closed under a reader could be
     // reused by another file, whose bytes that reader would then send.
     if (entry.dropped && entry.readers === 0) void closeFile(entry.fd).catch(() => undefined);
+  }
+}
+
+async function openSized(path: string): Promise<Entry> {
+  const fd = await openFile(path, 'r');
+  try {
+    return { fd, bytes: (await statFile(fd)).size, readers: 0, dropped: false };
+  } catch (err) {
+    await closeFile(fd);
+    throw err;
   }
 }
