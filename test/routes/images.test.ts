@@ -2,9 +2,11 @@
 // the refusal of everything that does not name a stored image.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { photo, solid } from '../helpers/images.js';
 import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
+import { eventually, openUnder } from '../store/open-fds.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const bytesOf = async (res: Response) => Buffer.from(await res.arrayBuffer());
@@ -309,6 +311,52 @@ describe('a multi-megabyte original', () => {
     const res = await s.fetch(image.url, { headers: { range: `bytes=${String(start)}-${String(start + 65535)}` } });
     assert.equal(res.status, 206);
     assert.deepEqual(await bytesOf(res), original.subarray(start, start + 65536));
+  });
+
+  it('serves ranges exactly at its first and last bytes', async () => {
+    const last = original.length - 1;
+    for (const [start, end] of [[0, 65_535], [last - 65_535, last], [last, last]] as const) {
+      const res = await s.fetch(image.url, { headers: { range: `bytes=${String(start)}-${String(end)}` } });
+      assert.equal(res.status, 206);
+      assert.equal(res.headers.get('content-range'), `bytes ${String(start)}-${String(end)}/${String(original.length)}`);
+      assert.deepEqual(await bytesOf(res), original.subarray(start, end + 1));
+    }
+  });
+
+  it('keeps its blob files open a bounded number of times however many GETs, abandoned ones too', async () => {
+    const blobs = join(s.dataDir, 'blobs');
+    for (let round = 0; round < 10; round++) {
+      const gets = Array.from({ length: 8 }, async (_, i) => {
+        const res = await s.fetch(image.url, i % 2 ? { headers: { range: `bytes=${String(i * 1000)}-${String(i * 1000 + 65_535)}` } } : {});
+        if (i === 4) await res.body?.cancel();
+        else await res.arrayBuffer();
+      });
+      await Promise.all(gets);
+    }
+    await eventually(() => openUnder(blobs) <= 2);
+  });
+
+  it('no longer serves it once deleted, and closes its file', async () => {
+    const other = await s.uploadOk(await photo(900, 600, 'png'), { filename: 'other.png', type: 'image/png' });
+    await (await s.fetch(other.url)).arrayBuffer();
+    const blobs = join(s.dataDir, 'blobs');
+    const before = openUnder(blobs);
+    const deleted = await s.fetch(`/api/images/${other.id}`, { method: 'DELETE', headers: { 'x-delete-token': other.delete_token } });
+    assert.equal(deleted.status, 204);
+    assert.equal((await s.fetch(other.url)).status, 404);
+    await eventually(() => openUnder(blobs) < before);
+  });
+});
+
+describe('the blob files a server keeps open', () => {
+  it('are closed when the server closes', async () => {
+    const s = await startTestServer();
+    const image = await s.uploadOk(await photo(900, 600, 'png'), { filename: 'noise.png', type: 'image/png' });
+    await (await s.fetch(image.url)).arrayBuffer();
+    const blobs = join(s.dataDir, 'blobs');
+    assert.ok(openUnder(blobs) >= 1);
+    await s.close();
+    await eventually(() => openUnder(blobs) === 0);
   });
 });
 
