@@ -209,8 +209,8 @@ export class SqliteRepo implements ImageRepo {
   }
 
   /**
-   * Reads a whole table page by page, yielding between pages: the start-up sweep reads every
-   * record, and requests (readiness probes first) must not wait for a large library to be read.
+   * Reads a whole table page by page, yielding between pages: a backup reads every record, and
+   * the process's other work must not wait for a large library to be read.
    */
   private async pages<R extends { seq: number }>(stmt: Database.Statement<[number, number], R>, each: (row: R) => void): Promise<void> {
     for (let after = 0; ;) {
