@@ -97,23 +97,24 @@ export class FsStore implements BlobStore {
   }
 
   private async open(key: string, range?: ByteRange): Promise<Readable> {
+    const path = this.path(key);
     // Opened here, so a missing blob is an error before any response rather than mid-response.
     let lease;
     try {
-      lease = await this.files.lease(key, this.path(key));
+      lease = await this.files.lease(key, path);
     } catch (err) {
       throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new BlobMissing(key) : storageFailure(err);
     }
     const start = range?.start ?? 0;
     const end = Math.min(range?.end ?? Infinity, lease.bytes - 1);
-    // Reads are positional (a start is always given), so readers can share the descriptor. A
-    // range or file that fits one buffer is one read; a larger one is read a slice at a time.
     if (end < start) {
       lease.release();
       return Readable.from([]);
     }
+    // Reads are positional (a start is always given), so readers can share the descriptor. A
+    // range or file that fits one buffer is one read; a larger one is read a slice at a time.
     const stream = createReadStream('', {
-      fd: lease.fd, fs: leasedFile, autoClose: false, start, end, highWaterMark: Math.max(1, Math.min(end - start + 1, READ_BUFFER)),
+      fd: lease.fd, fs: leasedFile, autoClose: false, start, end, highWaterMark: Math.min(end - start + 1, READ_BUFFER),
     });
     finished(stream, lease.release);
     return stream;
