@@ -1,6 +1,6 @@
 // Scenario: the same library at two sizes in one run (1,000 images and 1,000,000; quick: 1,000
 // and 20,000) on SQLite: start-up to /readyz, how long the server stays busy after it is ready
-// (the sweep of a crash's leftovers reads every record) and its peak memory by then, listing
+// (the sweep of a crash's leftovers asks about the stored blobs in batches) and its peak memory by then, listing
 // pages (the first and one deep in the library), GETs of thumbnails and originals, and uploads;
 // then the same on PostgreSQL when it is installed (scripts/test-deps.sh).
 // A few images are uploaded for real and have blobs to GET; the rest are records added in SQL
