@@ -22,8 +22,10 @@ export function requestForLog(request: FastifyRequest): Record<string, unknown> 
 
 /** Fastify's request lines, but one per request: `request completed` (or `request errored`), with the request. */
 export class AccessLog extends LogController {
-  override incomingRequest(): void {
-    // Its fields are on the line written once the request is answered.
+  override incomingRequest(request: FastifyRequest): void {
+    // Its fields are on the line written once the request is answered; with --logging=debug a
+    // request is also seen as it arrives (a slow upload, a request that never ends).
+    request.log.debug({ req: request }, 'incoming request');
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {

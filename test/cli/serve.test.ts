@@ -52,7 +52,8 @@ describe('imghost serve', { concurrency: true }, () => {
     const port = await freePort();
     const dataDir = join(dir, 'graceful');
     // A long shutdown timeout: the process must exit once the upload is done, not when this expires.
-    const server = await serveCli(t, port, [`--port=${String(port)}`, `--data_dir=${dataDir}`, '--shutdown_timeout=120']);
+    // At debug level the server logs each request as it arrives.
+    const server = await serveCli(t, port, [`--port=${String(port)}`, `--data_dir=${dataDir}`, '--shutdown_timeout=120', '--logging=debug']);
     const { child, output, url } = server;
 
     const png = await photo(300, 200, 'png');
