@@ -156,7 +156,9 @@ async function makeReadOnly(dir: string): Promise<() => Promise<void>> {
     // file opened from now on, the upload spool first, meets a read-only filesystem.
     await run('mount', ['--bind', dir, dir]);
     await run('mount', ['-o', 'remount,bind,ro', dir]);
-    return async () => { await run('umount', [dir]); };
+    // Lazily: blob files served meanwhile stay open in the server's cache of open files, holding
+    // the read-only mount until they are closed; they read the same bytes either way.
+    return async () => { await run('umount', ['--lazy', dir]); };
   }
   const dirs = [dir, join(dir, 'tmp'), join(dir, 'blobs'), join(dir, 'blobs', '.tmp')];
   for (const d of dirs) await chmod(d, 0o555);
