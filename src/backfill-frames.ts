@@ -7,17 +7,12 @@
 // Every node sharing a PostgreSQL database runs it at start-up. Two nodes counting the same image
 // at once is harmless: both read the same immutable original and find the same number, and
 // setFrames writes only where frames are still 0, so nothing counted is ever overwritten.
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { BlobMissing } from './errors.js';
-import { uniqueSuffix } from './ids.js';
 import { countParts, type PartsFormat } from './images/parts.js';
 import { OTHER_PARTS } from './images/probe.js';
 import type { ImageRepo, UncountedFrames } from './repo/index.js';
-import type { BlobStore } from './store/index.js';
+import { withLocalCopy, type BlobStore } from './store/index.js';
 
 export interface BackfillOptions {
   tmpDir: string;
@@ -63,25 +58,22 @@ export async function backfillFrames(repo: ImageRepo, store: BlobStore, opts: Ba
  * temporary file fails, which says nothing of the image.
  */
 async function framesOf(image: UncountedFrames, store: BlobStore, opts: BackfillOptions): Promise<number | null> {
-  if (!mayHaveFrames(image.format)) return 1;
-  const path = join(opts.tmpDir, `frames-${uniqueSuffix(8)}`);
+  const { format } = image;
+  if (!mayHaveFrames(format)) return 1;
   try {
-    try {
-      await pipeline(await store.read(image.origHash), createWriteStream(path), { signal: opts.signal });
-    } catch (err) {
-      if (!(err instanceof BlobMissing)) throw err;
-      if (!image.ready) return null;
-      opts.log.warn({ id: image.id, hash: image.origHash }, 'the original of an image is missing: its frames are taken as 1');
-      return 1;
-    }
-    try {
-      // With probe's slack for parts other than frames: a file it accepted is counted whole.
-      return Math.max(1, (await countParts(path, image.format, opts.maxFrames + OTHER_PARTS)).frames);
-    } catch (err) {
-      opts.log.warn({ err, id: image.id }, 'the original of an image is unreadable: its frames are taken as 1');
-      return 1;
-    }
-  } finally {
-    await rm(path, { force: true });
+    return await withLocalCopy(store, image.origHash, opts.tmpDir, 'frames', async (path) => {
+      try {
+        // With probe's slack for parts other than frames: a file it accepted is counted whole.
+        return Math.max(1, (await countParts(path, format, opts.maxFrames + OTHER_PARTS)).frames);
+      } catch (err) {
+        opts.log.warn({ err, id: image.id }, 'the original of an image is unreadable: its frames are taken as 1');
+        return 1;
+      }
+    }, opts.signal);
+  } catch (err) {
+    if (!(err instanceof BlobMissing)) throw err;
+    if (!image.ready) return null;
+    opts.log.warn({ id: image.id, hash: image.origHash }, 'the original of an image is missing: its frames are taken as 1');
+    return 1;
   }
 }

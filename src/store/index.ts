@@ -1,7 +1,12 @@
 // The blob store: immutable bytes under content-addressed keys (the SHA-256 of the bytes), so the
 // same file uploaded twice is stored once. Adapters: fs.ts (embedded default), s3.ts.
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { BlobMissing } from '../errors.js';
+import { uniqueSuffix } from '../ids.js';
 
 /** A blob key: the lowercase hex SHA-256 of the bytes, and nothing that could name a path. */
 export const BLOB_KEY = /^[0-9a-f]{64}$/;
@@ -63,5 +68,21 @@ export async function readRestoringParked(open: () => Promise<Readable>, restore
   } catch (err) {
     if (!(err instanceof BlobMissing) || !(await restoreParked())) throw err;
     return open();
+  }
+}
+
+/**
+ * Runs `use` on a copy of blob `key` in a temporary file of `tmpDir` (named `<prefix>-…`),
+ * removed afterwards: for work that needs a file path whatever the store (libvips, the part
+ * counter). Throws BlobMissing, as `read` does, when the blob is not there.
+ */
+export async function withLocalCopy<T>(store: BlobStore, key: string, tmpDir: string, prefix: string,
+  use: (path: string) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const path = join(tmpDir, `${prefix}-${uniqueSuffix(8)}`);
+  try {
+    await pipeline(await store.read(key), createWriteStream(path), { signal });
+    return await use(path);
+  } finally {
+    await rm(path, { force: true });
   }
 }

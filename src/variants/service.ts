@@ -4,21 +4,16 @@
 // 503 + Retry-After rather than piling up. The result is stored content-addressed and recorded
 // by (original hash, spec), so every image with that original shares it. Eager variants
 // (--eager_variants) are made the same way right after an upload, when the pool has room.
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { BaseLogger } from 'pino';
 import { LRUCache } from 'lru-cache';
 import { AppError, Busy, ImageTooComplex, NotAnImage, NotFound, OverDecodeBudget, TooManyPixels } from '../errors.js';
 import { sha256 } from '../hash.js';
-import { uniqueSuffix } from '../ids.js';
 import type { WorkPool } from '../images/pool.js';
 import type { DecodeLimits } from '../images/probe.js';
 import { specKey, squareSpec, type RenditionSpec } from '../images/rendition.js';
 import type { MakeRendition } from '../images/thumbnailer.js';
 import type { ImageRepo, NewImage, VariantRecord } from '../repo/index.js';
-import type { BlobStore } from '../store/index.js';
+import { withLocalCopy, type BlobStore } from '../store/index.js';
 import { BROWSER_ACCEPT, formatOfExtension, negotiatedRequest, specFor, type VariantRequest } from './spec.js';
 
 export type { VariantRequest } from './spec.js';
@@ -154,21 +149,15 @@ export class Variants {
   }
 
   private make(origHash: string, spec: RenditionSpec, stale: VariantRecord | null): Promise<VariantRecord> {
-    return this.pool.run(async () => {
-      const path = join(this.opts.tmpDir, `variant-${uniqueSuffix(8)}`);
-      try {
-        await pipeline(await this.store.read(origHash), createWriteStream(path));
-        this.encodes++;
-        const made = await this.opts.makeRendition(path, spec, this.opts.limits);
-        const hash = sha256(made.data);
-        await this.store.put(hash, made.data, made.mime);
-        // Another encoder version may give other bytes: the record must then name the new blob.
-        if (stale && stale.hash !== hash) await this.repo.removeVariant(origHash, stale.spec, stale.hash);
-        const { data, ...size } = made;
-        return await this.repo.insertVariant({ origHash, spec: specKey(spec), hash, bytes: data.length, ...size, createdAt: new Date() });
-      } finally {
-        await rm(path, { force: true });
-      }
-    });
+    return this.pool.run(() => withLocalCopy(this.store, origHash, this.opts.tmpDir, 'variant', async (path) => {
+      this.encodes++;
+      const made = await this.opts.makeRendition(path, spec, this.opts.limits);
+      const hash = sha256(made.data);
+      await this.store.put(hash, made.data, made.mime);
+      // Another encoder version may give other bytes: the record must then name the new blob.
+      if (stale && stale.hash !== hash) await this.repo.removeVariant(origHash, stale.spec, stale.hash);
+      const { data, ...size } = made;
+      return await this.repo.insertVariant({ origHash, spec: specKey(spec), hash, bytes: data.length, ...size, createdAt: new Date() });
+    }));
   }
 }
