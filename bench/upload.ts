@@ -10,6 +10,7 @@ import { treeCpuMs } from './cpu.js';
 import { imageClasses } from './images.js';
 import { bareSharp, pillowPerSecond, startOriginal } from './references.js';
 import { median, ratio, repeat, round } from './stats.js';
+import { uploadFloor } from './upload-floor.js';
 
 const CONCURRENCIES = [4, 16] as const;
 
@@ -54,7 +55,25 @@ export async function uploadScenario(bench: Bench): Promise<void> {
         runs: rates.perSecond.map(round),
       });
     }
+    await emitFloor(bench, set, ours[0], theirs?.[0]);
   }
+}
+
+/** The class's floor, stage by stage, beside what an upload cost imghost and the original at concurrency 4. */
+async function emitFloor(bench: Bench, set: ImageSet, ours: Rates | undefined, theirs: Rates | undefined): Promise<void> {
+  const floor = await uploadFloor(bench, set, bench.pick(8, 24));
+  const imghostCpu = ours === undefined ? null : ours.serverCpuMs + ours.childrenCpuMs;
+  const originalCpu = theirs === undefined ? null : theirs.serverCpuMs + theirs.childrenCpuMs;
+  bench.emit({
+    scenario: 'upload-floor',
+    class: set.cls.name,
+    stages_cpu_ms: floor.stages,
+    floor_cpu_ms: round(floor.total),
+    imghost_cpu_ms: imghostCpu === null ? null : round(imghostCpu),
+    x_floor: ratio(imghostCpu, floor.total),
+    ...(originalCpu === null ? { original: 'unavailable' } : { original_cpu_ms: round(originalCpu), floor_x_original: ratio(floor.total, originalCpu) }),
+    ...(floor.djpegMs === null ? {} : { djpeg_scale_1_8_ms: round(floor.djpegMs), thumbnail_x_djpeg: ratio(floor.stages.thumbnail ?? null, floor.djpegMs) }),
+  });
 }
 
 /** Upload rates against the server at `url` (process `pid`) at each of CONCURRENCIES. */

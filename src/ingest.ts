@@ -3,19 +3,17 @@
 // thumbnail in parallel, then make the record visible. Nothing is visible until all of it held,
 // and an upload that fails, is abandoned by its client or loses its pending record leaves nothing.
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BaseLogger } from 'pino';
 import { NotAnImage, storageFailure, TooLarge, UploadAbandoned, UploadLost } from './errors.js';
-import { removeFilesOlderThan } from './files.js';
+import { batchedFileWriter, removeFilesOlderThan } from './files.js';
 import { releaseBlobs } from './gc.js';
 import { sha256 } from './hash.js';
 import { newId, randomToken, uniqueSuffix } from './ids.js';
 import { probe, type DecodeLimits } from './images/probe.js';
-import { makePlaceholder } from './images/placeholder.js';
 import { metadataStripper, stripSpooled } from './images/strip/index.js';
 import type { WorkPool } from './images/pool.js';
 import { specKey, type RenditionSpec } from './images/rendition.js';
@@ -123,30 +121,19 @@ export class Ingest {
         done(null, chunk);
       },
     });
-    // What is stored, after stripping: the hash, dedup and ETag describe the stored file. It is
-    // written a mebibyte at a time: a socket delivers tens of kilobytes at a time, and each write
-    // is a trip through the thread pool that costs more CPU than copying the bytes together.
+    // What is stored, after stripping: the hash, dedup and ETag describe the stored file.
     const hash = createHash('sha256');
     let bytes = 0;
-    const batch: Buffer[] = [];
-    let batched = 0;
     const digest = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         bytes += chunk.length;
         hash.update(chunk);
-        batch.push(chunk);
-        batched += chunk.length;
-        if (batched < WRITE_BATCH) { done(); return; }
-        batched = 0;
-        done(null, Buffer.concat(batch.splice(0)));
-      },
-      flush(done) {
-        done(null, batch.length > 0 ? Buffer.concat(batch) : undefined);
+        done(null, chunk);
       },
     });
     const stages = this.opts.stripMetadata ? [meter, metadataStripper(), digest] : [meter, digest];
     try {
-      await pipeline([body, ...stages, createWriteStream(path)]);
+      await pipeline([body, ...stages, batchedFileWriter(path, WRITE_BATCH)]);
     } catch (err) {
       await unlink(path).catch(() => undefined);
       throw storageFailure(err);
@@ -170,7 +157,7 @@ export class Ingest {
     // A client that left while the upload waited for a slot costs no thumbnail.
     const makeThumb = () => this.pool.run(() => {
       stopIfAbandoned(abandoned);
-      return makeRendition(received.path, spec, limits);
+      return makeRendition(received.path, spec, limits, { placeholder: true });
     });
     let thumb: ImageRecord['thumb'];
     let thumbData: Buffer | null = null;
@@ -182,7 +169,7 @@ export class Ingest {
       const made = await makeThumb();
       thumbData = made.data;
       thumb = { hash: sha256(made.data), bytes: made.data.length, mime: made.mime, width: made.width, height: made.height };
-      placeholder = await makePlaceholder(made.data);
+      placeholder = made.placeholder ?? null;
     }
     const deleteToken = randomToken(18);
     const image: NewImage = {

@@ -5,8 +5,12 @@ import sharp from 'sharp';
 import { rgbaToThumbHash, thumbHashToRGBA } from 'thumbhash';
 import './loaders.js';
 
-/** The largest box ThumbHash's encoder takes; more pixels would add nothing to ~25 bytes anyway. */
-const ENCODER_BOX = 100;
+/**
+ * The box the encoder reads. ThumbHash keeps at most 7 frequencies a side, which 32 pixels
+ * carry as well as its maximum of 100: the hash of a photo's thumbnail came out the same but for
+ * a rounding in one byte, at a tenth of the encoder's time (0.06 against 0.6 ms).
+ */
+const ENCODER_BOX = 32;
 /** ThumbHashes are at most 25 bytes; a stored value much longer is not one. */
 const MAX_HASH_CHARS = 64;
 
