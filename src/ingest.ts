@@ -18,7 +18,7 @@ import { metadataStripper, stripSpooled } from './images/strip/index.js';
 import type { WorkPool } from './images/pool.js';
 import { specKey, type RenditionSpec } from './images/rendition.js';
 import type { MakeRendition } from './images/thumbnailer.js';
-import type { ImageRecord, ImageRepo, NewImage } from './repo/index.js';
+import { DEFAULT_TERMS, type ImageRecord, type ImageRepo, type ImageTerms, type NewImage } from './repo/index.js';
 import type { ReceiveSlots } from './receive-slots.js';
 import type { BlobStore } from './store/index.js';
 import { UploadLeases } from './upload-lease.js';
@@ -58,6 +58,8 @@ export interface Sender {
   abandoned?: AbortSignal;
   /** Where work left running after the answer (eager variants) reports its failures. */
   log?: Pick<BaseLogger, 'warn'>;
+  /** Owner, visibility and expiry of the images it sends; DEFAULT_TERMS when not given. */
+  terms?: ImageTerms;
 }
 
 const WRITE_BATCH = 1024 * 1024;
@@ -97,13 +99,13 @@ export class Ingest {
     this.pool.assertCapacity();
   }
 
-  async upload({ stream: body, filename: name }: UploadedFile, { client, abandoned }: Sender = {}): Promise<Ingested> {
+  async upload({ stream: body, filename: name }: UploadedFile, { client, abandoned, terms = DEFAULT_TERMS }: Sender = {}): Promise<Ingested> {
     const slot = this.opts.receiving.take(client);
     const path = join(this.opts.tmpDir, `upload-${uniqueSuffix(8)}`);
     const releaseFile = this.leases.keepFile(path);
     try {
       const spooled = await this.receive(body, path);
-      return await this.save(spooled, name, abandoned, slot.received);
+      return await this.save(spooled, name, terms, abandoned, slot.received);
     } finally {
       slot.done();
       releaseFile();
@@ -145,7 +147,7 @@ export class Ingest {
     return { path, hash: hash.digest('hex'), bytes };
   }
 
-  private async save(spooled: Received, name: string | null, abandoned: Abandoned, endReceiving: () => void): Promise<Ingested> {
+  private async save(spooled: Received, name: string | null, terms: ImageTerms, abandoned: Abandoned, endReceiving: () => void): Promise<Ingested> {
     const { limits, thumb: spec, makeRendition } = this.opts;
     const info = await probe(spooled.path, limits);
     // The formats the stream could not strip, before anything is derived from their bytes.
@@ -185,6 +187,7 @@ export class Ingest {
       deleteTokenHash: sha256(deleteToken),
       frames: info.frames,
       placeholder,
+      ...terms,
     };
     // The pending record goes first: from here on no delete can take these blobs away, and no gc
     // while its lease is renewed.

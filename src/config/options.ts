@@ -89,6 +89,7 @@ export const options = {
 
   xsrf_cookies: bool(true, 'require the _xsrf token on form posts', 'security'),
   cookie_secret: str('', 'secret that signs cookies; nodes behind one load balancer must share it', 'security', { defaultText: 'generated once into <data_dir>/secret' }),
+  uploads: oneOf('anonymous', ['anonymous', 'users'] as const, 'who may upload: anyone (anonymous), or only users created with `imghost users add`, each sending one of their API keys (users)', 'security'),
   upload_token: str('', 'when set, uploads need it, as the header "Authorization: Bearer TOKEN" or the form field upload_token', 'security', { metavar: 'TOKEN' }),
   signing_key: str('', 'when set, /imgs/<id>/s/<signature>/<box> URLs signed with it (HMAC-SHA256, see `imghost sign`) serve any size and crop; without it, only the named --variants exist', 'security', { metavar: 'SECRET' }),
   upload_rate_limit: int(0, 'uploads one client IP may make per upload_rate_window before the server answers 429 (0: no limit)', 'security'),

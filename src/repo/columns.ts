@@ -6,11 +6,13 @@ import type { ImageRecord, NewImage, UncountedFrames, VariantRecord } from './in
 // Named rather than `SELECT *`: in PostgreSQL a prepared statement whose result shape changes
 // under it (a later migration adding a column, run by a newer node) fails with 0A000.
 export const RECORD_COLUMNS = `seq, id, created_at, name, format, width, height, orig_hash, orig_bytes, orig_mime,
-  thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height, thumb_spec, delete_token_hash, frames, placeholder`;
+  thumb_hash, thumb_bytes, thumb_mime, thumb_width, thumb_height, thumb_spec, delete_token_hash, frames, placeholder,
+  owner_id, unlisted, expires_at, max_views`;
 
 // What an insert writes of a record; `ready` and `lease_until` follow, in each adapter's terms.
 const INSERTED = ['id', 'created_at', 'name', 'format', 'width', 'height', 'orig_hash', 'orig_bytes', 'orig_mime',
-  'thumb_hash', 'thumb_bytes', 'thumb_mime', 'thumb_width', 'thumb_height', 'thumb_spec', 'delete_token_hash', 'frames', 'placeholder'] as const;
+  'thumb_hash', 'thumb_bytes', 'thumb_mime', 'thumb_width', 'thumb_height', 'thumb_spec', 'delete_token_hash', 'frames', 'placeholder',
+  'owner_id', 'unlisted', 'expires_at', 'max_views'] as const;
 
 export const INSERT_COLUMNS = INSERTED.join(', ');
 
@@ -21,12 +23,13 @@ export const insertPlaceholders = (placeholder: (n: number) => string): string =
 /** The number of `insertValues`: the adapter's own parameters come after. */
 export const INSERTED_COUNT = INSERTED.length;
 
-/** The values of INSERT_COLUMNS, in order, with the creation time as the dialect stores it. */
-export const insertValues = (image: NewImage, time: (date: Date) => unknown): unknown[] => [
+/** The values of INSERT_COLUMNS, in order, with times and booleans as the dialect stores them. */
+export const insertValues = (image: NewImage, time: (date: Date) => unknown, flag: (value: boolean) => unknown): unknown[] => [
   image.id, time(image.createdAt), image.name, image.format, image.width, image.height,
   image.orig.hash, image.orig.bytes, image.orig.mime,
   image.thumb.hash, image.thumb.bytes, image.thumb.mime, image.thumb.width, image.thumb.height,
   image.thumbSpec, image.deleteTokenHash, image.framesUncounted === true ? 0 : image.frames, image.placeholder,
+  image.owner, flag(image.unlisted), image.expiresAt === null ? null : time(image.expiresAt), image.maxViews,
 ];
 
 /** A row of RECORD_COLUMNS as the driver returns it: `Int` for the BIGINT columns, `Time` for created_at. */
@@ -36,6 +39,7 @@ export interface ImageRow<Int, Time> {
   orig_hash: string; orig_bytes: Int; orig_mime: string;
   thumb_hash: string; thumb_bytes: Int; thumb_mime: string; thumb_width: number; thumb_height: number;
   thumb_spec: string; delete_token_hash: string; frames: number; placeholder: string | null;
+  owner_id: string | null; unlisted: number | boolean; expires_at: Time | null; max_views: number | null;
 }
 
 export const toRecord = (r: ImageRow<number | string, number | Date>): ImageRecord => ({
@@ -53,6 +57,10 @@ export const toRecord = (r: ImageRow<number | string, number | Date>): ImageReco
   // Not counted yet: a still image until the server counts its frames (the one place a 0 is read).
   ...(r.frames === 0 ? { frames: 1, framesUncounted: true as const } : { frames: r.frames }),
   placeholder: r.placeholder,
+  owner: r.owner_id,
+  unlisted: Boolean(r.unlisted),
+  expiresAt: r.expires_at === null ? null : new Date(r.expires_at),
+  maxViews: r.max_views,
 });
 
 /** The columns of an UncountedFrames, and the mapping of a row of them; `ready` is 0/1 in SQLite. */

@@ -33,9 +33,23 @@ export interface ImageRecord {
   framesUncounted?: true;
   /** A tiny blurred preview to show while the image loads (ThumbHash, base64), when one was made. */
   placeholder: string | null;
+  /** The id of the user whose key uploaded it; null for an anonymous upload. */
+  owner: string | null;
+  /** Left out of the public listing; served to whoever has its links. */
+  unlisted: boolean;
+  /** When it is gone (410), if it expires. */
+  expiresAt: Date | null;
+  /** Successful GETs of the original it is served to before it is gone (410), if limited. */
+  maxViews: number | null;
 }
 
 export type NewImage = Omit<ImageRecord, 'seq'>;
+
+/** What an uploader decides about an image besides its bytes: whose it is, who sees it, for how long. */
+export type ImageTerms = Pick<ImageRecord, 'owner' | 'unlisted' | 'expiresAt' | 'maxViews'>;
+
+/** An anonymous upload, listed, kept until deleted. */
+export const DEFAULT_TERMS: ImageTerms = { owner: null, unlisted: false, expiresAt: null, maxViews: null };
 
 /** What counting the frames of a record needs; `seq` is the cursor of uncountedFrames. */
 export interface UncountedFrames {

@@ -50,4 +50,51 @@ export const migrations: readonly string[] = [
    UPDATE images SET frames = 1 WHERE format NOT IN ('gif', 'webp', 'tiff');
    CREATE INDEX images_uncounted_frames ON images (seq) WHERE frames = 0;
    ALTER TABLE images ADD COLUMN placeholder TEXT;`,
+  // Accounts: users (a quota in bytes and images, none when NULL) and their API keys, kept as
+  // SHA-256 hashes; each image's owner (NULL: anonymous) and per-upload visibility: unlisted
+  // (not in the public listing), an expiry time, and a number of views of the original after
+  // which it is gone. Takedowns: the originals refused for good (by SHA-256), the images a
+  // takedown removed (so their links answer 410), and an audit log of takedowns and undos.
+  `CREATE TABLE users (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     quota_bytes BIGINT,
+     max_images BIGINT,
+     created_at TIMESTAMPTZ NOT NULL
+   );
+   CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+     key_hash TEXT NOT NULL UNIQUE,
+     label TEXT,
+     created_at TIMESTAMPTZ NOT NULL,
+     last_used_at TIMESTAMPTZ
+   );
+   CREATE INDEX api_keys_user ON api_keys (user_id);
+   ALTER TABLE images ADD COLUMN owner_id TEXT;
+   ALTER TABLE images ADD COLUMN unlisted BOOLEAN NOT NULL DEFAULT FALSE;
+   ALTER TABLE images ADD COLUMN expires_at TIMESTAMPTZ;
+   ALTER TABLE images ADD COLUMN max_views INTEGER;
+   ALTER TABLE images ADD COLUMN views INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX images_owner ON images (owner_id, seq) WHERE owner_id IS NOT NULL;
+   CREATE INDEX images_listed ON images (seq) WHERE ready AND NOT unlisted;
+   CREATE INDEX images_expiry ON images (expires_at) WHERE expires_at IS NOT NULL;
+   CREATE TABLE takedowns (
+     hash TEXT PRIMARY KEY,
+     reason TEXT,
+     created_at TIMESTAMPTZ NOT NULL
+   );
+   CREATE TABLE taken_down_images (
+     id TEXT PRIMARY KEY,
+     hash TEXT NOT NULL
+   );
+   CREATE INDEX taken_down_images_hash ON taken_down_images (hash);
+   CREATE TABLE takedown_log (
+     seq BIGSERIAL PRIMARY KEY,
+     at TIMESTAMPTZ NOT NULL,
+     action TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     reason TEXT,
+     images INTEGER NOT NULL
+   );`,
 ];

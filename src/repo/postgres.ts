@@ -164,7 +164,7 @@ export class PostgresRepo implements ImageRepo {
   }
 
   async insertPending(image: NewImage, leaseMs: number = PENDING_LEASE.durationMs): Promise<void> {
-    await this.query('insert', [...insertValues(image, (date) => date), leaseMs]);
+    await this.query('insert', [...insertValues(image, (date) => date, (flag) => flag), leaseMs]);
   }
 
   async renewLeases(ids: readonly string[], leaseMs: number): Promise<void> {

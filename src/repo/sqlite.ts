@@ -131,7 +131,7 @@ export class SqliteRepo implements ImageRepo {
     // A pending record need not survive a power cut (its blobs would then be swept as orphans):
     // markReady's sync makes both durable.
     return this.guarded(() => {
-      this.stmts.insert.run(...insertValues(image, (date) => date.getTime()), Date.now() + leaseMs);
+      this.stmts.insert.run(...insertValues(image, (date) => date.getTime(), (flag) => (flag ? 1 : 0)), Date.now() + leaseMs);
     });
   }
 

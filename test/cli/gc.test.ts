@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { NewImage } from '../../src/repo/index.js';
+import { DEFAULT_TERMS, type NewImage } from '../../src/repo/index.js';
 import { SqliteRepo } from '../../src/repo/sqlite.js';
 import { FsStore } from '../../src/store/fs.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -57,6 +57,7 @@ function pendingRecord(createdAt: Date, orig: string, thumb: string): NewImage {
     deleteTokenHash: sha256(Buffer.from('token')),
     frames: 1,
     placeholder: null,
+    ...DEFAULT_TERMS,
   };
 }
 

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppError } from '../../src/errors.js';
-import type { ImageRepo, NewImage, VariantRecord } from '../../src/repo/index.js';
+import { DEFAULT_TERMS, type ImageRepo, type NewImage, type VariantRecord } from '../../src/repo/index.js';
 
 export const hash = (seed: string): string => createHash('sha256').update(seed).digest('hex');
 
@@ -26,6 +26,7 @@ export function image(overrides: Partial<NewImage> = {}, seed = `blob-${String(+
     deleteTokenHash: hash(`token:${seed}`),
     frames: 1,
     placeholder: null,
+    ...DEFAULT_TERMS,
     ...overrides,
   };
 }
