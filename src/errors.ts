@@ -155,6 +155,26 @@ export class WrongUploadToken extends AppError {
   }
 }
 
+/** Another user's key: the owner's key, or the image's delete token, may delete it. */
+export class NotYours extends AppError {
+  constructor() { super(403, 'NOT_YOURS', 'this image belongs to another user'); }
+}
+
+/** An upload that would take its owner past a quota (`what`: the limit, in words); nothing is stored. */
+export class QuotaExceeded extends AppError {
+  constructor(what: string) { super(413, 'QUOTA_EXCEEDED', `this upload would go over your quota: ${what}`); }
+}
+
+/** An image past its expiry or its view limit, or removed by a takedown: its links are gone for good. */
+export class Gone extends AppError {
+  constructor(why: string) { super(410, 'GONE', why); }
+}
+
+/** Bytes the operator took down (imghost takedown) are refused wherever they are uploaded again. */
+export class TakenDown extends AppError {
+  constructor() { super(451, 'TAKEN_DOWN', 'this file was taken down by the operator of this server and cannot be uploaded here'); }
+}
+
 export class RateLimited extends AppError {
   constructor(retryAfterSeconds: number) {
     super(429, 'RATE_LIMITED', `too many uploads from your address; retry in ${String(retryAfterSeconds)} s`, { 'retry-after': String(retryAfterSeconds) });
