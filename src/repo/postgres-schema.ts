@@ -55,6 +55,7 @@ export const migrations: readonly string[] = [
   // (not in the public listing), an expiry time, and a number of views of the original after
   // which it is gone. Takedowns: the originals refused for good (by SHA-256), the images a
   // takedown removed (so their links answer 410), and an audit log of takedowns and undos.
+  // Upload counts per client and window, shared by the nodes (unlogged: a crash only resets them).
   `CREATE TABLE users (
      id TEXT PRIMARY KEY,
      name TEXT NOT NULL UNIQUE,
@@ -96,5 +97,10 @@ export const migrations: readonly string[] = [
      hash TEXT NOT NULL,
      reason TEXT,
      images INTEGER NOT NULL
+   );
+   CREATE UNLOGGED TABLE rate_limits (
+     key TEXT PRIMARY KEY,
+     window_start TIMESTAMPTZ NOT NULL,
+     hits INTEGER NOT NULL
    );`,
 ];
