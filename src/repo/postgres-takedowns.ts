@@ -1,0 +1,105 @@
+// Takedowns in PostgreSQL, on the PostgresRepo's pool: a takedown and its undo are one
+// transaction each, on one connection of the pool.
+import type pg from 'pg';
+import type { PoolClient } from 'pg';
+import { RECORD_COLUMNS, toRecord, type ImageRow } from './columns.js';
+import type { ImageRecord } from './index.js';
+import type { Takedown, TakedownLogEntry, TakedownRepo } from './takedowns.js';
+
+const sql = {
+  refused: 'SELECT 1 FROM takedowns WHERE hash = $1',
+  removeImages: `DELETE FROM images WHERE orig_hash = $1 RETURNING ${RECORD_COLUMNS}`,
+  remember: 'INSERT INTO taken_down_images (id, hash) SELECT unnest($1::text[]), $2 ON CONFLICT (id) DO NOTHING',
+  refuse: `INSERT INTO takedowns (hash, reason, created_at) VALUES ($1, $2, now())
+    ON CONFLICT (hash) DO UPDATE SET reason = coalesce(excluded.reason, takedowns.reason)`,
+  lift: 'DELETE FROM takedowns WHERE hash = $1',
+  giveBack: 'DELETE FROM taken_down_images WHERE hash = $1',
+  append: 'INSERT INTO takedown_log (at, action, hash, reason, images) VALUES (now(), $1, $2, $3, $4)',
+  removedBy: 'SELECT t.hash, t.reason FROM taken_down_images d JOIN takedowns t ON t.hash = d.hash WHERE d.id = $1',
+  list: `SELECT hash, reason, created_at,
+    (SELECT count(*) FROM taken_down_images d WHERE d.hash = takedowns.hash)::integer AS images FROM takedowns ORDER BY created_at DESC, hash`,
+  log: 'SELECT seq, at, action, hash, reason, images FROM takedown_log ORDER BY seq',
+} as const;
+
+type TakedownRow = { hash: string; reason: string | null; created_at: Date; images: number };
+type LogRow = { seq: string; at: Date; action: 'takedown' | 'undo'; hash: string; reason: string | null; images: number };
+
+export class PostgresTakedowns implements TakedownRepo {
+  /** `translate` names a connection failure by the catalogue's Unavailable, as the repository does. */
+  constructor(private readonly pool: pg.Pool, private readonly translate: (err: unknown) => unknown) {}
+
+  takeDown(hash: string, reason: string | null): Promise<ImageRecord[] | null> {
+    return this.transaction(async (client) => {
+      const known = ((await client.query(sql.refused, [hash])).rowCount ?? 0) > 0;
+      const removed = ((await client.query(sql.removeImages, [hash])).rows as ImageRow<string, Date>[]).map(toRecord);
+      if (removed.length === 0 && !known) return null;
+      await client.query(sql.remember, [removed.map((record) => record.id), hash]);
+      await client.query(sql.refuse, [hash, reason]);
+      await client.query(sql.append, ['takedown', hash, reason, removed.length]);
+      return removed;
+    });
+  }
+
+  undo(hash: string, reason: string | null): Promise<number | null> {
+    return this.transaction(async (client) => {
+      if (((await client.query(sql.lift, [hash])).rowCount ?? 0) === 0) return null;
+      const ids = (await client.query(sql.giveBack, [hash])).rowCount ?? 0;
+      await client.query(sql.append, ['undo', hash, reason, ids]);
+      return ids;
+    });
+  }
+
+  async isRefused(hash: string): Promise<boolean> {
+    return ((await this.query(sql.refused, [hash])).rowCount ?? 0) > 0;
+  }
+
+  async removedBy(id: string): Promise<Pick<Takedown, 'hash' | 'reason'> | null> {
+    const [row] = (await this.query(sql.removedBy, [id])).rows as { hash: string; reason: string | null }[];
+    return row ?? null;
+  }
+
+  async list(): Promise<Takedown[]> {
+    return ((await this.query(sql.list)).rows as TakedownRow[]).map((row) => ({
+      hash: row.hash, reason: row.reason, createdAt: row.created_at, images: row.images,
+    }));
+  }
+
+  async log(): Promise<TakedownLogEntry[]> {
+    return ((await this.query(sql.log)).rows as LogRow[]).map((row) => ({ ...row, seq: Number(row.seq) }));
+  }
+
+  private async query(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+    try {
+      return await this.pool.query(text, values);
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  /** Commits what `work` did, or rolls it all back (also when it answers null: nothing to write). */
+  private async transaction<T>(work: (client: PoolClient) => Promise<T | null>): Promise<T | null> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw this.translate(err);
+    }
+    const ignore = (): void => undefined;
+    client.on('error', ignore);
+    let failed = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query(result === null ? 'ROLLBACK' : 'COMMIT');
+      return result;
+    } catch (err) {
+      failed = true;
+      await client.query('ROLLBACK').catch(ignore);
+      throw this.translate(err);
+    } finally {
+      client.removeListener('error', ignore);
+      // A connection that failed mid-transaction is not trusted back into the pool.
+      client.release(failed);
+    }
+  }
+}

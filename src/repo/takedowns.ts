@@ -1,0 +1,47 @@
+// Takedowns: originals the operator refuses for good, by the SHA-256 imghost stores them under
+// (after metadata stripping: the hash of the file /imgs/<id> serves). Taking one down removes every
+// image record with that original at once, remembers their ids so their links answer 410 rather
+// than 404, and writes the audit log. Adapters: sqlite-takedowns.ts, postgres-takedowns.ts.
+import type { ImageRecord } from './index.js';
+
+export interface Takedown {
+  hash: string;
+  reason: string | null;
+  /** When the bytes were first taken down (a later takedown of the same bytes keeps it). */
+  createdAt: Date;
+  /** Image records the takedowns of these bytes removed. */
+  images: number;
+}
+
+export interface TakedownLogEntry {
+  seq: number;
+  at: Date;
+  action: 'takedown' | 'undo';
+  hash: string;
+  reason: string | null;
+  /** Records removed (takedown), or ids whose links were given back to 404 (undo). */
+  images: number;
+}
+
+export interface TakedownRepo {
+  /**
+   * In one transaction: deletes every image record, pending or ready, whose original is `hash`,
+   * remembers their ids, refuses the hash from now on (a reason given again replaces the old one)
+   * and logs it. Answers the removed records, or null, writing nothing, when no record has that
+   * original and it is not taken down already.
+   */
+  takeDown(hash: string, reason: string | null): Promise<ImageRecord[] | null>;
+  /**
+   * Lifts the refusal of `hash` and forgets the ids it removed (their links answer 404 again),
+   * and logs it; the number of those ids, or null when `hash` is not taken down.
+   */
+  undo(hash: string, reason: string | null): Promise<number | null>;
+  /** Whether an upload of these stored bytes is refused. */
+  isRefused(hash: string): Promise<boolean>;
+  /** The takedown that removed the image `id`, if one did and is still in force. */
+  removedBy(id: string): Promise<Pick<Takedown, 'hash' | 'reason'> | null>;
+  /** Takedowns in force, newest first. */
+  list(): Promise<Takedown[]>;
+  /** Every takedown and undo, oldest first. */
+  log(): Promise<TakedownLogEntry[]>;
+}
