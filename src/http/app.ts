@@ -110,7 +110,9 @@ export async function buildApp({ config, library, logger, cookieSecret }: AppDep
   });
 
   const xsrf = new Xsrf(config.xsrf_cookies);
-  const uploads = { limit: await uploadRateLimit(app, config), auth: new UploadAuth(config.upload_token), sameSite: sameSiteOnly(base) };
+  const uploads = {
+    limit: await uploadRateLimit(app, config, library.repo.sharedHits), auth: new UploadAuth(config.upload_token), sameSite: sameSiteOnly(base),
+  };
   healthRoutes(app, library);
   imageRoutes(app, library, config);
   apiRoutes(app, library, { ...config, publicBase: base }, uploads);

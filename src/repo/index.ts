@@ -1,6 +1,9 @@
 // The metadata repository: the `imgs` collection of the original, one record per upload linking
 // the original blob and its thumbnail. Adapters: sqlite.ts (embedded default), postgres.ts
 // (shared by several nodes).
+import type { AccountRepo } from './accounts.js';
+import type { TakedownRepo } from './takedowns.js';
+import type { VisibilityRepo } from './visibility.js';
 
 export interface BlobRef {
   /** SHA-256 of the bytes, hex; also the blob's key in the store. */
@@ -81,12 +84,34 @@ export interface VariantRecord extends BlobRef {
  */
 export const PENDING_LEASE = { durationMs: 30_000, renewEveryMs: 5_000 } as const;
 
+/** A key's hits in its current window, and the milliseconds left in that window. */
+export interface HitCount { hits: number; ttlMs: number }
+
+/** Counts hits per key in fixed windows, for rate limits. */
+export interface HitCounter {
+  /** Counts one hit on `prefix` + `key` (the prefix names the limit); a window over starts a new one. */
+  countHit(prefix: string, key: string, windowMs: number): Promise<HitCount>;
+}
+
 export interface ImageRepo {
+  /**
+   * Hit counts every process using this store shares (PostgreSQL): rate limits then hold across
+   * nodes. Absent where each process counts on its own (SQLite).
+   */
+  readonly sharedHits?: HitCounter;
+  /** Bytes the operator took down, and what their takedowns removed (takedowns.ts). */
+  readonly takedowns: TakedownRepo;
+  /** The public listing, counted views and expiry (visibility.ts). */
+  readonly visibility: VisibilityRepo;
+  /** Users, their API keys and what they store (accounts.ts). */
+  readonly accounts: AccountRepo;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   /**
    * Records an upload whose blobs are about to be written. A pending record is invisible to
    * readers but counts as a reference, so no concurrent delete can remove the blobs it needs.
+   * An owned image is inserted only if it fits its owner's quota, checked in the same transaction
+   * (QuotaExceeded otherwise, inserting nothing).
    */
   insertPending(image: NewImage, leaseMs?: number): Promise<void>;
   /** Extends the leases of these pending records to `leaseMs` from now (ready or missing ones are skipped). */

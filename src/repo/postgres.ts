@@ -8,7 +8,11 @@ import {
   UNCOUNTED_COLUMNS, VARIANT_COLUMNS, variantValues, type ImageRow, type UncountedRow, type VariantRow,
 } from './columns.js';
 import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type UncountedFrames, type VariantRecord } from './index.js';
+import { PostgresRateLimits } from './postgres-rate-limits.js';
 import { migrations } from './postgres-schema.js';
+import { PostgresTakedowns } from './postgres-takedowns.js';
+import { PostgresVisibility } from './postgres-visibility.js';
+import { PostgresAccounts } from './postgres-accounts.js';
 
 /** Records read at a time by referencedHashes. */
 const HASH_PAGE = 5000;
@@ -88,7 +92,17 @@ export interface PostgresOptions {
 export class PostgresRepo implements ImageRepo {
   private closing: Promise<void> | null = null;
 
-  private constructor(private readonly pool: pg.Pool) {}
+  readonly sharedHits: PostgresRateLimits;
+  readonly takedowns: PostgresTakedowns;
+  readonly visibility: PostgresVisibility;
+  readonly accounts: PostgresAccounts;
+
+  private constructor(private readonly pool: pg.Pool) {
+    this.sharedHits = new PostgresRateLimits(pool);
+    this.takedowns = new PostgresTakedowns(pool, translate);
+    this.visibility = new PostgresVisibility(pool, translate);
+    this.accounts = new PostgresAccounts(pool, translate);
+  }
 
   static async open(url: string, opts: PostgresOptions): Promise<PostgresRepo> {
     const pool = new pg.Pool({
@@ -164,7 +178,9 @@ export class PostgresRepo implements ImageRepo {
   }
 
   async insertPending(image: NewImage, leaseMs: number = PENDING_LEASE.durationMs): Promise<void> {
-    await this.query('insert', [...insertValues(image, (date) => date, (flag) => flag), leaseMs]);
+    const values = [...insertValues(image, (date) => date, (flag) => flag), leaseMs];
+    if (image.owner === null) await this.query('insert', values);
+    else await this.accounts.withinQuota(image.owner, image.orig.bytes, (client) => client.query({ name: 'imghost_insert', text: sql.insert, values }));
   }
 
   async renewLeases(ids: readonly string[], leaseMs: number): Promise<void> {
