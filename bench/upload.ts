@@ -61,7 +61,7 @@ export async function uploadScenario(bench: Bench): Promise<void> {
 
 /** The class's floor, stage by stage, beside what an upload cost imghost and the original at concurrency 4. */
 async function emitFloor(bench: Bench, set: ImageSet, ours: Rates | undefined, theirs: Rates | undefined): Promise<void> {
-  const floor = await uploadFloor(bench, set, bench.pick(8, 24));
+  const floor = await uploadFloor(bench, set, bench.pick(16, 32));
   const imghostCpu = ours === undefined ? null : ours.serverCpuMs + ours.childrenCpuMs;
   const originalCpu = theirs === undefined ? null : theirs.serverCpuMs + theirs.childrenCpuMs;
   bench.emit({

@@ -39,12 +39,14 @@ export async function serve({ config }: Invocation): Promise<number> {
  * buffers outside the heap, which V8 counts towards that growth: with its own choice, a stream
  * of uploads brought a full collection every few uploads (4 ms of CPU per 4 MP upload, and
  * 5-15 ms pauses in the GETs served meanwhile); with this, none (docs/performance.md). Read by
- * V8 each time it sets the next limit, so it applies from here on.
+ * V8 each time it sets the next limit, so it applies from here on. A factor given to Node
+ * (`node --heap-growing-percent=N`, or in NODE_OPTIONS) is left as given.
  */
 const HEAP_GROWING_PERCENT = 200;
 
 async function run(config: Config, logger: Logger): Promise<number> {
-  setFlagsFromString(`--heap-growing-percent=${String(HEAP_GROWING_PERCENT)}`);
+  const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => arg.includes('heap-growing-percent'));
+  if (!given) setFlagsFromString(`--heap-growing-percent=${String(HEAP_GROWING_PERCENT)}`);
   // Loaded here, not at the top: a supervisor never serves, and the server's modules (Fastify,
   // sharp, the database drivers) would cost it about 50 MB of memory for nothing.
   const { startServer } = await import('../start-server.js');
