@@ -92,7 +92,7 @@ export const options = {
   uploads: oneOf('anonymous', ['anonymous', 'users'] as const, 'who may upload: anyone (anonymous), or only users created with `imghost users add`, each sending one of their API keys (users)', 'security'),
   upload_token: str('', 'when set, uploads need it, as the header "Authorization: Bearer TOKEN" or the form field upload_token', 'security', { metavar: 'TOKEN' }),
   signing_key: str('', 'when set, /imgs/<id>/s/<signature>/<box> URLs signed with it (HMAC-SHA256, see `imghost sign`) serve any size and crop; without it, only the named --variants exist', 'security', { metavar: 'SECRET' }),
-  upload_rate_limit: int(0, 'uploads one client IP may make per upload_rate_window before the server answers 429 (0: no limit)', 'security'),
+  upload_rate_limit: int(0, 'uploads one client IP may make per upload_rate_window before the server answers 429 (0: no limit); one count for all nodes on PostgreSQL, per process on SQLite', 'security'),
   upload_rate_window: int(60, 'seconds of the upload_rate_limit window', 'security', 1),
   trusted_proxies: str('', 'comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (empty: trust none)', 'security', { metavar: 'LIST' }),
   public_listing: bool(true, 'list recent images on / and answer GET /api/images; when false, only those who have an id see its image', 'security'),
