@@ -1,9 +1,11 @@
-// The floor of an upload's CPU: what the guarantees themselves cost, stage by stage, each run
-// alone in this process on the same files imghost is sent: SHA-256, metadata stripping, a durable
-// write (write, fsync, rename, fsync of the directory), the database commits (a pending record,
-// then the ready one with its sync), the header probe, the thumbnail (imghost's own pipeline),
-// and, for JPEG, libjpeg-turbo's `djpeg -scale 1/8`: the decode at 1/8 scale that any JPEG
-// thumbnailer (sharp's shrink-on-load, Pillow's draft mode) pays at least.
+// The floor of an upload's CPU: what the guarantees themselves cost, stage by stage, on the same
+// files imghost is sent. Receiving the upload durably as any Node server would (bench/bare-upload.ts:
+// HTTP, the multipart parser, the file written, fsynced and renamed), measured on that server's
+// process; then, each alone in this process, SHA-256, metadata stripping, the database commits (a
+// pending record, then the ready one with its sync), the header probe, the thumbnail (imghost's
+// own pipeline) and its placeholder. And, for JPEG, libjpeg-turbo's `djpeg -scale 1/8`: the
+// decode at 1/8 scale that any JPEG thumbnailer (sharp's shrink-on-load, Pillow's draft mode)
+// pays at least.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -17,8 +19,11 @@ import { makePlaceholder } from '../src/images/placeholder.js';
 import { decodeLimits, probe } from '../src/images/probe.js';
 import { makeRendition, specKey, squareSpec } from '../src/images/rendition.js';
 import { metadataStripper } from '../src/images/strip/index.js';
-import { openRepo, openStore } from '../src/open-storage.js';
+import { openRepo } from '../src/open-storage.js';
+import { startBareUpload } from './bare-upload.js';
+import { uploadMany } from './client.js';
 import type { Bench, ImageSet } from './context.js';
+import { cpuMs } from './proc-tree.js';
 import { round } from './stats.js';
 
 const run = promisify(execFile);
@@ -60,6 +65,19 @@ async function djpeg(files: readonly string[]): Promise<number | null> {
   }
 }
 
+/** CPU milliseconds of the bare Node upload server per upload of `count` copies, 4 at a time. */
+async function receive(bench: Bench, set: ImageSet, count: number): Promise<number> {
+  const server = await startBareUpload(await bench.dir('bare-upload'));
+  try {
+    await uploadMany(server.url, () => set.next(), set.cls.mime, 4, 4);
+    const before = await cpuMs(server.pid);
+    await uploadMany(server.url, () => set.next(), set.cls.mime, count, 4);
+    return (await cpuMs(server.pid) - before) / count;
+  } finally {
+    await server.stop();
+  }
+}
+
 export async function uploadFloor(bench: Bench, set: ImageSet, count: number): Promise<Floor> {
   const files = await set.files(await bench.dir(`floor-${set.cls.name}`), count);
   const bodies = await Promise.all(files.map((file) => readFile(file)));
@@ -67,13 +85,12 @@ export async function uploadFloor(bench: Bench, set: ImageSet, count: number): P
   const limits = decodeLimits(config);
   const spec = squareSpec(config.thumb_size, config.thumb_format);
   const repo = await openRepo(config);
-  const store = await openStore(config);
   const thumbs: Buffer[] = [];
   try {
     const stages: Record<string, number> = {
+      receive: await receive(bench, set, count * 2),
       sha256: await cpuPer(files, (_, i) => Promise.resolve(createHash('sha256').update(bodies[i] ?? Buffer.alloc(0)).digest())),
       strip: await cpuPer(files, (_, i) => strip(bodies[i] ?? Buffer.alloc(0))),
-      durable_write: await cpuPer(files, (_, i) => store.put(String(i).padStart(64, 'f'), bodies[i] ?? Buffer.alloc(0), set.cls.mime)),
       commit: await cpuPer(files, async (_, i) => {
         const id = newId();
         const blob = { hash: String(i).padStart(64, 'a'), bytes: 1, mime: set.cls.mime };
@@ -92,6 +109,5 @@ export async function uploadFloor(bench: Bench, set: ImageSet, count: number): P
     return { stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, round(v)])), total, djpegMs: set.cls.format === 'jpeg' ? await djpeg(files) : null };
   } finally {
     await repo.close();
-    await store.close();
   }
 }
