@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BaseLogger } from 'pino';
-import { NotAnImage, storageFailure, TooLarge, UploadAbandoned, UploadLost } from './errors.js';
+import { NotAnImage, storageFailure, TakenDown, TooLarge, UploadAbandoned, UploadLost } from './errors.js';
 import { batchedFileWriter, removeFilesOlderThan } from './files.js';
 import { releaseBlobs } from './gc.js';
 import { sha256 } from './hash.js';
@@ -154,6 +154,7 @@ export class Ingest {
     const stripped = this.opts.stripMetadata ? await stripSpooled(spooled.path, info.format).catch(rethrowAsStorageFailure) : null;
     endReceiving();
     const received = { ...spooled, ...stripped };
+    await this.refuseTakenDown(received.hash);
     const thumbSpec = specKey(spec);
     const duplicate = await this.repo.findDuplicate(received.hash, thumbSpec);
     // A client that left while the upload waited for a slot costs no thumbnail.
@@ -195,6 +196,9 @@ export class Ingest {
     await this.repo.insertPending(image);
     const releaseLease = this.leases.keepRecord(image.id);
     try {
+      // Again once the pending record counts: a takedown committed since the first look would
+      // otherwise miss it, and a takedown committed from now on removes it (markReady then fails).
+      await this.refuseTakenDown(image.orig.hash);
       // Both settle before any failure is handled: a put still running would otherwise store
       // its blob after the failed upload took its blobs back.
       const puts = await Promise.allSettled([
@@ -212,6 +216,11 @@ export class Ingest {
       releaseLease();
     }
     return { image, deleteToken };
+  }
+
+  /** Bytes the operator took down are refused wherever they come from (imghost takedown). */
+  private async refuseTakenDown(hash: string): Promise<void> {
+    if (await this.repo.takedowns.isRefused(hash)) throw new TakenDown();
   }
 
   /** Removes a failed or abandoned upload's record and the blobs no other image shares. */

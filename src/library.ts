@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Config } from './config/options.js';
-import { aboutFile, NotFound, UploadAbandoned, WrongDeleteToken } from './errors.js';
+import { aboutFile, Gone, NotFound, UploadAbandoned, WrongDeleteToken } from './errors.js';
 import { collectGarbage, releaseBlobs, type GcReport } from './gc.js';
 import { WorkPool } from './images/pool.js';
 import { decodeLimits } from './images/probe.js';
@@ -21,6 +21,8 @@ import { Variants, type VariantRequest } from './variants/service.js';
 import { parseEagerVariants, parseVariants } from './variants/spec.js';
 
 export type Variant = 'orig' | 'thumb';
+
+const TAKEN_DOWN = 'this image was taken down';
 
 export type LibraryOptions = StorageOptions & Pick<Config,
   'max_upload_size' | 'max_pixels' | 'decode_budget' | 'thumb_timeout' | 'max_jpeg_scans' | 'max_frames' | 'thumb_size' | 'thumb_format'
@@ -90,7 +92,11 @@ export class Library {
 
   async get(id: string): Promise<ImageRecord> {
     const image = isId(id) ? await this.repo.get(id) : null;
-    if (!image) throw new NotFound();
+    if (!image) {
+      // One more lookup, on the not-found path only: the links of a taken-down image say why it went.
+      if (isId(id) && await this.repo.takedowns.removedBy(id)) throw new Gone(TAKEN_DOWN);
+      throw new NotFound();
+    }
     return image;
   }
 

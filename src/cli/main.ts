@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<Command>> = {
   backup: async () => (await import('./backup.js')).backup,
   restore: async () => (await import('./backup.js')).restore,
   sign: async () => (await import('./sign.js')).sign,
+  takedown: async () => (await import('./takedown.js')).takedown,
 };
 
 async function main(argv: string[]): Promise<number> {

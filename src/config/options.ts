@@ -105,6 +105,10 @@ export const options = {
   verify_concurrency: int(8, 'images verify checks at once', 'operations', 1),
   repair: bool(false, 'verify: forget the variants found missing or damaged (records, and blobs nothing else uses), so each is made again on its next request; originals and thumbnails are never touched', 'operations'),
   force: bool(false, 'backup / restore: write into a directory that already holds a library, replacing its database', 'operations'),
+  reason: str('', 'takedown: why the bytes are taken down (or the undo made), kept in the audit log', 'operations', { metavar: 'TEXT' }),
+  list: bool(false, 'takedown: list the takedowns in force (bytes, time, reason, images removed) instead of taking one down', 'operations'),
+  log: bool(false, 'takedown: print the audit log of every takedown and undo instead of taking one down', 'operations'),
+  undo: bool(false, 'takedown: lift the takedown of the bytes given (SHA-256, or an id it removed): they may be uploaded again and the removed ids answer 404; deleted files stay deleted', 'operations'),
 
   logging: oneOf('info', logLevels, 'log level', 'logging'),
   log_to_stderr: autobool('send log output to stderr (by default only when --log_file_prefix is not set)', 'logging'),

@@ -17,6 +17,7 @@ import {
 import { GroupSync } from './group-sync.js';
 import { WalChanges } from './wal-changes.js';
 import { migrations } from './sqlite-schema.js';
+import { SqliteTakedowns } from './sqlite-takedowns.js';
 import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type UncountedFrames, type VariantRecord } from './index.js';
 
 type Row = ImageRow<number, number>;
@@ -41,6 +42,7 @@ export class SqliteRepo implements ImageRepo {
    */
   private readonly records = new LRUCache<string, ImageRecord>({ max: CACHED_RECORDS });
   private readonly commits: WalChanges;
+  readonly takedowns: SqliteTakedowns;
 
   /** With `create: false` the database file must exist: commands that read a library never make one. */
   constructor(private readonly path: string, { create = true }: { create?: boolean } = {}) {
@@ -55,6 +57,7 @@ export class SqliteRepo implements ImageRepo {
     this.db.pragma('busy_timeout = 5000');
     this.commits = new WalChanges(inMemory ? null : path);
     this.migrate();
+    this.takedowns = new SqliteTakedowns(this.db, { sync: () => this.durable.sync(), forget: (id) => { this.records.delete(id); } });
     const db = this.db;
     this.stmts = {
       insert: db.prepare(`INSERT INTO images (${INSERT_COLUMNS}, ready, lease_until)
