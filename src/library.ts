@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Config } from './config/options.js';
-import { aboutFile, Gone, NotFound, UploadAbandoned, WrongDeleteToken } from './errors.js';
+import { aboutFile, Gone, NotFound, NotYours, UploadAbandoned, WrongDeleteToken } from './errors.js';
 import { collectGarbage, releaseBlobs, type GcReport } from './gc.js';
 import { WorkPool } from './images/pool.js';
 import { decodeLimits } from './images/probe.js';
@@ -136,8 +136,19 @@ export class Library {
   }
 
   async delete(id: string, token: string): Promise<void> {
-    const image = await this.withDeleteToken(id, token);
-    if (!(await this.repo.remove(id))) throw new NotFound();
+    await this.remove(await this.withDeleteToken(id, token));
+  }
+
+  /** Deletes an image for its owner (by their API key), with no delete token: NotYours for another's image. */
+  async deleteOwned(id: string, owner: string): Promise<void> {
+    const image = await this.get(id);
+    if (image.owner !== owner) throw new NotYours();
+    await this.remove(image);
+  }
+
+  /** Deletes an image, and the blobs and variants no other image uses; NotFound when it is already gone. */
+  async remove(image: ImageRecord): Promise<void> {
+    if (!(await this.repo.remove(image.id))) throw new NotFound();
     // Variants belong to the original: they go with the last image that has it.
     const variants = await this.repo.removeOrphanVariants(image.orig.hash);
     await releaseBlobs(this.repo, this.store, [image.orig.hash, image.thumb.hash, ...variants.map((v) => v.hash)]);

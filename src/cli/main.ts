@@ -15,6 +15,8 @@ const commands: Record<string, () => Promise<Command>> = {
   backup: async () => (await import('./backup.js')).backup,
   restore: async () => (await import('./backup.js')).restore,
   sign: async () => (await import('./sign.js')).sign,
+  users: async () => (await import('./users.js')).users,
+  keys: async () => (await import('./keys.js')).keys,
   takedown: async () => (await import('./takedown.js')).takedown,
 };
 

@@ -10,6 +10,10 @@ const commands: readonly (readonly [string, string])[] = [
   ['backup', 'snapshot the embedded library (database and blobs) into --to, safe while the server runs'],
   ['restore', 'restore a backup from --from into --data_dir (refuses a non-empty one without --force)'],
   ['sign ID BOX[.EXT]', 'print the URL, signed with --signing_key, of image ID at any BOX (WxH, WxH-cover[-GRAVITY])'],
+  ['users add|set NAME', 'add a user who uploads with their own API keys, or change their --quota and --max_images'],
+  ['users list | remove NAME', 'list users with their quota, usage and keys; remove one (--delete_images deletes their images too)'],
+  ['keys add|list NAME', 'make an API key for a user (printed once; --label); list the keys of one user or all (never the keys)'],
+  ['keys revoke KEY_ID', 'revoke a key: it stops working at once'],
 ];
 
 function shownDefault(def: OptionDef): string {

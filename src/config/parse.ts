@@ -92,12 +92,17 @@ function convert(def: OptionDef, raw: unknown, source: string): unknown {
     }
     case 'size': {
       if (typeof text === 'number' && Number.isSafeInteger(text) && text > 0) return text;
-      const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(String(text));
-      const factor = m ? units[(m[2] ?? '').toLowerCase()] : undefined;
-      const n = m && factor ? Math.floor(Number(m[1]) * factor) : NaN;
-      return Number.isSafeInteger(n) && n > 0 ? n : fail('a size in bytes such as 33554432 or 32MiB');
+      return parseSize(String(text)) ?? fail('a size in bytes such as 33554432 or 32MiB');
     }
     case 'enum':
       return typeof text === 'string' && def.choices.includes(text) ? text : fail(`one of ${def.choices.join(', ')}`);
   }
+}
+
+/** A positive byte count written as an integer or with a unit (`32MiB`, `500k`); null for anything else. */
+export function parseSize(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const factor = m ? units[(m[2] ?? '').toLowerCase()] : undefined;
+  const n = m && factor ? Math.floor(Number(m[1]) * factor) : NaN;
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
 }

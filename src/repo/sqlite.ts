@@ -17,6 +17,7 @@ import {
 import { GroupSync } from './group-sync.js';
 import { WalChanges } from './wal-changes.js';
 import { migrations } from './sqlite-schema.js';
+import { SqliteAccounts } from './sqlite-accounts.js';
 import { SqliteTakedowns } from './sqlite-takedowns.js';
 import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type UncountedFrames, type VariantRecord } from './index.js';
 
@@ -42,6 +43,7 @@ export class SqliteRepo implements ImageRepo {
    */
   private readonly records = new LRUCache<string, ImageRecord>({ max: CACHED_RECORDS });
   private readonly commits: WalChanges;
+  readonly accounts: SqliteAccounts;
   readonly takedowns: SqliteTakedowns;
 
   /** With `create: false` the database file must exist: commands that read a library never make one. */
@@ -57,6 +59,7 @@ export class SqliteRepo implements ImageRepo {
     this.db.pragma('busy_timeout = 5000');
     this.commits = new WalChanges(inMemory ? null : path);
     this.migrate();
+    this.accounts = new SqliteAccounts(this.db);
     this.takedowns = new SqliteTakedowns(this.db, { sync: () => this.durable.sync(), forget: (id) => { this.records.delete(id); } });
     const db = this.db;
     this.stmts = {
@@ -134,7 +137,8 @@ export class SqliteRepo implements ImageRepo {
     // A pending record need not survive a power cut (its blobs would then be swept as orphans):
     // markReady's sync makes both durable.
     return this.guarded(() => {
-      this.stmts.insert.run(...insertValues(image, (date) => date.getTime(), (flag) => (flag ? 1 : 0)), Date.now() + leaseMs);
+      const insert = () => { this.stmts.insert.run(...insertValues(image, (date) => date.getTime(), (flag) => (flag ? 1 : 0)), Date.now() + leaseMs); };
+      if (image.owner === null) insert(); else this.accounts.withinQuota(image.owner, image.orig.bytes, insert);
     });
   }
 
