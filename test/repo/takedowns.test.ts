@@ -1,0 +1,124 @@
+// What every TakedownRepo adapter must do, on a real SQLite file and a real PostgreSQL: a takedown
+// removes every record of an original at once and remembers it; undo gives the bytes back; the
+// audit log keeps both. Plus SQLite's record cache, which must not serve a removed record.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import type { ImageRepo } from '../../src/repo/index.js';
+import { PostgresRepo } from '../../src/repo/postgres.js';
+import { SqliteRepo } from '../../src/repo/sqlite.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { tempDir } from '../helpers/server.js';
+import { image, ready } from './contract.js';
+
+let dir: string;
+let postgres: TestPostgres;
+before(async () => { [dir, postgres] = await Promise.all([tempDir('imghost-takedowns-'), startPostgres()]); });
+after(() => Promise.all([rm(dir, { recursive: true, force: true }), postgres.stop()]));
+
+const sqlitePath = (): string => join(dir, `${randomBytes(4).toString('hex')}.db`);
+const ids = (records: readonly { id: string }[]): string[] => records.map((r) => r.id).sort();
+
+function takedownContract(name: string, open: () => Promise<ImageRepo>): void {
+  describe(`${name}: the TakedownRepo contract`, () => {
+    let repo: ImageRepo;
+    beforeEach(async () => { repo = await open(); });
+    afterEach(() => repo.close());
+
+    it('removes every record of the original, pending or ready, at once, and nothing else', async () => {
+      const a = await ready(repo, image({}, 'shared'));
+      const b = await ready(repo, image({}, 'shared'));
+      const pending = image({}, 'shared');
+      await repo.insertPending(pending);
+      const other = await ready(repo, image());
+      const removed = await repo.takedowns.takeDown(a.orig.hash, 'abuse report #12');
+      assert.deepEqual(ids(removed ?? []), ids([a, b, pending]));
+      assert.deepEqual(removed?.find((r) => r.id === a.id)?.thumb, a.thumb, 'whole records, to release their blobs');
+      assert.equal(await repo.get(a.id), null);
+      assert.equal(await repo.get(b.id), null);
+      assert.equal(await repo.markReady(pending.id), false, 'an upload in flight loses its record');
+      assert.equal(await repo.isReferenced(a.orig.hash), false);
+      assert.deepEqual(ids(await repo.list(10)), [other.id]);
+    });
+
+    it('refuses the hash and names the takedown of each id it removed', async () => {
+      const a = await ready(repo, image({}, 'refused'));
+      const other = await ready(repo, image());
+      await repo.takedowns.takeDown(a.orig.hash, 'abuse report #12');
+      assert.equal(await repo.takedowns.isRefused(a.orig.hash), true);
+      assert.equal(await repo.takedowns.isRefused(other.orig.hash), false);
+      assert.deepEqual(await repo.takedowns.removedBy(a.id), { hash: a.orig.hash, reason: 'abuse report #12' });
+      assert.equal(await repo.takedowns.removedBy(other.id), null);
+    });
+
+    it('writes nothing for an original no record has', async () => {
+      assert.equal(await repo.takedowns.takeDown(image().orig.hash, 'typo'), null);
+      assert.deepEqual(await repo.takedowns.list(), []);
+      assert.deepEqual(await repo.takedowns.log(), []);
+    });
+
+    it('taken down again, removes the records stored since, keeps its time, and its reason unless given a new one', async () => {
+      const a = await ready(repo, image({}, 'again'));
+      await repo.takedowns.takeDown(a.orig.hash, 'first reason');
+      const [first] = await repo.takedowns.list();
+      const late = await ready(repo, image({}, 'again'));
+      assert.deepEqual(ids(await repo.takedowns.takeDown(a.orig.hash, null) ?? []), [late.id]);
+      assert.deepEqual(await repo.takedowns.takeDown(a.orig.hash, 'second reason'), []);
+      assert.deepEqual(await repo.takedowns.list(), [{ hash: a.orig.hash, reason: 'second reason', createdAt: first?.createdAt, images: 2 }]);
+      assert.deepEqual((await repo.takedowns.log()).map((e) => [e.action, e.images, e.reason]),
+        [['takedown', 1, 'first reason'], ['takedown', 1, null], ['takedown', 0, 'second reason']]);
+    });
+
+    it('undo lifts the refusal and forgets the removed ids, once; the log keeps both, oldest first', async () => {
+      const a = await ready(repo, image({}, 'undone'));
+      const b = await ready(repo, image({}, 'undone'));
+      await repo.takedowns.takeDown(a.orig.hash, 'mistake');
+      assert.equal(await repo.takedowns.undo(a.orig.hash, 'wrong file'), 2);
+      assert.equal(await repo.takedowns.isRefused(a.orig.hash), false);
+      assert.equal(await repo.takedowns.removedBy(b.id), null);
+      assert.deepEqual(await repo.takedowns.list(), []);
+      assert.equal(await repo.takedowns.undo(a.orig.hash, null), null);
+      const log = await repo.takedowns.log();
+      assert.deepEqual(log.map((e) => [e.action, e.hash, e.images, e.reason]),
+        [['takedown', a.orig.hash, 2, 'mistake'], ['undo', a.orig.hash, 2, 'wrong file']]);
+      assert.ok(log[0] && log[1] && log[0].seq < log[1].seq && log[0].at <= log[1].at);
+      assert.ok(log[0].at instanceof Date && Math.abs(log[0].at.getTime() - Date.now()) < 60_000);
+    });
+
+    it('lists the takedowns in force newest first, each with the records it removed', async () => {
+      const old = await ready(repo, image());
+      await repo.takedowns.takeDown(old.orig.hash, null);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const young = await ready(repo, image({}, 'young'));
+      await ready(repo, image({}, 'young'));
+      await repo.takedowns.takeDown(young.orig.hash, 'spam');
+      assert.deepEqual((await repo.takedowns.list()).map((t) => [t.hash, t.images, t.reason]),
+        [[young.orig.hash, 2, 'spam'], [old.orig.hash, 1, null]]);
+    });
+  });
+}
+
+takedownContract('SqliteRepo', () => Promise.resolve(new SqliteRepo(sqlitePath())));
+takedownContract('PostgresRepo', async () => PostgresRepo.open(await postgres.createDatabase(), { poolSize: 3, timeoutMs: 5000 }));
+
+describe('SqliteRepo record cache and takedowns', () => {
+  it('serves no record a takedown removed, by this connection or another process', async () => {
+    const path = sqlitePath();
+    const server = new SqliteRepo(path);
+    const cli = new SqliteRepo(path);
+    try {
+      const mine = await ready(server, image({}, 'cached-here'));
+      const theirs = await ready(server, image({}, 'cached-there'));
+      assert.ok(await server.get(mine.id));
+      assert.ok(await server.get(theirs.id), 'both cached');
+      await server.takedowns.takeDown(mine.orig.hash, null);
+      assert.equal(await server.get(mine.id), null);
+      await cli.takedowns.takeDown(theirs.orig.hash, null);
+      assert.equal(await server.get(theirs.id), null);
+    } finally {
+      await Promise.all([server.close(), cli.close()]);
+    }
+  });
+});
