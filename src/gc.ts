@@ -6,6 +6,8 @@ import { PENDING_LEASE, type ImageRepo } from './repo/index.js';
 import type { BlobStore } from './store/index.js';
 
 export interface GcReport {
+  /** Ids of images removed for being past their expiry (or their last view's grace). */
+  expired: string[];
   /** Ids of uploads that never finished. */
   unfinished: string[];
   /** Keys of blobs no image refers to. */
@@ -23,6 +25,19 @@ export async function releaseBlobs(repo: ImageRepo, store: BlobStore, hashes: It
     if (await store.removeUnlessReferenced(hash, () => repo.isReferenced(hash))) removed.push(hash);
   }
   return removed;
+}
+
+/**
+ * Removes the images past their expiry, then the variants of originals no image has any more, and
+ * the blobs of both that no other image or variant uses; answers the removed images' ids.
+ */
+export async function removeExpired(repo: ImageRepo, store: BlobStore): Promise<string[]> {
+  const removed = await repo.visibility.removeExpired();
+  if (removed.length === 0) return [];
+  const variants = (await Promise.all([...new Set(removed.map((image) => image.orig.hash))]
+    .map((hash) => repo.removeOrphanVariants(hash)))).flat();
+  await releaseBlobs(repo, store, [...removed.flatMap((image) => [image.orig.hash, image.thumb.hash]), ...variants.map((v) => v.hash)]);
+  return removed.map((image) => image.id);
 }
 
 /** Blobs the sweep asks the repository about at a time: its memory stays flat at any library size. */
@@ -51,7 +66,7 @@ export async function collectGarbage(
   const now = Date.now();
   const cutoff = new Date(now - graceMs);
   const tempCutoff = new Date(now - Math.max(graceMs, PENDING_LEASE.durationMs));
-  const report: GcReport = { unfinished: [], blobs: [], temp: [], restored: [] };
+  const report: GcReport = { expired: await removeExpired(repo, store), unfinished: [], blobs: [], temp: [], restored: [] };
   for (const image of await repo.removeExpiredPending()) {
     report.unfinished.push(image.id);
     report.blobs.push(...await releaseBlobs(repo, store, [image.orig.hash, image.thumb.hash]));

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Config } from './config/options.js';
 import { aboutFile, Gone, NotFound, NotYours, UploadAbandoned, WrongDeleteToken } from './errors.js';
-import { collectGarbage, releaseBlobs, type GcReport } from './gc.js';
+import { collectGarbage, releaseBlobs, removeExpired, type GcReport } from './gc.js';
 import { WorkPool } from './images/pool.js';
 import { decodeLimits } from './images/probe.js';
 import { makeRendition, squareSpec } from './images/rendition.js';
@@ -22,6 +22,8 @@ import { parseEagerVariants, parseVariants } from './variants/spec.js';
 
 export type Variant = 'orig' | 'thumb';
 
+const EXPIRED = 'this image expired';
+const VIEWS_USED_UP = 'this image has been viewed as many times as its uploader allowed';
 const TAKEN_DOWN = 'this image was taken down';
 
 export type LibraryOptions = StorageOptions & Pick<Config,
@@ -90,6 +92,7 @@ export class Library {
     }
   }
 
+  /** The image an id names: NotFound, or Gone once it expired or its views are used up (every route that takes an id). */
   async get(id: string): Promise<ImageRecord> {
     const image = isId(id) ? await this.repo.get(id) : null;
     if (!image) {
@@ -97,11 +100,23 @@ export class Library {
       if (isId(id) && await this.repo.takedowns.removedBy(id)) throw new Gone(TAKEN_DOWN);
       throw new NotFound();
     }
+    // Views first: the last view brings the expiry forward, and its visitors should learn why.
+    if (image.maxViews !== null && await this.repo.visibility.viewsUsedUp(id)) throw new Gone(VIEWS_USED_UP);
+    if (image.expiresAt !== null && image.expiresAt.getTime() <= Date.now()) throw new Gone(EXPIRED);
     return image;
   }
 
+  /**
+   * Spends one view of an image with a view limit, just before its original is sent (GET only):
+   * Gone when none is left, however many requests and nodes ask at once.
+   */
+  async countView(image: ImageRecord): Promise<void> {
+    if (image.maxViews !== null && !(await this.repo.visibility.countView(image.id))) throw new Gone(VIEWS_USED_UP);
+  }
+
+  /** The public listing: listed images that have neither expired nor a view limit. */
   list(limit: number, before?: number): Promise<ImageRecord[]> {
-    return this.repo.list(limit, before);
+    return this.repo.visibility.listed(limit, before);
   }
 
   read(image: ImageRecord, variant: Variant, range?: ByteRange): Promise<Readable> {
@@ -159,6 +174,11 @@ export class Library {
     const answers = (ping: Promise<void>) => ping.then(() => true, () => false);
     const [db, store] = await Promise.all([answers(this.repo.ping()), answers(this.store.ping())]);
     return { db, store };
+  }
+
+  /** Removes the images past their expiry, and their blobs and variants no other image uses; their ids. */
+  removeExpired(): Promise<string[]> {
+    return removeExpired(this.repo, this.store);
   }
 
   collectGarbage(graceMs = this.graceMs): Promise<GcReport> {

@@ -60,7 +60,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   // Leftovers of a crash are swept in the background: readiness does not wait for it.
   library.collectGarbage().then((report) => {
-    const total = report.unfinished.length + report.blobs.length + report.temp.length + report.restored.length;
+    const total = report.expired.length + report.unfinished.length + report.blobs.length + report.temp.length + report.restored.length;
     if (total > 0) logger.info(report, 'startup sweep removed leftovers');
   }, (err: unknown) => { logger.warn({ err }, 'startup sweep failed'); });
   // So are the frames of images stored before frames were counted at upload; never rejects.
@@ -68,18 +68,29 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const counting = backfillFrames(library.repo, library.store,
     { tmpDir: resolve(config.data_dir, 'tmp'), maxFrames: config.max_frames, log: logger, signal: stopCounting.signal });
 
+  // Images past their expiry go every expiry_sweep seconds, on every node: each removal is one
+  // statement, so no two nodes remove the same image.
+  let sweeping: Promise<void> = Promise.resolve();
+  const expirySweep = setInterval(() => {
+    sweeping = library.removeExpired().then((ids) => {
+      if (ids.length > 0) logger.info({ ids }, 'expired images removed');
+    }, (err: unknown) => { logger.warn({ err }, 'expiry sweep failed'); });
+  }, config.expiry_sweep * 1000);
+  expirySweep.unref();
+
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.address === '0.0.0.0' || config.address === '::' ? '127.0.0.1' : config.address;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       stopCounting.abort();
+      clearInterval(expirySweep);
       const timer = setTimeout(() => { app.server.closeAllConnections(); }, config.shutdown_timeout * 1000);
       try {
         await app.close();
       } finally {
         clearTimeout(timer);
-        await counting;
+        await Promise.all([counting, sweeping]);
         await library.close();
       }
     })();

@@ -1,4 +1,4 @@
-// `imghost gc`: removes unfinished uploads whose lease ran out, blobs no image refers to and
+// `imghost gc`: removes images past their expiry, unfinished uploads whose lease ran out, blobs no image refers to and
 // temporary files older than --gc_grace seconds, puts back blobs an interrupted delete left
 // parked that an image still needs, and prints what it did.
 import type { Invocation } from '../config/parse.js';
@@ -10,6 +10,7 @@ export async function gc({ config }: Invocation): Promise<number> {
   const library = await Library.open(config);
   try {
     const report = await library.collectGarbage();
+    for (const id of report.expired) process.stdout.write(`removed expired image ${id}\n`);
     for (const id of report.unfinished) process.stdout.write(`removed unfinished upload ${id}\n`);
     for (const key of report.blobs) process.stdout.write(`removed orphan blob ${key}\n`);
     for (const path of report.temp) process.stdout.write(`removed temporary file ${path}\n`);

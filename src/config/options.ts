@@ -102,6 +102,7 @@ export const options = {
   to: str('', 'migrate-store / migrate-db: the store or database to copy into; backup: the backup directory', 'operations', { metavar: 'LOCATION' }),
   migrate_concurrency: int(8, 'blobs migrate-store copies at once', 'operations', 1),
   gc_grace: int(600, 'seconds an unreferenced blob or temporary file is left alone before gc removes it (an unfinished upload goes once the lease its process renews has lapsed)', 'operations'),
+  expiry_sweep: int(60, 'seconds between the server\'s sweeps that remove images past their expiry (or a minute past their last allowed view) and their files; their links answer 410 from the moment they expire', 'operations', 1),
   verify_concurrency: int(8, 'images verify checks at once', 'operations', 1),
   repair: bool(false, 'verify: forget the variants found missing or damaged (records, and blobs nothing else uses), so each is made again on its next request; originals and thumbnails are never touched', 'operations'),
   force: bool(false, 'backup / restore: write into a directory that already holds a library, replacing its database', 'operations'),

@@ -12,6 +12,10 @@ export interface BlobResponse {
   mime: string;
   modified: Date;
   open: (range?: ByteRange) => Promise<Readable>;
+  /** Cache-Control when not the default of an immutable blob (an image that expires or counts its views). */
+  cacheControl?: string;
+  /** Called just before the body is read, once nothing else can refuse the request; may refuse it (a view limit). */
+  admit?: () => Promise<void>;
 }
 
 /** Sends the blob; one small enough for `cache` is answered from memory once read. */
@@ -21,7 +25,7 @@ export async function sendBlob(request: FastifyRequest, reply: FastifyReply, blo
     'content-type': blob.mime,
     etag,
     'last-modified': blob.modified.toUTCString(),
-    'cache-control': 'public, max-age=31536000, immutable',
+    'cache-control': blob.cacheControl ?? 'public, max-age=31536000, immutable',
     'accept-ranges': 'bytes',
     // An image response is never a document: no scripts even if a browser were fooled.
     'content-security-policy': "default-src 'none'; sandbox",
@@ -37,6 +41,7 @@ export async function sendBlob(request: FastifyRequest, reply: FastifyReply, blo
   }
   // The body is had before the status and length are set: a blob found missing here leaves the
   // reply as it was, for the caller to try again or answer an error.
+  if (request.method === 'GET') await blob.admit?.();
   const body = request.method === 'HEAD' || blob.bytes === 0 ? undefined : await openBody(blob, range, cache);
   if (range) {
     reply.code(206).header('content-range', `bytes ${String(range.start)}-${String(range.end)}/${String(blob.bytes)}`);

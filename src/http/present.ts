@@ -27,6 +27,12 @@ export interface ImageJson {
   frames: number;
   /** A ThumbHash (base64) of the image to paint while it loads, or null. */
   placeholder: string | null;
+  /** Left out of the public listing. */
+  unlisted: boolean;
+  /** When its links answer 410 Gone (ISO 8601), or null when it is kept until deleted. */
+  expires_at: string | null;
+  /** GETs of the original it is served to before its links answer 410 Gone, or null for no limit. */
+  max_views: number | null;
 }
 
 /**
@@ -94,6 +100,9 @@ export function presenter(config: PresenterOptions): Presenter {
     animated: isAnimated(img),
     frames: img.frames,
     placeholder: img.placeholder,
+    unlisted: img.unlisted,
+    expires_at: img.expiresAt?.toISOString() ?? null,
+    max_views: img.maxViews,
   });
   return {
     image,
@@ -109,6 +118,9 @@ export function presenter(config: PresenterOptions): Presenter {
       return hidpiThumb === undefined ? undefined : `${img.thumb_url} 1x, ${variant(hidpiThumb)} 2x`;
     },
     renditions: (img) => {
+      // A view-limited image's page shows its original alone, so one visit spends one view,
+      // whichever size a browser would have picked.
+      if (img.max_views !== null) return { src: img.url, srcset: '' };
       // A variant fits its longest side into its size and is never enlarged, so one at least as
       // large as the original is the original's pixels again: the original stands in for it.
       const longest = Math.max(img.width, img.height);

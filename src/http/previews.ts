@@ -82,7 +82,8 @@ export class Previews {
   /** The Open Graph and Twitter card tags of the image's page, and the page's oEmbed link. `image`'s links are absolute on `base`. */
   async head(record: ImageRecord, image: ImageJson, base: string): Promise<PreviewHead> {
     const title = titleOf(image);
-    const picture = await this.preview(record, image);
+    // An unfurler fetching a view-limited image would spend its views, or show it to a whole chat.
+    const picture = record.maxViews === null ? await this.preview(record, image) : undefined;
     const og = (key: string, content: string | number): MetaTag => ({ attribute: 'property', key: `og:${key}`, content: String(content) });
     const twitter = (key: string, content: string): MetaTag => ({ attribute: 'name', key: `twitter:${key}`, content });
     const pictureTags = (shown: Picture) => [
@@ -106,6 +107,7 @@ export class Previews {
    * rendition within it (a named size, the thumbnail or the original). NotFound when none fits.
    */
   async oembed(record: ImageRecord, image: ImageJson, base: string, max: MaxSize): Promise<OEmbedJson> {
+    if (record.maxViews !== null) throw new NotFound('an image with a view limit has no preview');
     const bounded = Number.isFinite(max.width) || Number.isFinite(max.height);
     const picture = bounded ? await this.largestWithin(record, image, max) : await this.preview(record, image);
     if (picture === undefined) throw new NotFound('no rendition of the image fits within maxwidth and maxheight');

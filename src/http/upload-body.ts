@@ -5,10 +5,12 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { Readable } from 'node:stream';
 import { BadFileName, BadRequest, MissingFile, TooLarge, TooManyFiles, UnsupportedBody } from '../errors.js';
-import type { UploadedFile } from '../ingest.js';
+import type { Sender, UploadedFile } from '../ingest.js';
 import type { Library } from '../library.js';
+import { DEFAULT_TERMS } from '../repo/index.js';
 import type { Presenter, UploadedJson } from './present.js';
 import { uploadSender } from './sender.js';
+import { isTermField, parseUploadTerms, TERM_FIELDS } from './upload-terms.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -44,7 +46,8 @@ export async function storeUploads(
 ): Promise<[UploadedJson, ...UploadedJson[]]> {
   const stored: UploadedJson[] = [];
   const base = present.base(request);
-  for (const { image, deleteToken } of await library.upload(checkedFiles(request, check), uploadSender(request, reply))) {
+  const sender = uploadSender(request, reply);
+  for (const { image, deleteToken } of await library.upload(checkedFiles(request, check, sender), sender)) {
     request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
     stored.push(present.uploaded(image, deleteToken, base));
   }
@@ -54,24 +57,45 @@ export async function storeUploads(
 }
 
 /**
- * The request's files, checked as they come. A route of one file leaves the rest of the body
- * unread; one of several refuses a file past its count (TooManyFiles) rather than drop it unsaid.
+ * The request's files, checked as they come, with the sender's terms (upload-terms.ts) set from
+ * the query and the fields before the first file. A route of one file reads past it only for a
+ * late field, discarding further files; one of several refuses a file past its count
+ * (TooManyFiles) rather than drop it unsaid.
  */
-async function* checkedFiles(request: FastifyRequest, check: FieldCheck): AsyncGenerator<UploadedFile> {
+async function* checkedFiles(request: FastifyRequest, check: FieldCheck, sender: Sender): AsyncGenerator<UploadedFile> {
   const fields: Record<string, string> = {};
   const files = filesOf(request);
   let taken = 0;
-  for await (const file of uploadedFiles(request, fields)) {
+  for await (const file of uploadedFiles(request, fields, files === 1)) {
     if (taken === files) throw new TooManyFiles(files);
     check(fields);
+    if (taken === 0) sender.terms = { ...(sender.terms ?? DEFAULT_TERMS), ...parseUploadTerms(termsGiven(request, fields), new Date()) };
     yield file;
-    if (++taken === 1 && files === 1) return;
+    taken++;
   }
   check(fields);
 }
 
-/** Yields each uploaded file in order; multipart fields met on the way are collected in `fields`. */
-async function* uploadedFiles(request: FastifyRequest, fields: Record<string, string>): AsyncGenerator<UploadedFile> {
+/** The terms of the query and of the fields; one given in both is refused rather than one of them chosen. */
+function termsGiven(request: FastifyRequest, fields: Readonly<Record<string, string>>): Partial<Record<string, string>> {
+  const query = request.query as Partial<Record<string, unknown>>;
+  const given: Partial<Record<string, string>> = {};
+  for (const name of TERM_FIELDS) {
+    const [asked, field] = [query[name], fields[name]];
+    if (asked !== undefined && field !== undefined) throw new BadRequest(`'${name}' is given both in the URL and in the form`);
+    if (asked !== undefined && typeof asked !== 'string') throw new BadRequest(`'${name}' is given more than once`);
+    given[name] = asked ?? field;
+  }
+  return given;
+}
+
+/**
+ * Yields each uploaded file in order; multipart fields met on the way are collected in `fields`.
+ * The terms fields must come before the first file (browsers send fields in form order), so
+ * every file of a request is stored on the same terms: one after a file is refused. With
+ * `firstOnly`, later files are read and discarded, so a terms field after them is not missed.
+ */
+async function* uploadedFiles(request: FastifyRequest, fields: Record<string, string>, firstOnly: boolean): AsyncGenerator<UploadedFile> {
   const contentType = request.headers['content-type'];
   if (contentType === undefined) return;
   if (!request.isMultipart()) {
@@ -80,11 +104,16 @@ async function* uploadedFiles(request: FastifyRequest, fields: Record<string, st
     yield { stream: request.body, filename: typeof name === 'string' ? fileName(name) : null };
     return;
   }
+  let filesSeen = 0;
   try {
     for await (const part of request.parts()) {
       if (part.type === 'field') {
+        if (filesSeen > 0 && isTermField(part.fieldname)) {
+          throw new BadRequest(`the '${part.fieldname}' field must come before the file in the form`);
+        }
         fields[part.fieldname] = typeof part.value === 'string' ? part.value : '';
-      } else if (part.fieldname === 'file') {
+      } else if (part.fieldname === 'file' && !(firstOnly && filesSeen > 0)) {
+        filesSeen++;
         // A body that ends inside the file fails the file stream, not this loop: mark it too.
         part.file.on('error', markMalformed);
         yield { stream: part.file, filename: fileName(part.filename) };

@@ -17,8 +17,9 @@ import {
 import { GroupSync } from './group-sync.js';
 import { WalChanges } from './wal-changes.js';
 import { migrations } from './sqlite-schema.js';
-import { SqliteAccounts } from './sqlite-accounts.js';
 import { SqliteTakedowns } from './sqlite-takedowns.js';
+import { SqliteVisibility } from './sqlite-visibility.js';
+import { SqliteAccounts } from './sqlite-accounts.js';
 import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type UncountedFrames, type VariantRecord } from './index.js';
 
 type Row = ImageRow<number, number>;
@@ -43,8 +44,9 @@ export class SqliteRepo implements ImageRepo {
    */
   private readonly records = new LRUCache<string, ImageRecord>({ max: CACHED_RECORDS });
   private readonly commits: WalChanges;
-  readonly accounts: SqliteAccounts;
   readonly takedowns: SqliteTakedowns;
+  readonly visibility: SqliteVisibility;
+  readonly accounts: SqliteAccounts;
 
   /** With `create: false` the database file must exist: commands that read a library never make one. */
   constructor(private readonly path: string, { create = true }: { create?: boolean } = {}) {
@@ -61,6 +63,7 @@ export class SqliteRepo implements ImageRepo {
     this.migrate();
     this.accounts = new SqliteAccounts(this.db);
     this.takedowns = new SqliteTakedowns(this.db, { sync: () => this.durable.sync(), forget: (id) => { this.records.delete(id); } });
+    this.visibility = new SqliteVisibility(this.db, { sync: () => this.durable.sync(), forget: (id) => { this.records.delete(id); } });
     const db = this.db;
     this.stmts = {
       insert: db.prepare(`INSERT INTO images (${INSERT_COLUMNS}, ready, lease_until)

@@ -6,6 +6,7 @@ import type { Config } from '../config/options.js';
 import { BlobMissing } from '../errors.js';
 import { SmallBlobCache } from '../http/blob-cache.js';
 import { sendBlob } from '../http/blob-response.js';
+import { cacheControlOf, mayPublish } from '../http/image-caching.js';
 import type { Library, Variant } from '../library.js';
 import type { VariantRecord } from '../repo/index.js';
 import type { VariantRequest } from '../variants/service.js';
@@ -24,6 +25,7 @@ export function imageRoutes(app: FastifyInstance, library: Library, config: Pick
     const send = (variant: VariantRecord) => sendBlob(request, reply, {
       ...variant,
       modified: variant.createdAt,
+      cacheControl: cacheControlOf(image),
       open: (range) => library.readVariant(variant, range),
     }, cache);
     const variant = await library.variant(image, asked);
@@ -44,8 +46,9 @@ export function imageRoutes(app: FastifyInstance, library: Library, config: Pick
       const { id, variant } = request.params;
       const image = await library.get(id);
       const blob = image[variant];
-      // A published store serves the bytes itself; HEAD still answers here, from the record.
-      const direct = request.method === 'GET' ? library.publicUrl(image, variant) : null;
+      // A published store serves the bytes itself; HEAD still answers here, from the record. An
+      // image that counts its views or expires is always served here, where they are checked.
+      const direct = request.method === 'GET' && mayPublish(image) ? library.publicUrl(image, variant) : null;
       if (direct) {
         await reply.redirect(direct, 302);
         return;
@@ -56,6 +59,9 @@ export function imageRoutes(app: FastifyInstance, library: Library, config: Pick
         mime: blob.mime,
         modified: image.createdAt,
         open: (range) => library.read(image, variant, range),
+        cacheControl: cacheControlOf(image),
+        // Only a GET of the original spends a view: thumbnails and HEAD do not.
+        admit: variant === 'orig' ? () => library.countView(image) : undefined,
       }, cache);
     },
   });

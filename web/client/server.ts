@@ -25,9 +25,13 @@ function errorOf(status: number, body: string, retryAfter: string | null): Serve
  * Posts one file as the form would (XHR rather than fetch: only XHR reports upload progress).
  * `onProgress` gets the fraction of the body sent, from 0 to 1.
  */
-export function uploadFile(file: File, uploadToken: string | null, onProgress: (sent: number) => void): Promise<UploadedJson> {
+export function uploadFile(
+  file: File, uploadToken: string | null, onProgress: (sent: number) => void, terms: readonly (readonly [string, string])[] = [],
+): Promise<UploadedJson> {
   const form = new FormData();
   form.append('_xsrf', xsrfToken());
+  // The server takes an upload's terms (unlisted, expires_in, max_views) only before its file.
+  for (const [name, value] of terms) form.append(name, value);
   form.append('file', file, file.name);
   const xhr = new XMLHttpRequest();
   xhr.open('POST', '/');

@@ -8,6 +8,15 @@ import { UploadItem } from './upload-item.js';
 
 const PARALLEL = 3;
 
+/** The form's choices of visibility and lifetime, as they stand when a file is sent. */
+const termsOf = (form: HTMLFormElement): [string, string][] => {
+  const fields = new FormData(form);
+  return ['unlisted', 'expires_in', 'max_views'].flatMap((name) => {
+    const value = fields.get(name);
+    return typeof value === 'string' && value !== '' ? [[name, value] as [string, string]] : [];
+  });
+};
+
 export interface UploadPage {
   form: HTMLFormElement;
   list: HTMLElement;
@@ -59,7 +68,7 @@ export function setUpUploads({ form, list, onUploaded }: UploadPage): void {
     if (problem !== null) { item.failed(new Error(problem)); return; }
     queue.push(async () => {
       try {
-        const image = await uploadFile(file, tokenInput ? tokenInput.value : null, (sent) => { item.sending(sent); });
+        const image = await uploadFile(file, tokenInput ? tokenInput.value : null, (sent) => { item.sending(sent); }, termsOf(form));
         rememberDeleteToken(image.id, image.delete_token);
         item.done(image);
       } catch (err) {

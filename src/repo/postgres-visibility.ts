@@ -1,0 +1,49 @@
+// Visibility and lifetimes in PostgreSQL, on the PostgresRepo's pool. A view is counted by one
+// UPDATE whose row lock orders concurrent GETs from every node: exactly max_views of them see
+// their row updated.
+import type pg from 'pg';
+import type { QueryResult } from 'pg';
+import { RECORD_COLUMNS, toRecord, type ImageRow } from './columns.js';
+import type { ImageRecord } from './index.js';
+import { LAST_VIEW_GRACE_MS, type VisibilityRepo } from './visibility.js';
+
+const sql = {
+  listed: `SELECT ${RECORD_COLUMNS} FROM images
+    WHERE ready AND NOT unlisted AND max_views IS NULL AND (expires_at IS NULL OR expires_at > now()) AND seq < $1
+    ORDER BY seq DESC LIMIT $2`,
+  countView: `UPDATE images SET views = views + 1,
+    expires_at = CASE WHEN views + 1 >= max_views THEN LEAST(expires_at, now() + $2::double precision * interval '1 millisecond')
+      ELSE expires_at END
+    WHERE id = $1 AND ready AND (max_views IS NULL OR views < max_views) AND (expires_at IS NULL OR expires_at > now())`,
+  usedUp: 'SELECT 1 FROM images WHERE id = $1 AND max_views IS NOT NULL AND views >= max_views',
+  removeExpired: `DELETE FROM images WHERE expires_at <= now() AND ready RETURNING ${RECORD_COLUMNS}`,
+} as const;
+
+export class PostgresVisibility implements VisibilityRepo {
+  /** `translate` names a connection failure by the catalogue's Unavailable, as the repository does. */
+  constructor(private readonly pool: pg.Pool, private readonly translate: (err: unknown) => unknown) {}
+
+  async listed(limit: number, before = Number.MAX_SAFE_INTEGER): Promise<ImageRecord[]> {
+    return ((await this.query('listed', [before, limit])).rows as ImageRow<string, Date>[]).map(toRecord);
+  }
+
+  async countView(id: string): Promise<boolean> {
+    return ((await this.query('countView', [id, LAST_VIEW_GRACE_MS])).rowCount ?? 0) > 0;
+  }
+
+  async viewsUsedUp(id: string): Promise<boolean> {
+    return ((await this.query('usedUp', [id])).rowCount ?? 0) > 0;
+  }
+
+  async removeExpired(): Promise<ImageRecord[]> {
+    return ((await this.query('removeExpired', [])).rows as ImageRow<string, Date>[]).map(toRecord);
+  }
+
+  private async query(name: keyof typeof sql, values: unknown[]): Promise<QueryResult> {
+    try {
+      return await this.pool.query({ name: `imghost_visibility_${name}`, text: sql[name], values });
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// Visibility and lifetimes in the embedded store, on the SqliteRepo's own connection. A counted
+// view and a removal are synced before they are acted on: a view a power cut forgot would be
+// served again, and a removal it forgot would bring back a record whose blobs were released.
+import type Database from 'better-sqlite3';
+import { storageFailure } from '../errors.js';
+import { RECORD_COLUMNS, toRecord, type ImageRow } from './columns.js';
+import type { ImageRecord } from './index.js';
+import { LAST_VIEW_GRACE_MS, type VisibilityRepo } from './visibility.js';
+
+/** What the repository lends: durability, and its cache of records to keep true. */
+export interface SqliteVisibilityHooks {
+  sync(): Promise<void>;
+  forget(id: string): void;
+}
+
+type Row = ImageRow<number, number>;
+
+export class SqliteVisibility implements VisibilityRepo {
+  private readonly stmts;
+
+  constructor(db: Database.Database, private readonly hooks: SqliteVisibilityHooks) {
+    this.stmts = {
+      // The terms of the images_listed index's WHERE, as written there, so SQLite uses it.
+      listed: db.prepare<[number, number, number], Row>(`SELECT ${RECORD_COLUMNS} FROM images
+        WHERE ready = 1 AND unlisted = 0 AND max_views IS NULL AND (expires_at IS NULL OR expires_at > ?) AND seq < ?
+        ORDER BY seq DESC LIMIT ?`),
+      countView: db.prepare<{ id: string; now: number; until: number }>(`UPDATE images SET views = views + 1,
+        expires_at = CASE WHEN views + 1 >= max_views THEN min(coalesce(expires_at, @until), @until) ELSE expires_at END
+        WHERE id = @id AND ready = 1 AND (max_views IS NULL OR views < max_views) AND (expires_at IS NULL OR expires_at > @now)`),
+      usedUp: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM images WHERE id = ? AND max_views IS NOT NULL AND views >= max_views'),
+      removeExpired: db.prepare<[number], Row>(`DELETE FROM images WHERE expires_at <= ? AND ready = 1 RETURNING ${RECORD_COLUMNS}`),
+    };
+  }
+
+  listed(limit: number, before = Number.MAX_SAFE_INTEGER): Promise<ImageRecord[]> {
+    return this.guarded(() => this.stmts.listed.all(Date.now(), before, limit).map(toRecord));
+  }
+
+  countView(id: string): Promise<boolean> {
+    return this.guarded(async () => {
+      const now = Date.now();
+      if (this.stmts.countView.run({ id, now, until: now + LAST_VIEW_GRACE_MS }).changes === 0) return false;
+      // The last view moved the expiry: the cached record must not keep the old one.
+      this.hooks.forget(id);
+      await this.hooks.sync();
+      return true;
+    });
+  }
+
+  viewsUsedUp(id: string): Promise<boolean> {
+    return this.guarded(() => this.stmts.usedUp.get(id) !== undefined);
+  }
+
+  removeExpired(): Promise<ImageRecord[]> {
+    return this.guarded(async () => {
+      const removed = this.stmts.removeExpired.all(Date.now()).map(toRecord);
+      for (const record of removed) this.hooks.forget(record.id);
+      if (removed.length > 0) await this.hooks.sync();
+      return removed;
+    });
+  }
+
+  /** As the repository's own methods: a full or read-only disk is named by its catalogue error. */
+  private async guarded<T>(work: () => T | Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw storageFailure(err);
+    }
+  }
+}

@@ -1,0 +1,27 @@
+// Per-image visibility and lifetime: the public listing leaves out unlisted, expiring-past and
+// view-limited images; a view-limited original is counted as it is served, in one statement, so
+// the count is exact however many nodes serve it; and images past their time go for good.
+// Adapters: sqlite-visibility.ts, postgres-visibility.ts.
+import type { ImageRecord } from './index.js';
+
+/** How long an image whose last view was counted stays on disk, so that last download can finish. */
+export const LAST_VIEW_GRACE_MS = 60_000;
+
+export interface VisibilityRepo {
+  /**
+   * The public listing, newest first (`before`: a cursor from an earlier page): ready images that
+   * are not unlisted, not expired, and have no view limit (a thumbnail in the listing would show a
+   * view-limited image to everyone without spending a view).
+   */
+  listed(limit: number, before?: number): Promise<ImageRecord[]>;
+  /**
+   * Counts one view of a ready image when it has views left (or no limit): true when this GET of
+   * the original may be served. The view that uses up the limit also brings the image's expiry
+   * to LAST_VIEW_GRACE_MS from now, if it was later, so the sweep removes it after that grace.
+   */
+  countView(id: string): Promise<boolean>;
+  /** Whether the image has a view limit and has been served that many times. */
+  viewsUsedUp(id: string): Promise<boolean>;
+  /** Deletes the ready images whose expiry has passed and returns them, for their blobs to be released. */
+  removeExpired(): Promise<ImageRecord[]>;
+}
