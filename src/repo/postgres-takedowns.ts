@@ -1,9 +1,10 @@
 // Takedowns in PostgreSQL, on the PostgresRepo's pool: a takedown and its undo are one
-// transaction each, on one connection of the pool.
+// transaction each.
 import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import { RECORD_COLUMNS, toRecord, type ImageRow } from './columns.js';
 import type { ImageRecord } from './index.js';
+import { inTransaction } from './postgres-transaction.js';
 import type { Takedown, TakedownLogEntry, TakedownRepo } from './takedowns.js';
 
 const sql = {
@@ -76,30 +77,8 @@ export class PostgresTakedowns implements TakedownRepo {
     }
   }
 
-  /** Commits what `work` did, or rolls it all back (also when it answers null: nothing to write). */
-  private async transaction<T>(work: (client: PoolClient) => Promise<T | null>): Promise<T | null> {
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.translate(err);
-    }
-    const ignore = (): void => undefined;
-    client.on('error', ignore);
-    let failed = false;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query(result === null ? 'ROLLBACK' : 'COMMIT');
-      return result;
-    } catch (err) {
-      failed = true;
-      await client.query('ROLLBACK').catch(ignore);
-      throw this.translate(err);
-    } finally {
-      client.removeListener('error', ignore);
-      // A connection that failed mid-transaction is not trusted back into the pool.
-      client.release(failed);
-    }
+  /** Nothing is written before a null answer (no record, no takedown), so every transaction commits. */
+  private transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, this.translate, work);
   }
 }
