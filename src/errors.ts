@@ -155,6 +155,14 @@ export class WrongUploadToken extends AppError {
   }
 }
 
+/** A request that acts as a user (--uploads=users, /api/me) without their key. */
+export class ApiKeyRequired extends AppError {
+  constructor(what: string) {
+    super(401, 'API_KEY_REQUIRED', `${what} needs your API key: send Authorization: Bearer <key> (an operator makes one with imghost keys add)`,
+      { 'www-authenticate': 'Bearer realm="imghost"' });
+  }
+}
+
 /** Another user's key: the owner's key, or the image's delete token, may delete it. */
 export class NotYours extends AppError {
   constructor() { super(403, 'NOT_YOURS', 'this image belongs to another user'); }

@@ -111,7 +111,7 @@ export async function buildApp({ config, library, logger, cookieSecret }: AppDep
 
   const xsrf = new Xsrf(config.xsrf_cookies);
   const uploads = {
-    limit: await uploadRateLimit(app, config, library.repo.sharedHits), auth: new UploadAuth(config.upload_token), sameSite: sameSiteOnly(base),
+    limit: await uploadRateLimit(app, config, library.repo.sharedHits), auth: new UploadAuth(config, library.repo.accounts), sameSite: sameSiteOnly(base),
   };
   healthRoutes(app, library);
   imageRoutes(app, library, config);

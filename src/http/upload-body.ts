@@ -8,6 +8,7 @@ import { BadFileName, BadRequest, MissingFile, TooLarge, TooManyFiles, Unsupport
 import type { Sender, UploadedFile } from '../ingest.js';
 import type { Library } from '../library.js';
 import { DEFAULT_TERMS } from '../repo/index.js';
+import type { UploadAuth } from './auth.js';
 import type { Presenter, UploadedJson } from './present.js';
 import { uploadSender } from './sender.js';
 import { isTermField, parseUploadTerms, TERM_FIELDS } from './upload-terms.js';
@@ -38,16 +39,22 @@ export function refuseOversizeBodies(maxUploadSize: number): onRequestHookHandle
 }
 
 /** Checks a form's fields (a CSRF token, an upload token): before each file is read, and after the body. */
-export type FieldCheck = (fields: Readonly<Record<string, string>>) => void;
+export type FieldCheck = (fields: Readonly<Record<string, string>>) => void | Promise<void>;
 
 /** Has the library store each file of the request as it arrives, logging each; MissingFile when there is none. */
 export async function storeUploads(
-  request: FastifyRequest, reply: FastifyReply, library: Library, present: Presenter, check: FieldCheck = () => undefined,
+  request: FastifyRequest, reply: FastifyReply, library: Library, present: Presenter, auth: Pick<UploadAuth, 'uploader'>,
+  check: FieldCheck = () => undefined,
 ): Promise<[UploadedJson, ...UploadedJson[]]> {
   const stored: UploadedJson[] = [];
   const base = present.base(request);
   const sender = uploadSender(request, reply);
-  for (const { image, deleteToken } of await library.upload(checkedFiles(request, check, sender), sender)) {
+  // Who uploads is known once the check passed (a form's key is one of its fields): before the first file.
+  const owned: FieldCheck = async (fields) => {
+    await check(fields);
+    sender.terms = { ...(sender.terms ?? DEFAULT_TERMS), owner: auth.uploader(request) };
+  };
+  for (const { image, deleteToken } of await library.upload(checkedFiles(request, owned, sender), sender)) {
     request.log.info({ id: image.id, bytes: image.orig.bytes, format: image.format }, 'image uploaded');
     stored.push(present.uploaded(image, deleteToken, base));
   }
@@ -68,12 +75,12 @@ async function* checkedFiles(request: FastifyRequest, check: FieldCheck, sender:
   let taken = 0;
   for await (const file of uploadedFiles(request, fields, files === 1)) {
     if (taken === files) throw new TooManyFiles(files);
-    check(fields);
+    await check(fields);
     if (taken === 0) sender.terms = { ...(sender.terms ?? DEFAULT_TERMS), ...parseUploadTerms(termsGiven(request, fields), new Date()) };
     yield file;
     taken++;
   }
-  check(fields);
+  await check(fields);
 }
 
 /** The terms of the query and of the fields; one given in both is refused rather than one of them chosen. */

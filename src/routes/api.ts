@@ -3,13 +3,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/options.js';
 import { BadRequest, ListingDisabled, NotFound, OEmbedFormatUnsupported } from '../errors.js';
-import type { UploadGuards } from '../http/auth.js';
+import { bearerToken, type UploadGuards } from '../http/auth.js';
 import { siteOrigin } from '../http/origin.js';
 import { presenter, type PresenterOptions } from '../http/present.js';
 import { pageId, Previews } from '../http/previews.js';
 import { nextCursor, parseCount } from '../http/query.js';
 import { storeUploads } from '../http/upload-body.js';
 import type { Library } from '../library.js';
+import { meRoutes } from './me.js';
 
 const MAX_PAGE = 100;
 
@@ -20,7 +21,7 @@ export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<C
   // One image per request: a second file part is left unread.
   const upload = { config: { files: 1 }, onRequest: [...guards.limit, guards.sameSite, guards.auth.onRequest] };
   app.post('/api/images', upload, async (request, reply) => {
-    const [uploaded] = await storeUploads(request, reply, library, present);
+    const [uploaded] = await storeUploads(request, reply, library, present, guards.auth);
     return reply.code(201).header('location', uploaded.url).send(uploaded);
   });
 
@@ -32,6 +33,8 @@ export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<C
     const base = present.base(request);
     return { images: images.map((image) => present.image(image, base)), next_cursor: nextCursor(images, limit) };
   });
+
+  meRoutes(app, library, config, present, guards.auth);
 
   app.get<{ Params: { id: string } }>('/api/images/:id', async (request) => present.image(await library.get(request.params.id), present.base(request)));
 
@@ -49,9 +52,14 @@ export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<C
     return previews.oembed(record, present.image(record, base), base, max);
   });
 
+  // The image's delete token, or else its owner's API key.
   app.delete<{ Params: { id: string } }>('/api/images/:id', async (request, reply) => {
     const token = request.headers['x-delete-token'];
-    await library.delete(request.params.id, typeof token === 'string' ? token : '');
+    if (typeof token !== 'string' && bearerToken(request) !== undefined) {
+      await library.deleteOwned(request.params.id, (await guards.auth.user(request, 'deleting an image')).id);
+    } else {
+      await library.delete(request.params.id, typeof token === 'string' ? token : '');
+    }
     request.log.info({ id: request.params.id }, 'image deleted');
     return reply.code(204).send();
   });

@@ -65,9 +65,9 @@ export function pageRoutes(app: FastifyInstance, library: Library, views: Views,
   // tokens are shown, which a redirect would have to carry in a URL or a cookie. Reloading it
   // posts again, which browsers ask to confirm first.
   app.post('/', { config: { html: true, files: FORM_FILES }, onRequest: guards.limit }, async (request, reply) => {
-    const uploaded = await storeUploads(request, reply, library, present, (fields) => {
+    const uploaded = await storeUploads(request, reply, library, present, guards.auth, async (fields) => {
       xsrf.verify(request, reply, fields._xsrf);
-      guards.auth.verify(request, fields.upload_token);
+      await guards.auth.verify(request, fields.upload_token);
     });
     if (wantsJson(request)) return reply.code(201).send({ images: uploaded });
     await views.send(reply.code(201).header('cache-control', 'no-store'), 'uploaded', {

@@ -14,12 +14,12 @@ export function uploaderRoutes(app: FastifyInstance, publicBase: string | null, 
   // the limit on guessing.
   const route = { onRequest: guards.limit };
 
-  const settings = (request: FastifyRequest): UploaderSettings => {
+  const settings = async (request: FastifyRequest): Promise<UploaderSettings> => {
     const base = linkBase(request, publicBase);
     if (!guards.auth.required) return { base, token: null };
     const shown = bearerToken(request);
     if (shown === undefined) return { base, token: TOKEN_PLACEHOLDER };
-    guards.auth.verify(request);
+    await guards.auth.verify(request);
     return { base, token: shown };
   };
 
@@ -31,13 +31,13 @@ export function uploaderRoutes(app: FastifyInstance, publicBase: string | null, 
     .header('vary', 'Authorization, Host, X-Forwarded-Host, X-Forwarded-Proto');
 
   app.get('/api/uploaders/sharex.sxcu', route, async (request, reply) => {
-    const config = settings(request);
+    const config = await settings(request);
     return download(reply, 'application/json; charset=utf-8', hostFileName(config, 'sxcu'))
       .send(`${JSON.stringify(sharexUploader(config), null, 2)}\n`);
   });
 
   app.get('/api/uploaders/imghost.sh', route, async (request, reply) => {
-    const script = shellUploader(settings(request));
+    const script = shellUploader(await settings(request));
     return download(reply, 'text/x-shellscript; charset=utf-8', 'imghost.sh').send(script);
   });
 }
