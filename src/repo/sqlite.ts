@@ -17,7 +17,6 @@ import {
 import { GroupSync } from './group-sync.js';
 import { WalChanges } from './wal-changes.js';
 import { migrations } from './sqlite-schema.js';
-import { SqliteAccounts } from './sqlite-accounts.js';
 import { SqliteTakedowns } from './sqlite-takedowns.js';
 import { SqliteVisibility } from './sqlite-visibility.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
@@ -45,7 +44,6 @@ export class SqliteRepo implements ImageRepo {
    */
   private readonly records = new LRUCache<string, ImageRecord>({ max: CACHED_RECORDS });
   private readonly commits: WalChanges;
-  readonly accounts: SqliteAccounts;
   readonly takedowns: SqliteTakedowns;
   readonly visibility: SqliteVisibility;
   readonly accounts: SqliteAccounts;
