@@ -10,7 +10,6 @@ import {
 import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type UncountedFrames, type VariantRecord } from './index.js';
 import { PostgresRateLimits } from './postgres-rate-limits.js';
 import { migrations } from './postgres-schema.js';
-import { PostgresAccounts } from './postgres-accounts.js';
 import { PostgresTakedowns } from './postgres-takedowns.js';
 import { PostgresVisibility } from './postgres-visibility.js';
 import { PostgresAccounts } from './postgres-accounts.js';
