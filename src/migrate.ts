@@ -65,6 +65,8 @@ export interface DbMigration {
   copied: number;
   skipped: number;
   variants: { copied: number; skipped: number };
+  /** Takedowns in force, with the ids they removed; and entries of the audit log. */
+  takedowns: { copied: number; skipped: number; logEntries: number };
 }
 
 /**
@@ -75,7 +77,7 @@ export interface DbMigration {
 export async function migrateDb(from: ImageRepo, to: ImageRepo,
   onProgress: OnProgress = () => undefined): Promise<DbMigration> {
   const records = (await readyRecords(from)).reverse();
-  const result: DbMigration = { copied: 0, skipped: 0, variants: { copied: 0, skipped: 0 } };
+  const result: DbMigration = { copied: 0, skipped: 0, variants: { copied: 0, skipped: 0 }, takedowns: { copied: 0, skipped: 0, logEntries: 0 } };
   const originals = new Set<string>();
   const oneDone = countProgress(records.length, onProgress);
   for (const record of records) {
@@ -96,7 +98,17 @@ export async function migrateDb(from: ImageRepo, to: ImageRepo,
     }
     oneDone();
   }
+  await copyTakedowns(from, to, result.takedowns);
   return result;
+}
+
+/** Takedowns go with the records: the bytes stay refused and the removed ids keep answering 410. */
+async function copyTakedowns(from: ImageRepo, to: ImageRepo, counts: DbMigration['takedowns']): Promise<void> {
+  for (const takedown of await from.takedowns.list()) {
+    if (await to.takedowns.copy(takedown, await from.takedowns.removedIds(takedown.hash))) counts.copied++;
+    else counts.skipped++;
+  }
+  for (const entry of await from.takedowns.log()) if (await to.takedowns.copyLogEntry(entry)) counts.logEntries++;
 }
 
 async function copyVariants(from: ImageRepo, to: ImageRepo, origHash: string, counts: DbMigration['variants']): Promise<void> {

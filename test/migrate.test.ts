@@ -6,9 +6,12 @@ import { createHash } from 'node:crypto';
 import { readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { migrateDb } from '../src/migrate.js';
+import { SqliteRepo } from '../src/repo/sqlite.js';
 import { runCli } from './helpers/cli.js';
 import { photo, solid } from './helpers/images.js';
 import { startTestServer, tempDir, type UploadedImage } from './helpers/server.js';
+import { image, ready } from './repo/contract.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -64,7 +67,7 @@ describe('migrating a library to new storage', () => {
     assert.match(store.stdout, /migrate-store: 7 copied, 0 already there, 0 failed/, 'three originals, three thumbnails, a variant');
     const db = await runCli(dbArgs());
     assert.equal(db.code, 0, db.stderr);
-    assert.match(db.stdout, /migrate-db: 4 copied, 0 already there; variants: 1 copied, 0 already there\n/);
+    assert.match(db.stdout, /migrate-db: 4 copied, 0 already there; variants: 1 copied, 0 already there; takedowns: 0 copied, 0 already there, 0 log entries copied\n/);
 
     const s = await startTestServer({ data_dir: newDir });
     try {
@@ -95,7 +98,7 @@ describe('migrating a library to new storage', () => {
 
   it('copies nothing on a second run, and only what is missing after an interruption', async () => {
     const again = await runCli(dbArgs());
-    assert.match(again.stdout, /migrate-db: 1 copied, 3 already there; variants: 0 copied, 1 already there\n/,
+    assert.match(again.stdout, /migrate-db: 1 copied, 3 already there; variants: 0 copied, 1 already there; takedowns: 0 copied, 0 already there, 0 log entries copied\n/,
       'the record deleted in the new library comes back');
     const [lost] = await blobPaths(join(newDir, 'blobs'));
     assert.ok(lost);
@@ -128,5 +131,34 @@ describe('migrating a library to new storage', () => {
     const result = await runCli(['migrate-store', `--from=${oldDir}`]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /give both --from and --to/);
+  });
+});
+
+describe('migrate-db and takedowns', () => {
+  it('carries the takedowns in force, the ids they removed and the audit log, once', async () => {
+    const dir = await tempDir('imghost-migrate-takedowns-');
+    const from = new SqliteRepo(join(dir, 'from.db'));
+    const to = new SqliteRepo(join(dir, 'to.db'));
+    try {
+      const kept = await ready(from, image({}, 'kept'));
+      const removed = await ready(from, image({}, 'refused'));
+      const undone = await ready(from, image({}, 'undone'));
+      await from.takedowns.takeDown(removed.orig.hash, 'abuse report');
+      await from.takedowns.takeDown(undone.orig.hash, 'mistake');
+      await from.takedowns.undo(undone.orig.hash, null);
+      const result = await migrateDb(from, to);
+      assert.deepEqual([result.copied, result.takedowns], [1, { copied: 1, skipped: 0, logEntries: 3 }]);
+      assert.ok(await to.get(kept.id));
+      assert.deepEqual(await to.takedowns.list(), await from.takedowns.list());
+      assert.deepEqual(await to.takedowns.removedBy(removed.id), { hash: removed.orig.hash, reason: 'abuse report' });
+      assert.equal(await to.takedowns.isRefused(undone.orig.hash), false);
+      assert.deepEqual(await to.takedowns.log(), await from.takedowns.log());
+      const again = await migrateDb(from, to);
+      assert.deepEqual(again.takedowns, { copied: 0, skipped: 1, logEntries: 0 });
+      assert.equal((await to.takedowns.log()).length, 3);
+    } finally {
+      await Promise.all([from.close(), to.close()]);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -20,6 +20,10 @@ const sql = {
   list: `SELECT hash, reason, created_at,
     (SELECT count(*) FROM taken_down_images d WHERE d.hash = takedowns.hash)::integer AS images FROM takedowns ORDER BY created_at DESC, hash`,
   log: 'SELECT seq, at, action, hash, reason, images FROM takedown_log ORDER BY seq',
+  removedIds: 'SELECT id FROM taken_down_images WHERE hash = $1 ORDER BY id',
+  copy: 'INSERT INTO takedowns (hash, reason, created_at) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING',
+  copyLog: `INSERT INTO takedown_log (at, action, hash, reason, images) SELECT $1::timestamptz, $2::text, $3::text, $4::text, $5::integer
+    WHERE NOT EXISTS (SELECT 1 FROM takedown_log WHERE at = $1 AND action = $2 AND hash = $3)`,
 } as const;
 
 type TakedownRow = { hash: string; reason: string | null; created_at: Date; images: number };
@@ -67,6 +71,22 @@ export class PostgresTakedowns implements TakedownRepo {
 
   async log(): Promise<TakedownLogEntry[]> {
     return ((await this.query(sql.log)).rows as LogRow[]).map((row) => ({ ...row, seq: Number(row.seq) }));
+  }
+
+  async removedIds(hash: string): Promise<string[]> {
+    return ((await this.query(sql.removedIds, [hash])).rows as { id: string }[]).map((row) => row.id);
+  }
+
+  copy(takedown: Takedown, ids: readonly string[]): Promise<boolean> {
+    return this.transaction(async (client) => {
+      if (((await client.query(sql.copy, [takedown.hash, takedown.reason, takedown.createdAt])).rowCount ?? 0) === 0) return false;
+      await client.query(sql.remember, [ids, takedown.hash]);
+      return true;
+    });
+  }
+
+  async copyLogEntry(entry: TakedownLogEntry): Promise<boolean> {
+    return ((await this.query(sql.copyLog, [entry.at, entry.action, entry.hash, entry.reason, entry.images])).rowCount ?? 0) > 0;
   }
 
   private async query(text: string, values: unknown[] = []): Promise<pg.QueryResult> {

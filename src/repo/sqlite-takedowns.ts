@@ -21,6 +21,7 @@ export class SqliteTakedowns implements TakedownRepo {
   private readonly stmts;
   private readonly takeDownTx;
   private readonly undoTx;
+  private readonly copyTx;
 
   constructor(db: Database.Database, private readonly hooks: SqliteHooks) {
     const stmts = {
@@ -37,6 +38,11 @@ export class SqliteTakedowns implements TakedownRepo {
       list: db.prepare<[], TakedownRow>(`SELECT hash, reason, created_at,
         (SELECT count(*) FROM taken_down_images d WHERE d.hash = takedowns.hash) AS images FROM takedowns ORDER BY created_at DESC, hash`),
       log: db.prepare<[], LogRow>('SELECT seq, at, action, hash, reason, images FROM takedown_log ORDER BY seq'),
+      removedIds: db.prepare<[string], { id: string }>('SELECT id FROM taken_down_images WHERE hash = ? ORDER BY id'),
+      copy: db.prepare('INSERT INTO takedowns (hash, reason, created_at) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING'),
+      copyLog: db.prepare<[Omit<LogRow, 'seq'>]>(`INSERT INTO takedown_log (at, action, hash, reason, images)
+        SELECT @at, @action, @hash, @reason, @images
+        WHERE NOT EXISTS (SELECT 1 FROM takedown_log WHERE at = @at AND action = @action AND hash = @hash)`),
     };
     this.stmts = stmts;
     this.takeDownTx = db.transaction((hash: string, reason: string | null): ImageRecord[] | null => {
@@ -48,6 +54,11 @@ export class SqliteTakedowns implements TakedownRepo {
       stmts.refuse.run(hash, reason, now);
       stmts.append.run(now, 'takedown', hash, reason, removed.length);
       return removed;
+    });
+    this.copyTx = db.transaction((takedown: Takedown, ids: readonly string[]): boolean => {
+      if (stmts.copy.run(takedown.hash, takedown.reason, takedown.createdAt.getTime()).changes === 0) return false;
+      for (const id of ids) stmts.remember.run(id, takedown.hash);
+      return true;
     });
     this.undoTx = db.transaction((hash: string, reason: string | null): number | null => {
       if (stmts.lift.run(hash).changes === 0) return null;
@@ -90,6 +101,21 @@ export class SqliteTakedowns implements TakedownRepo {
 
   log(): Promise<TakedownLogEntry[]> {
     return this.guarded(() => this.stmts.log.all().map((row) => ({ ...row, at: new Date(row.at) })));
+  }
+
+  removedIds(hash: string): Promise<string[]> {
+    return this.guarded(() => this.stmts.removedIds.all(hash).map((row) => row.id));
+  }
+
+  /** Not synced: migrate-db may be run again. */
+  copy(takedown: Takedown, ids: readonly string[]): Promise<boolean> {
+    return this.guarded(() => this.copyTx.immediate(takedown, ids));
+  }
+
+  copyLogEntry(entry: TakedownLogEntry): Promise<boolean> {
+    return this.guarded(() => this.stmts.copyLog.run({
+      at: entry.at.getTime(), action: entry.action, hash: entry.hash, reason: entry.reason, images: entry.images,
+    }).changes > 0);
   }
 
   /** As SqliteRepo's: a full or read-only disk rejects with its catalogue error. */

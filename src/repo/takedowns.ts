@@ -44,4 +44,13 @@ export interface TakedownRepo {
   list(): Promise<Takedown[]>;
   /** Every takedown and undo, oldest first. */
   log(): Promise<TakedownLogEntry[]>;
+  /** The ids the takedown in force of `hash` removed (to copy it: migrate-db). */
+  removedIds(hash: string): Promise<string[]>;
+  /**
+   * Records a takedown as another store holds it, with the ids it removed (migrate-db); a takedown
+   * of those bytes this store has already stands. False when it had one.
+   */
+  copy(takedown: Takedown, ids: readonly string[]): Promise<boolean>;
+  /** Appends an entry of another store's log, unless one of that time, action and bytes is there (false then). */
+  copyLogEntry(entry: TakedownLogEntry): Promise<boolean>;
 }

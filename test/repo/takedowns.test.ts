@@ -87,6 +87,29 @@ function takedownContract(name: string, open: () => Promise<ImageRepo>): void {
       assert.ok(log[0].at instanceof Date && Math.abs(log[0].at.getTime() - Date.now()) < 60_000);
     });
 
+    it('copies a takedown of another store with its ids, and its log entries, once each (migrate-db)', async () => {
+      const source = new SqliteRepo(sqlitePath());
+      try {
+        const a = await ready(source, image({}, 'copied'));
+        await source.takedowns.takeDown(a.orig.hash, 'abuse report');
+        const [takedown] = await source.takedowns.list();
+        assert.ok(takedown);
+        const ids = await source.takedowns.removedIds(a.orig.hash);
+        assert.deepEqual(ids, [a.id]);
+        assert.equal(await repo.takedowns.copy(takedown, ids), true);
+        assert.equal(await repo.takedowns.copy({ ...takedown, reason: 'other' }, ids), false);
+        assert.deepEqual(await repo.takedowns.list(), [takedown]);
+        assert.deepEqual(await repo.takedowns.removedBy(a.id), { hash: a.orig.hash, reason: 'abuse report' });
+        const [entry] = await source.takedowns.log();
+        assert.ok(entry);
+        assert.equal(await repo.takedowns.copyLogEntry(entry), true);
+        assert.equal(await repo.takedowns.copyLogEntry(entry), false);
+        assert.deepEqual(await repo.takedowns.log(), [entry]);
+      } finally {
+        await source.close();
+      }
+    });
+
     it('lists the takedowns in force newest first, each with the records it removed', async () => {
       const old = await ready(repo, image());
       await repo.takedowns.takeDown(old.orig.hash, null);
