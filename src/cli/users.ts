@@ -65,7 +65,8 @@ const subcommands: Record<string, (invocation: Invocation) => Promise<number>> =
     return withRepo(config, 'existing', async ({ accounts }) => {
       const user = await requireUser(accounts, name);
       await accounts.setLimits(user.id, limits);
-      process.stdout.write(`user ${name}: ${describe({ ...user, ...limits })}\n`);
+      const { quotaBytes = user.quotaBytes, maxImages = user.maxImages } = limits;
+      process.stdout.write(`user ${name}: ${describe({ quotaBytes, maxImages })}\n`);
       return 0;
     });
   },
