@@ -2,14 +2,15 @@
 // every image with the bytes goes with its thumbnail, variants and blobs; their links answer 410,
 // the bytes are refused (451) until `--undo`; `--list` and `--log` say what was done and why.
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FsStore } from '../../src/store/fs.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { assertVerifyClean } from '../helpers/data-dir.js';
 import { photo, solid } from '../helpers/images.js';
-import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { startTestServer, tempDir, type TestServer, type UploadedImage } from '../helpers/server.js';
 
 let server: TestServer;
 before(async () => { server = await startTestServer({ variants: 'small:64' }); });
@@ -17,18 +18,18 @@ after(() => server.close());
 
 const takedown = (...args: string[]): Promise<CliResult> => runCli(['takedown', ...args, `--data_dir=${server.dataDir}`]);
 
-async function storedBlobs(): Promise<string[]> {
+async function storedBlobs(root = join(server.dataDir, 'blobs')): Promise<string[]> {
   const keys: string[] = [];
-  for await (const blob of new FsStore(join(server.dataDir, 'blobs')).list()) keys.push(blob.key);
+  for await (const blob of new FsStore(root).list()) keys.push(blob.key);
   return keys.sort();
 }
 
 /** Every link of an image a route answers, the variant included. */
 const linksOf = (id: string): string[] => [`/imgs/${id}/orig`, `/imgs/${id}/thumb`, `/imgs/${id}/small.webp`, `/i/${id}`, `/api/images/${id}`];
 
-async function statusesOf(id: string): Promise<number[]> {
+async function statusesOf(id: string, on: TestServer = server): Promise<number[]> {
   return Promise.all(linksOf(id).map(async (link) => {
-    const res = await server.fetch(link);
+    const res = await on.fetch(link);
     await res.arrayBuffer();
     return res.status;
   }));
@@ -131,5 +132,33 @@ describe('imghost takedown', () => {
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /^imghost: usage: imghost takedown <id\|sha256>/);
     assert.match((await takedown('--log')).stdout, /^(?:.*\n){3}$/, 'two takedowns and an undo, nothing more');
+  });
+});
+
+describe('imghost takedown on two nodes sharing PostgreSQL', () => {
+  let pg: TestPostgres;
+  let dir: string;
+  let nodes: [TestServer, TestServer];
+  before(async () => {
+    [pg, dir] = await Promise.all([startPostgres(), tempDir('imghost-takedown-nodes-')]);
+    const shared = { db: pg.url, store: join(dir, 'store'), variants: 'small:64' };
+    nodes = await Promise.all([startTestServer(shared), startTestServer(shared)]);
+  });
+  after(async () => {
+    await Promise.all(nodes.map((node) => node.close()));
+    await pg.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers 410 on both nodes at once, and both refuse the bytes', async () => {
+    const [a, b] = nodes;
+    const bytes = await photo(240, 180);
+    const image = await a.uploadOk(bytes);
+    assert.deepEqual(await statusesOf(image.id, b), [200, 200, 200, 200, 200]);
+    const result = await runCli(['takedown', image.id, `--db=${pg.url}`, `--store=${join(dir, 'store')}`, `--data_dir=${dir}`]);
+    assert.equal(result.code, 0, result.stderr);
+    for (const node of nodes) assert.deepEqual(await statusesOf(image.id, node), [410, 410, 410, 410, 410]);
+    for (const node of nodes) assert.equal((await node.upload(bytes)).status, 451);
+    assert.deepEqual(await storedBlobs(join(dir, 'store')), []);
   });
 });
