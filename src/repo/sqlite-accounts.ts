@@ -31,6 +31,8 @@ export class SqliteAccounts implements AccountRepo {
       setQuota: db.prepare('UPDATE users SET quota_bytes = ? WHERE id = ?'),
       setMaxImages: db.prepare('UPDATE users SET max_images = ? WHERE id = ?'),
       disown: db.prepare('UPDATE images SET owner_id = NULL WHERE owner_id = ?'),
+      // Foreign keys are not enforced on this connection (SQLite's default): the keys go by hand.
+      removeKeys: db.prepare('DELETE FROM api_keys WHERE user_id = ?'),
       removeUser: db.prepare('DELETE FROM users WHERE id = ?'),
       addKey: db.prepare('INSERT INTO api_keys (id, user_id, key_hash, label, created_at) VALUES (?, ?, ?, ?, ?)'),
       keys: db.prepare<[string | null, string | null], KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys k JOIN users u ON u.id = k.user_id
@@ -74,6 +76,7 @@ export class SqliteAccounts implements AccountRepo {
     return this.run(() => {
       this.db.transaction(() => {
         this.stmts.disown.run(id);
+        this.stmts.removeKeys.run(id);
         this.stmts.removeUser.run(id);
       })();
     });
