@@ -13,9 +13,9 @@ export function isLoopback(address: string): boolean {
 }
 
 /** The start-up warning for an open upload service, or null when uploads or the list are closed. */
-export function openServiceWarning(config: Pick<Config, 'address' | 'upload_token' | 'public_listing'>): string | null {
-  if (isLoopback(config.address) || config.upload_token !== '' || !config.public_listing) return null;
+export function openServiceWarning(config: Pick<Config, 'address' | 'upload_token' | 'uploads' | 'public_listing'>): string | null {
+  if (isLoopback(config.address) || config.upload_token !== '' || config.uploads === 'users' || !config.public_listing) return null;
   return `anyone who can reach this server on ${config.address} can upload images and see the list of uploads; `
-    + 'to close it, set --upload_token (uploads need the token), --public_listing=false (no list), '
+    + 'to close it, set --upload_token (uploads need the token), --uploads=users (uploads need a user\'s API key), --public_listing=false (no list), '
     + 'or --address=127.0.0.1 behind a reverse proxy';
 }

@@ -8,7 +8,7 @@ import { isLoopback, openServiceWarning } from '../src/exposure.js';
 import { freePort, serveCli, stopCli } from './helpers/process.js';
 import { tempDir } from './helpers/server.js';
 
-const open = { address: '0.0.0.0', upload_token: '', public_listing: true };
+const open = { address: '0.0.0.0', upload_token: '', uploads: 'anonymous', public_listing: true } as const;
 
 describe('isLoopback', () => {
   it('is true for addresses only this machine reaches', () => {
@@ -24,12 +24,13 @@ describe('openServiceWarning', () => {
   it('warns beyond loopback with anonymous uploads and a public listing, naming what closes it', () => {
     const warning = openServiceWarning(open) ?? '';
     assert.match(warning, /anyone who can reach this server on 0\.0\.0\.0 can upload images and see the list of uploads/);
-    for (const option of ['--upload_token', '--public_listing=false', '--address=127.0.0.1']) assert.ok(warning.includes(option), option);
+    for (const option of ['--upload_token', '--uploads=users', '--public_listing=false', '--address=127.0.0.1']) assert.ok(warning.includes(option), option);
   });
 
-  it('is quiet on loopback, with an upload token, or without a listing', () => {
+  it('is quiet on loopback, with an upload token, with uploads for users only, or without a listing', () => {
     assert.equal(openServiceWarning({ ...open, address: '127.0.0.1' }), null);
     assert.equal(openServiceWarning({ ...open, upload_token: 'secret' }), null);
+    assert.equal(openServiceWarning({ ...open, uploads: 'users' }), null);
     assert.equal(openServiceWarning({ ...open, public_listing: false }), null);
   });
 });
