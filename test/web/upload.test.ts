@@ -176,7 +176,8 @@ describe('the upload page in Chromium', () => {
     await page.goto('/');
     await page.locator('body').focus();
     let focused = '';
-    for (let i = 0; i < 5 && focused !== 'file'; i++) {
+    // Past the upload's choices (unlisted, expiry, views), which the form sends ahead of the files.
+    for (let i = 0; i < 8 && focused !== 'file'; i++) {
       await page.keyboard.press('Tab');
       focused = await page.evaluate(() => document.activeElement?.id ?? '');
     }
