@@ -14,7 +14,7 @@ import { sha256 } from './hash.js';
 import { isId } from './ids.js';
 import { Ingest, type Ingested, type Sender, type UploadedFile } from './ingest.js';
 import { ReceiveSlots } from './receive-slots.js';
-import type { ImageRecord, ImageRepo, VariantRecord } from './repo/index.js';
+import { DEFAULT_TERMS, type ImageRecord, type ImageRepo, type ImageTerms, type VariantRecord } from './repo/index.js';
 import { openRepo, openStore, type StorageOptions } from './open-storage.js';
 import type { BlobStore, ByteRange } from './store/index.js';
 import { Variants, type VariantRequest } from './variants/service.js';
@@ -29,7 +29,7 @@ const TAKEN_DOWN = 'this image was taken down';
 export type LibraryOptions = StorageOptions & Pick<Config,
   'max_upload_size' | 'max_pixels' | 'decode_budget' | 'thumb_timeout' | 'max_jpeg_scans' | 'max_frames' | 'thumb_size' | 'thumb_format'
   | 'thumb_concurrency' | 'thumb_nice' | 'queue_limit' | 'max_receiving' | 'max_uploads_per_client' | 'gc_grace' | 'strip_metadata'
-  | 'variants' | 'eager_variants' | 'avif'>;
+  | 'variants' | 'eager_variants' | 'avif' | 'public_listing'>;
 
 export class Library {
   private constructor(
@@ -39,6 +39,8 @@ export class Library {
     private readonly graceMs: number,
     private readonly thumbnailer: Thumbnailer | null,
     readonly variants: Variants,
+    /** What an upload is, unless it says otherwise: unlisted on a server that lists nothing, so it stays so if listing is turned on. */
+    readonly defaultTerms: ImageTerms,
   ) {}
 
   static async open(opts: LibraryOptions): Promise<Library> {
@@ -62,7 +64,7 @@ export class Library {
         receiving: new ReceiveSlots(opts.max_receiving, opts.max_uploads_per_client),
       }).init();
       const variants = new Variants(repo, store, pool, { sizes, eager, avif: opts.avif, limits, tmpDir, makeRendition: make });
-      return new Library(repo, store, ingest, opts.gc_grace * 1000, thumbnailer, variants);
+      return new Library(repo, store, ingest, opts.gc_grace * 1000, thumbnailer, variants, { ...DEFAULT_TERMS, unlisted: !opts.public_listing });
     } catch (err) {
       await repo.close();
       throw err;

@@ -48,7 +48,7 @@ export async function storeUploads(
 ): Promise<[UploadedJson, ...UploadedJson[]]> {
   const stored: UploadedJson[] = [];
   const base = present.base(request);
-  const sender = uploadSender(request, reply);
+  const sender: Sender = { ...uploadSender(request, reply), terms: library.defaultTerms };
   // Who uploads is known once the check passed (a form's key is one of its fields): before the first file.
   const owned: FieldCheck = async (fields) => {
     await check(fields);

@@ -24,17 +24,20 @@ const quoted = (value: string): string => `'${value.length > 40 ? `${value.slice
 const YES = new Set(['true', '1', 'on', 'yes']);
 const NO = new Set(['false', '0', 'off', 'no']);
 
-/** The terms given in `fields` (values as sent, unknown names ignored), at time `now`. Throws BadRequest naming a bad value. */
-export function parseUploadTerms(fields: Readonly<Partial<Record<string, string>>>, now: Date): Visibility {
+/**
+ * The terms given in `fields` (values as sent, unknown names ignored), at time `now`; those not
+ * given are left out, for the server's defaults. Throws BadRequest naming a bad value.
+ */
+export function parseUploadTerms(fields: Readonly<Partial<Record<string, string>>>, now: Date): Partial<Visibility> {
   const given = (name: TermField): string | undefined => {
     const value = fields[name]?.trim();
     return value === '' ? undefined : value;
   };
   const unlisted = given('unlisted'), expiresIn = given('expires_in'), maxViews = given('max_views');
   return {
-    unlisted: unlisted === undefined ? false : parseFlag(unlisted),
-    expiresAt: expiresIn === undefined ? null : new Date(now.getTime() + parseDuration(expiresIn) * 1000),
-    maxViews: maxViews === undefined ? null : parseViews(maxViews),
+    ...(unlisted === undefined ? {} : { unlisted: parseFlag(unlisted) }),
+    ...(expiresIn === undefined ? {} : { expiresAt: new Date(now.getTime() + parseDuration(expiresIn) * 1000) }),
+    ...(maxViews === undefined ? {} : { maxViews: parseViews(maxViews) }),
   };
 }
 

@@ -11,11 +11,15 @@ const refused = (fields: Record<string, string>, field: string) => () => {
 };
 
 describe('parseUploadTerms', () => {
-  it('gives listed, kept, unlimited when nothing or only empty values are given', () => {
-    const none = { unlisted: false, expiresAt: null, maxViews: null };
-    assert.deepEqual(parseUploadTerms({}, now), none);
-    assert.deepEqual(parseUploadTerms({ unlisted: '', expires_in: '', max_views: ' ' }, now), none);
-    assert.deepEqual(parseUploadTerms({ name: 'cat.png', _xsrf: 'x' }, now), none);
+  it('gives no terms, for the server\'s defaults, when nothing or only empty values are given', () => {
+    assert.deepEqual(parseUploadTerms({}, now), {});
+    assert.deepEqual(parseUploadTerms({ unlisted: '', expires_in: '', max_views: ' ' }, now), {});
+    assert.deepEqual(parseUploadTerms({ name: 'cat.png', _xsrf: 'x' }, now), {});
+  });
+
+  it('gives each term given and only those', () => {
+    assert.deepEqual(parseUploadTerms({ max_views: '2' }, now), { maxViews: 2 });
+    assert.deepEqual(parseUploadTerms({ unlisted: 'off', expires_in: '1s' }, now), { unlisted: false, expiresAt: new Date(now.getTime() + 1000) });
   });
 
   it('reads unlisted from true, 1, on and yes, and false from false, 0, off and no', () => {

@@ -160,6 +160,18 @@ describe('per-upload visibility and lifetime', () => {
     });
   });
 
+  describe('on a server with --public_listing=false', () => {
+    it('stores an upload unlisted unless it says otherwise, so it stays out of a listing turned on later', async () => {
+      const quiet = await startTestServer({ public_listing: false });
+      try {
+        assert.equal((await uploadedWith(quiet, await photo(49, 39), {})).unlisted, true);
+        assert.equal((await uploadedWith(quiet, await photo(50, 40), { unlisted: '0' })).unlisted, false);
+      } finally {
+        await quiet.close();
+      }
+    });
+  });
+
   describe('bad terms', () => {
     it('are refused with 400 naming the field, and nothing is stored', async () => {
       const keys = await storedKeys(s);
