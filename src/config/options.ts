@@ -95,7 +95,7 @@ export const options = {
   upload_rate_limit: int(0, 'uploads one client IP may make per upload_rate_window before the server answers 429 (0: no limit); one count for all nodes on PostgreSQL, per process on SQLite', 'security'),
   upload_rate_window: int(60, 'seconds of the upload_rate_limit window', 'security', 1),
   trusted_proxies: str('', 'comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (empty: trust none)', 'security', { metavar: 'LIST' }),
-  public_listing: bool(true, 'list recent images on / and answer GET /api/images; when false, only those who have an id see its image', 'security'),
+  public_listing: bool(true, 'list recent images on / and answer GET /api/images; when false, only those who have an id see its image, and uploads are unlisted unless they say unlisted=0', 'security'),
   strip_metadata: bool(true, 'remove GPS and other identifying EXIF/XMP/IPTC metadata from stored JPEG, PNG, WebP and GIF originals, without re-encoding', 'security'),
 
   from: str('', 'migrate-store / migrate-db: the store or database to copy from (same syntax as --store / --db); restore: the backup directory', 'operations', { metavar: 'LOCATION' }),

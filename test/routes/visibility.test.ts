@@ -3,13 +3,17 @@
 // time is up and the sweep then removes its files; a view-limited one serves exactly its views of
 // the original under concurrent GETs; bad terms store nothing; nothing given changes nothing.
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { assertVerifyClean } from '../helpers/data-dir.js';
+import { runCli } from '../helpers/cli.js';
+import { assertVerifyClean, leftovers } from '../helpers/data-dir.js';
 import { formBody, openForm, postForm } from '../helpers/form.js';
 import { photo } from '../helpers/images.js';
 import { listedIds } from '../helpers/listing.js';
-import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
+import { FsStore } from '../../src/store/fs.js';
+import { startTestServer, tempDir, type TestServer, type UploadedImage } from '../helpers/server.js';
 
 type Terms = Partial<Record<'unlisted' | 'expires_in' | 'max_views', string>>;
 type WithTerms = UploadedImage & { unlisted: boolean; expires_at: string | null; max_views: number | null };
@@ -157,6 +161,34 @@ describe('per-upload visibility and lifetime', () => {
       assert.doesNotMatch(html, /og:image/);
       assert.equal((await s.fetch(`/api/oembed?url=${encodeURIComponent(image.page_url)}`)).status, 404);
       assert.equal((await s.fetch(image.url)).status, 200, 'the page itself spent no view');
+    });
+  });
+
+  describe('imghost gc', () => {
+    it('removes an expired image and its files while the server that would sweep it is stopped', async () => {
+      const dataDir = await tempDir();
+      const idle = await startTestServer({ expiry_sweep: 3600, data_dir: dataDir });
+      let image: WithTerms;
+      try {
+        image = await uploadedWith(idle, await photo(51, 41), { expires_in: '1' });
+        await sleep(Math.max(0, Date.parse(image.expires_at ?? '') - Date.now()) + 50);
+        assert.equal((await idle.fetch(image.url)).status, 410);
+        assert.ok((await storedKeys(idle)).has(image.sha256), 'the server has not swept it');
+      } finally {
+        await idle.close();
+      }
+      try {
+        const gc = await runCli(['gc', `--data_dir=${dataDir}`]);
+        assert.equal(gc.code, 0, gc.stderr);
+        assert.ok(gc.stdout.includes(`removed expired image ${image.id}\n`), gc.stdout);
+        await assertVerifyClean(dataDir);
+        const keys: string[] = [];
+        for await (const blob of new FsStore(join(dataDir, 'blobs')).list()) keys.push(blob.key);
+        assert.equal(keys.includes(image.sha256), false, 'its original is gone from the store');
+        assert.deepEqual((await leftovers(dataDir)).orphans, []);
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
     });
   });
 
