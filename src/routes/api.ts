@@ -18,7 +18,7 @@ export function apiRoutes(app: FastifyInstance, library: Library, config: Pick<C
   const present = presenter(config);
   const previews = new Previews(library, config);
   // Counted first, so guessing tokens uses up the allowance too; all before the body is read.
-  // One image per request: a second file part is left unread.
+  // One image per request: a second file part is read and discarded (a terms field may follow it).
   const upload = { config: { files: 1 }, onRequest: [...guards.limit, guards.sameSite, guards.auth.onRequest] };
   app.post('/api/images', upload, async (request, reply) => {
     const [uploaded] = await storeUploads(request, reply, library, present, guards.auth);
