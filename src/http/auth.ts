@@ -34,7 +34,7 @@ export class UploadAuth {
   /**
    * Throws unless the request may upload, as someone (its Authorization header, else `formField`,
    * names who): UploadTokenMissing / ApiKeyRequired without a key, WrongUploadToken for a key
-   * that is no user's and not the shared token.
+   * that is no user's and not the shared token (on a server open to all, such a key is no key).
    */
   async verify(request: FastifyRequest, formField?: string): Promise<void> {
     if (this.uploaders.has(request)) return;
@@ -66,8 +66,10 @@ export class UploadAuth {
     }
     const user = await this.accounts.findKey(sha256(given));
     if (user) return user;
-    if (!this.usersOnly && this.shared !== null && timingSafeEqual(digest(given), this.shared)) return null;
-    // Also on a server open to all: a mistyped or revoked key must not make an upload its user never sees.
+    if (this.usersOnly) throw new WrongUploadToken();
+    // A server open to all takes any other Bearer value as it always has: as no key at all.
+    if (this.shared === null) return null;
+    if (timingSafeEqual(digest(given), this.shared)) return null;
     throw new WrongUploadToken();
   }
 }
