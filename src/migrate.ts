@@ -67,6 +67,8 @@ export interface DbMigration {
   variants: { copied: number; skipped: number };
   /** Takedowns in force, with the ids they removed; and entries of the audit log. */
   takedowns: { copied: number; skipped: number; logEntries: number };
+  /** Users and API keys copied (those already there are left as they are). */
+  accounts: { users: number; keys: number };
 }
 
 /**
@@ -77,7 +79,11 @@ export interface DbMigration {
 export async function migrateDb(from: ImageRepo, to: ImageRepo,
   onProgress: OnProgress = () => undefined): Promise<DbMigration> {
   const records = (await readyRecords(from)).reverse();
-  const result: DbMigration = { copied: 0, skipped: 0, variants: { copied: 0, skipped: 0 }, takedowns: { copied: 0, skipped: 0, logEntries: 0 } };
+  const result: DbMigration = {
+    copied: 0, skipped: 0, variants: { copied: 0, skipped: 0 }, takedowns: { copied: 0, skipped: 0, logEntries: 0 }, accounts: { users: 0, keys: 0 },
+  };
+  // Before the records: an owned record names its owner.
+  await copyAccounts(from, to, result.accounts);
   const originals = new Set<string>();
   const oneDone = countProgress(records.length, onProgress);
   for (const record of records) {
@@ -86,7 +92,8 @@ export async function migrateDb(from: ImageRepo, to: ImageRepo,
     } else {
       // A pending copy left by an interrupted run is replaced, not duplicated.
       await to.remove(record.id);
-      await to.insertPending(record);
+      // Kept whatever its owner's quota says now: it was stored within it, or before it was lowered.
+      await to.insertPending(record, undefined, { copy: true });
       await to.markReady(record.id);
       result.copied++;
     }
@@ -100,6 +107,11 @@ export async function migrateDb(from: ImageRepo, to: ImageRepo,
   }
   await copyTakedowns(from, to, result.takedowns);
   return result;
+}
+
+async function copyAccounts(from: ImageRepo, to: ImageRepo, counts: DbMigration['accounts']): Promise<void> {
+  for (const user of await from.accounts.users()) if (await to.accounts.copyUser(user)) counts.users++;
+  for (const key of await from.accounts.storedKeys()) if (await to.accounts.copyKey(key)) counts.keys++;
 }
 
 /** Takedowns go with the records: the bytes stay refused and the removed ids keep answering 410. */

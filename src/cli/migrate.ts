@@ -34,10 +34,11 @@ export async function migrateDbCommand(invocation: Invocation): Promise<number> 
     try {
       const progress = progressReporter('records');
       const result = await migrateDb(source, destination, progress.update).finally(progress.stop);
-      const { variants, takedowns } = result;
+      const { variants, takedowns, accounts } = result;
       process.stdout.write(`migrate-db: ${String(result.copied)} copied, ${String(result.skipped)} already there; `
         + `variants: ${String(variants.copied)} copied, ${String(variants.skipped)} already there; `
-        + `takedowns: ${String(takedowns.copied)} copied, ${String(takedowns.skipped)} already there, ${String(takedowns.logEntries)} log entries copied\n`);
+        + `takedowns: ${String(takedowns.copied)} copied, ${String(takedowns.skipped)} already there, ${String(takedowns.logEntries)} log entries copied\n`
+        + `migrate-db: ${String(accounts.users)} users and ${String(accounts.keys)} API keys copied\n`);
       return 0;
     } finally {
       await destination.close();

@@ -47,6 +47,11 @@ export interface NewApiKey {
   createdAt: Date;
 }
 
+/** A key as stored, with its last use: what migrate-db copies. */
+export interface StoredApiKey extends NewApiKey {
+  lastUsedAt: Date | null;
+}
+
 export interface AccountRepo {
   addUser(user: User): Promise<void>;
   /** By name. */
@@ -67,6 +72,12 @@ export interface AccountRepo {
   usage(userId: string): Promise<Usage>;
   /** The user's ready images, listed or not, newest first; `before` is a cursor (a record's seq). */
   imagesOf(userId: string, limit: number, before?: number): Promise<ImageRecord[]>;
+  /** Every key as stored, oldest first (for migrate-db). */
+  storedKeys(): Promise<StoredApiKey[]>;
+  /** Adds a copy of a user unless one of that id or name is there; false when one was. */
+  copyUser(user: User): Promise<boolean>;
+  /** Adds a copy of a key unless one of that id or hash is there; false when one was. */
+  copyKey(key: StoredApiKey): Promise<boolean>;
 }
 
 /** A key's last use is written at most this often: a busy uploader would otherwise write on every request. */

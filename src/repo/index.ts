@@ -111,9 +111,10 @@ export interface ImageRepo {
    * Records an upload whose blobs are about to be written. A pending record is invisible to
    * readers but counts as a reference, so no concurrent delete can remove the blobs it needs.
    * An owned image is inserted only if it fits its owner's quota, checked in the same transaction
-   * (QuotaExceeded otherwise, inserting nothing).
+   * (QuotaExceeded otherwise, inserting nothing), unless `copy` says it is a copy of a record
+   * stored already (migrate-db), which is kept whatever the quota says now.
    */
-  insertPending(image: NewImage, leaseMs?: number): Promise<void>;
+  insertPending(image: NewImage, leaseMs?: number, copy?: { copy: true }): Promise<void>;
   /** Extends the leases of these pending records to `leaseMs` from now (ready or missing ones are skipped). */
   renewLeases(ids: readonly string[], leaseMs: number): Promise<void>;
   /**

@@ -5,7 +5,7 @@ import type { PoolClient, QueryResult } from 'pg';
 import { WrongUploadToken } from '../errors.js';
 import { RECORD_COLUMNS, toRecord, type ImageRow } from './columns.js';
 import type { ImageRecord } from './index.js';
-import { assertRoom, LAST_USE_EVERY_MS, sameHash, type AccountRepo, type ApiKey, type Limits, type NewApiKey, type Usage, type User } from './accounts.js';
+import { assertRoom, LAST_USE_EVERY_MS, sameHash, type AccountRepo, type ApiKey, type Limits, type NewApiKey, type StoredApiKey, type Usage, type User } from './accounts.js';
 
 // BIGINT arrives as a string.
 interface UserRow { id: string; name: string; quota_bytes: string | null; max_images: string | null; created_at: Date }
@@ -98,6 +98,22 @@ export class PostgresAccounts implements AccountRepo {
     const { rows } = await this.query<ImageRow<string, Date>>(`SELECT ${RECORD_COLUMNS} FROM images
       WHERE owner_id = $1 AND ready AND seq < $2 ORDER BY seq DESC LIMIT $3`, [userId, before, limit]);
     return rows.map(toRecord);
+  }
+
+  async storedKeys(): Promise<StoredApiKey[]> {
+    const { rows } = await this.query<{ id: string; user_id: string; key_hash: string; label: string | null; created_at: Date; last_used_at: Date | null }>(
+      'SELECT id, user_id, key_hash, label, created_at, last_used_at FROM api_keys ORDER BY created_at, id');
+    return rows.map((r) => ({ id: r.id, userId: r.user_id, keyHash: r.key_hash, label: r.label, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
+  }
+
+  async copyUser(user: User): Promise<boolean> {
+    return ((await this.query(`INSERT INTO users (${USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+      [user.id, user.name, user.quotaBytes, user.maxImages, user.createdAt])).rowCount ?? 0) > 0;
+  }
+
+  async copyKey(key: StoredApiKey): Promise<boolean> {
+    return ((await this.query(`INSERT INTO api_keys (id, user_id, key_hash, label, created_at, last_used_at)
+      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, [key.id, key.userId, key.keyHash, key.label, key.createdAt, key.lastUsedAt])).rowCount ?? 0) > 0;
   }
 
   /**

@@ -177,9 +177,9 @@ export class PostgresRepo implements ImageRepo {
     await this.query('ping');
   }
 
-  async insertPending(image: NewImage, leaseMs: number = PENDING_LEASE.durationMs): Promise<void> {
+  async insertPending(image: NewImage, leaseMs: number = PENDING_LEASE.durationMs, copy?: { copy: true }): Promise<void> {
     const values = [...insertValues(image, (date) => date, (flag) => flag), leaseMs];
-    if (image.owner === null) await this.query('insert', values);
+    if (image.owner === null || copy) await this.query('insert', values);
     else await this.accounts.withinQuota(image.owner, image.orig.bytes, (client) => client.query({ name: 'imghost_insert', text: sql.insert, values }));
   }
 

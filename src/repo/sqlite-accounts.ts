@@ -4,12 +4,15 @@ import type Database from 'better-sqlite3';
 import { storageFailure, WrongUploadToken } from '../errors.js';
 import { RECORD_COLUMNS, toRecord, type ImageRow } from './columns.js';
 import type { ImageRecord } from './index.js';
-import { assertRoom, LAST_USE_EVERY_MS, sameHash, type AccountRepo, type ApiKey, type Limits, type NewApiKey, type Usage, type User } from './accounts.js';
+import { assertRoom, LAST_USE_EVERY_MS, sameHash, type AccountRepo, type ApiKey, type Limits, type NewApiKey, type StoredApiKey, type Usage, type User } from './accounts.js';
 
 interface UserRow { id: string; name: string; quota_bytes: number | null; max_images: number | null; created_at: number }
 interface KeyRow { id: string; user_id: string; user_name: string; label: string | null; created_at: number; last_used_at: number | null }
 
+interface StoredKeyRow { id: string; user_id: string; key_hash: string; label: string | null; created_at: number; last_used_at: number | null }
+
 const USER_COLUMNS = 'id, name, quota_bytes, max_images, created_at';
+const STORED_KEY_COLUMNS = 'id, user_id, key_hash, label, created_at, last_used_at';
 const KEY_COLUMNS = 'k.id, k.user_id, u.name AS user_name, k.label, k.created_at, k.last_used_at';
 
 const toUser = (r: UserRow): User =>
@@ -25,6 +28,9 @@ export class SqliteAccounts implements AccountRepo {
   constructor(private readonly db: Database.Database) {
     this.stmts = {
       addUser: db.prepare(`INSERT INTO users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?)`),
+      copyUser: db.prepare(`INSERT INTO users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+      storedKeys: db.prepare<[], StoredKeyRow>(`SELECT ${STORED_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`),
+      copyKey: db.prepare(`INSERT INTO api_keys (${STORED_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
       users: db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY name`),
       byName: db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE name = ?`),
       byId: db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`),
@@ -110,6 +116,22 @@ export class SqliteAccounts implements AccountRepo {
 
   imagesOf(userId: string, limit: number, before = Number.MAX_SAFE_INTEGER): Promise<ImageRecord[]> {
     return this.run(() => this.stmts.imagesOf.all(userId, before, limit).map(toRecord));
+  }
+
+  storedKeys(): Promise<StoredApiKey[]> {
+    return this.run(() => this.stmts.storedKeys.all().map((r) => ({
+      id: r.id, userId: r.user_id, keyHash: r.key_hash, label: r.label,
+      createdAt: new Date(r.created_at), lastUsedAt: r.last_used_at === null ? null : new Date(r.last_used_at),
+    })));
+  }
+
+  copyUser(user: User): Promise<boolean> {
+    return this.run(() => this.stmts.copyUser.run(user.id, user.name, user.quotaBytes, user.maxImages, user.createdAt.getTime()).changes > 0);
+  }
+
+  copyKey(key: StoredApiKey): Promise<boolean> {
+    return this.run(() => this.stmts.copyKey.run(key.id, key.userId, key.keyHash, key.label, key.createdAt.getTime(),
+      key.lastUsedAt?.getTime() ?? null).changes > 0);
   }
 
   /**

@@ -136,12 +136,12 @@ export class SqliteRepo implements ImageRepo {
     return this.wal;
   }
 
-  insertPending(image: NewImage, leaseMs: number = PENDING_LEASE.durationMs): Promise<void> {
+  insertPending(image: NewImage, leaseMs: number = PENDING_LEASE.durationMs, copy?: { copy: true }): Promise<void> {
     // A pending record need not survive a power cut (its blobs would then be swept as orphans):
     // markReady's sync makes both durable.
     return this.guarded(() => {
       const insert = () => { this.stmts.insert.run(...insertValues(image, (date) => date.getTime(), (flag) => (flag ? 1 : 0)), Date.now() + leaseMs); };
-      if (image.owner === null) insert(); else this.accounts.withinQuota(image.owner, image.orig.bytes, insert);
+      if (image.owner === null || copy) insert(); else this.accounts.withinQuota(image.owner, image.orig.bytes, insert);
     });
   }
 
