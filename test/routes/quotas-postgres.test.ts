@@ -17,8 +17,8 @@ describe('quotas on two nodes sharing PostgreSQL', () => {
 
   before(async () => {
     pg = await startPostgres();
-    // No per-client bound: the concurrent uploads below come from one address.
-    const shared = { db: pg.url, store: await tempDir('imghost-shared-blobs-'), max_uploads_per_client: 0, cookie_secret: 'one-secret-for-both-nodes-0123456789' };
+    // No per-client bound and room to receive all 20 at once: only the quota may refuse them.
+    const shared = { db: pg.url, store: await tempDir('imghost-shared-blobs-'), max_uploads_per_client: 0, max_receiving: 20, cookie_secret: 'one-secret-for-both-nodes-0123456789' };
     [a, b] = [await startTestServer(shared), await startTestServer(shared)];
     image = await photo(64, 48);
     const probe = await addUser(a.server.library.repo.accounts, 'probe');

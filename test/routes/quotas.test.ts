@@ -19,8 +19,8 @@ describe('quotas', () => {
   /** What one upload of `image` stores: the quota counts the stored original. */
   let size: number;
   before(async () => {
-    // No per-client bound: the concurrent uploads below come from one address.
-    s = await startTestServer({ max_uploads_per_client: 0 });
+    // No per-client bound and room to receive all 20 at once: only the quota may refuse them.
+    s = await startTestServer({ max_uploads_per_client: 0, max_receiving: 20 });
     image = await photo(64, 48);
     const probe = await addUser(s.server.library.repo.accounts, 'probe');
     size = (await s.uploadOk(image, { headers: bearer(probe.key) })).bytes;
