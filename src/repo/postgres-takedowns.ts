@@ -1,5 +1,9 @@
-// Takedowns in PostgreSQL, on the PostgresRepo's pool: a takedown and its undo are one
-// transaction each.
+// Takedowns in PostgreSQL, on the PostgresRepo's pool. A takedown is two transactions: the
+// refusal and its log entry commit first, then the records go. An upload looks at the refusals
+// after committing its pending record (src/ingest.ts): if that look missed the refusal, it ran
+// before the refusal committed, so the record was committed before the DELETE's snapshot was
+// taken, and the DELETE removes it. (In one transaction, a DELETE begun before the record
+// committed would miss it while the look, before the commit, missed the refusal too.)
 import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import { RECORD_COLUMNS, toRecord, type ImageRow } from './columns.js';
@@ -9,13 +13,15 @@ import type { Takedown, TakedownLogEntry, TakedownRepo } from './takedowns.js';
 
 const sql = {
   refused: 'SELECT 1 FROM takedowns WHERE hash = $1',
+  stored: 'SELECT 1 FROM images WHERE orig_hash = $1 LIMIT 1',
   removeImages: `DELETE FROM images WHERE orig_hash = $1 RETURNING ${RECORD_COLUMNS}`,
   remember: 'INSERT INTO taken_down_images (id, hash) SELECT unnest($1::text[]), $2 ON CONFLICT (id) DO NOTHING',
   refuse: `INSERT INTO takedowns (hash, reason, created_at) VALUES ($1, $2, now())
     ON CONFLICT (hash) DO UPDATE SET reason = coalesce(excluded.reason, takedowns.reason)`,
   lift: 'DELETE FROM takedowns WHERE hash = $1',
   giveBack: 'DELETE FROM taken_down_images WHERE hash = $1',
-  append: 'INSERT INTO takedown_log (at, action, hash, reason, images) VALUES (now(), $1, $2, $3, $4)',
+  append: 'INSERT INTO takedown_log (at, action, hash, reason, images) VALUES (now(), $1, $2, $3, $4) RETURNING seq',
+  count: 'UPDATE takedown_log SET images = $2 WHERE seq = $1',
   removedBy: 'SELECT t.hash, t.reason FROM taken_down_images d JOIN takedowns t ON t.hash = d.hash WHERE d.id = $1',
   list: `SELECT hash, reason, created_at,
     (SELECT count(*) FROM taken_down_images d WHERE d.hash = takedowns.hash)::integer AS images FROM takedowns ORDER BY created_at DESC, hash`,
@@ -33,14 +39,20 @@ export class PostgresTakedowns implements TakedownRepo {
   /** `translate` names a connection failure by the catalogue's Unavailable, as the repository does. */
   constructor(private readonly pool: pg.Pool, private readonly translate: (err: unknown) => unknown) {}
 
-  takeDown(hash: string, reason: string | null): Promise<ImageRecord[] | null> {
-    return this.transaction(async (client) => {
+  async takeDown(hash: string, reason: string | null): Promise<ImageRecord[] | null> {
+    const entry = await this.transaction(async (client) => {
       const known = ((await client.query(sql.refused, [hash])).rowCount ?? 0) > 0;
-      const removed = ((await client.query(sql.removeImages, [hash])).rows as ImageRow<string, Date>[]).map(toRecord);
-      if (removed.length === 0 && !known) return null;
-      await client.query(sql.remember, [removed.map((record) => record.id), hash]);
+      if (!known && ((await client.query(sql.stored, [hash])).rowCount ?? 0) === 0) return null;
       await client.query(sql.refuse, [hash, reason]);
-      await client.query(sql.append, ['takedown', hash, reason, removed.length]);
+      const [logged] = (await client.query(sql.append, ['takedown', hash, reason, 0])).rows as { seq: string }[];
+      return logged?.seq ?? null;
+    });
+    if (entry === null) return null;
+    // Should this one fail, the bytes stay refused and taking them down again removes the records.
+    return this.transaction(async (client) => {
+      const removed = ((await client.query(sql.removeImages, [hash])).rows as ImageRow<string, Date>[]).map(toRecord);
+      await client.query(sql.remember, [removed.map((record) => record.id), hash]);
+      await client.query(sql.count, [entry, removed.length]);
       return removed;
     });
   }

@@ -1,5 +1,8 @@
 // Takedowns in the embedded store, on the SqliteRepo's own connection: a takedown and its undo
-// are one transaction each, synced before they are answered, as a delete is.
+// are one transaction each, synced before they are answered, as a delete is. One transaction is
+// enough here: SQLite has one writer at a time, so an upload's pending record commits either
+// before the takedown (whose DELETE then sees it) or after it (and the upload's next look at the
+// refusals, src/ingest.ts, sees the refusal).
 import type Database from 'better-sqlite3';
 import { storageFailure } from '../errors.js';
 import { RECORD_COLUMNS, toRecord, type ImageRow } from './columns.js';

@@ -25,10 +25,12 @@ export interface TakedownLogEntry {
 
 export interface TakedownRepo {
   /**
-   * In one transaction: deletes every image record, pending or ready, whose original is `hash`,
-   * remembers their ids, refuses the hash from now on (a reason given again replaces the old one)
-   * and logs it. Answers the removed records, or null, writing nothing, when no record has that
-   * original and it is not taken down already.
+   * Refuses the hash from now on (a reason given again replaces the old one) and logs it; deletes
+   * every image record, pending or ready, whose original is `hash`, in one statement, and
+   * remembers their ids. The refusal commits no later than the delete: an upload that committed
+   * its pending record and then found the hash not refused is always deleted. Answers the removed
+   * records, or null, writing nothing, when no record has that original and it is not taken down
+   * already.
    */
   takeDown(hash: string, reason: string | null): Promise<ImageRecord[] | null>;
   /**

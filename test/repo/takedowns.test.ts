@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import pg from 'pg';
 import type { ImageRepo } from '../../src/repo/index.js';
 import { PostgresRepo } from '../../src/repo/postgres.js';
 import { SqliteRepo } from '../../src/repo/sqlite.js';
@@ -142,6 +143,39 @@ describe('SqliteRepo record cache and takedowns', () => {
       assert.equal(await server.get(theirs.id), null);
     } finally {
       await Promise.all([server.close(), cli.close()]);
+    }
+  });
+});
+
+describe('PostgresRepo: a takedown racing an upload of the same bytes', () => {
+  it('removes a pending record committed while it runs, when the upload\'s look at the refusals came first', async () => {
+    const url = await postgres.createDatabase();
+    const repo = await PostgresRepo.open(url, { poolSize: 3, timeoutMs: 5000 });
+    const blocker = new pg.Client({ connectionString: url });
+    await blocker.connect();
+    try {
+      const earlier = await ready(repo, image({}, 'raced'));
+      // The takedown is held on its audit log entry, after whatever it ran before that.
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE takedown_log IN EXCLUSIVE MODE');
+      const takedown = repo.takedowns.takeDown(earlier.orig.hash, 'raced');
+      while ((await blocker.query('SELECT 1 FROM pg_locks WHERE NOT granted')).rowCount === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      // An upload of the same bytes commits its pending record, then looks at the refusals again
+      // (src/ingest.ts) before the takedown has committed anything: it sees none and goes on.
+      const upload = image({}, 'raced');
+      await repo.insertPending(upload);
+      assert.equal(await repo.takedowns.isRefused(upload.orig.hash), false);
+      await blocker.query('COMMIT');
+      assert.deepEqual(ids(await takedown ?? []), ids([earlier, upload]));
+      assert.equal(await repo.markReady(upload.id), false, 'the upload cannot be made visible');
+      assert.equal(await repo.isReferenced(upload.orig.hash), false);
+      assert.deepEqual(await repo.takedowns.removedBy(upload.id), { hash: upload.orig.hash, reason: 'raced' });
+      assert.deepEqual((await repo.takedowns.log()).map((e) => [e.action, e.images]), [['takedown', 2]]);
+    } finally {
+      await blocker.end();
+      await repo.close();
     }
   });
 });
