@@ -14,6 +14,9 @@ const commands: readonly (readonly [string, string])[] = [
   ['users list | remove NAME', 'list users with their quota, usage and keys; remove one (--delete_images deletes their images too)'],
   ['keys add|list NAME', 'make an API key for a user (printed once; --label); list the keys of one user or all (never the keys)'],
   ['keys revoke KEY_ID', 'revoke a key: it stops working at once'],
+  ['takedown ID|SHA256', 'remove every image with those bytes and refuse them from then on (--reason); answers 410 on their links'],
+  ['takedown --list | --log', 'list the takedowns in force, or print the audit log of every takedown and undo'],
+  ['takedown --undo ID|SHA256', 'lift a takedown made by mistake: the bytes may be uploaded again (deleted files stay deleted)'],
 ];
 
 function shownDefault(def: OptionDef): string {

@@ -1,7 +1,7 @@
 // The `imghost` command itself: --help, and how it refuses bad options and commands.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { groups, options, type OptionDef } from '../../src/config/options.js';
@@ -83,6 +83,14 @@ describe('imghost --help', () => {
   it('lists the commands serve and gc', () => {
     assert.match(result.stdout, /^ {2}serve +run the web server \(the default\)$/m);
     assert.match(result.stdout, /^ {2}gc +remove unfinished uploads and blobs no image refers to$/m);
+  });
+
+  it('lists every command it runs, with one line each', async () => {
+    const main = await readFile(new URL('../../src/cli/main.ts', import.meta.url), 'utf8');
+    const run = [...main.matchAll(/^ {2}'?([\w-]+)'?: async \(\) =>/gm)].map((m) => m[1]);
+    assert.ok(run.includes('takedown') && run.includes('users') && run.includes('keys'), run.join(' '));
+    for (const command of run) assert.match(result.stdout, new RegExp(`^ {2}${command ?? ''}\\b.* \\w`, 'm'), `${command ?? ''} is listed`);
+    assert.match(result.stdout, /^ {2}takedown ID\|SHA256 +remove every image with those bytes/m);
   });
 
   it('prints the group headings in the order of the option table', () => {
