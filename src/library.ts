@@ -25,6 +25,7 @@ export type Variant = 'orig' | 'thumb';
 const EXPIRED = 'this image expired';
 const VIEWS_USED_UP = 'this image has been viewed as many times as its uploader allowed';
 const TAKEN_DOWN = 'this image was taken down';
+const ORIGINAL_ONLY = 'this image has a view limit: it is served only as its original (/imgs/<id>/orig), each GET counted, and has no other sizes';
 
 export type LibraryOptions = StorageOptions & Pick<Config,
   'max_upload_size' | 'max_pixels' | 'decode_budget' | 'thumb_timeout' | 'max_jpeg_scans' | 'max_frames' | 'thumb_size' | 'thumb_format'
@@ -86,7 +87,8 @@ export class Library {
       }
       if (sender.abandoned?.aborted === true) throw new UploadAbandoned();
       // In the background, once the answer is on its way: it never waits for them, nor fails by them.
-      setImmediate(() => { for (const { image } of stored) void this.variants.prepare(image, sender.log); });
+      // A view-limited image has none: a variant would serve its pixels uncounted.
+      setImmediate(() => { for (const { image } of stored) if (image.maxViews === null) void this.variants.prepare(image, sender.log); });
       return stored;
     } catch (err) {
       await Promise.all(stored.map(({ image }) => this.ingest.discard(image)));
@@ -96,16 +98,20 @@ export class Library {
 
   /** The image an id names: NotFound, or Gone once it expired or its views are used up (every route that takes an id). */
   async get(id: string): Promise<ImageRecord> {
-    const image = isId(id) ? await this.repo.get(id) : null;
-    if (!image) {
-      // One more lookup, on the not-found path only: the links of a taken-down image say why it went.
-      if (isId(id) && await this.repo.takedowns.removedBy(id)) throw new Gone(TAKEN_DOWN);
-      throw new NotFound();
-    }
+    const image = await this.stored(id);
     // Views first: the last view brings the expiry forward, and its visitors should learn why.
     if (image.maxViews !== null && await this.repo.visibility.viewsUsedUp(id)) throw new Gone(VIEWS_USED_UP);
     if (image.expiresAt !== null && image.expiresAt.getTime() <= Date.now()) throw new Gone(EXPIRED);
     return image;
+  }
+
+  /** The image an id names, expired or used up or not (to delete it): NotFound, or Gone when taken down. */
+  private async stored(id: string): Promise<ImageRecord> {
+    const image = isId(id) ? await this.repo.get(id) : null;
+    if (image) return image;
+    // One more lookup, on the not-found path only: the links of a taken-down image say why it went.
+    if (isId(id) && await this.repo.takedowns.removedBy(id)) throw new Gone(TAKEN_DOWN);
+    throw new NotFound();
   }
 
   /**
@@ -125,8 +131,12 @@ export class Library {
     return this.store.read(image[variant].hash, range);
   }
 
-  /** The variant a request asks for, made now if need be (Busy when the work pool is full). */
-  variant(image: ImageRecord, request: VariantRequest): Promise<VariantRecord> {
+  /**
+   * The variant a request asks for, made now if need be (Busy when the work pool is full);
+   * NotFound for a view-limited image, whose pixels are served only as its counted original.
+   */
+  async variant(image: ImageRecord, request: VariantRequest): Promise<VariantRecord> {
+    if (image.maxViews !== null) throw new NotFound(ORIGINAL_ONLY);
     return this.variants.get(image, request);
   }
 
@@ -144,9 +154,12 @@ export class Library {
     return this.store.publicUrl?.(image[variant].hash) ?? null;
   }
 
-  /** The image whose delete token `token` is: NotFound for no image, WrongDeleteToken for another token. */
+  /**
+   * The image whose delete token `token` is, even expired or used up (it may be deleted before the
+   * sweep takes it): NotFound for no image, WrongDeleteToken for another token.
+   */
   async withDeleteToken(id: string, token: string): Promise<ImageRecord> {
-    const image = await this.get(id);
+    const image = await this.stored(id);
     const given = Buffer.from(sha256(token));
     if (!timingSafeEqual(given, Buffer.from(image.deleteTokenHash))) throw new WrongDeleteToken();
     return image;
@@ -158,7 +171,7 @@ export class Library {
 
   /** Deletes an image for its owner (by their API key), with no delete token: NotYours for another's image. */
   async deleteOwned(id: string, owner: string): Promise<void> {
-    const image = await this.get(id);
+    const image = await this.stored(id);
     if (image.owner !== owner) throw new NotYours();
     await this.remove(image);
   }

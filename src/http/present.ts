@@ -11,7 +11,7 @@ export interface ImageJson {
   url: string;
   thumb_url: string;
   page_url: string;
-  /** One URL per configured variant name (--variants), smallest first. */
+  /** One URL per configured variant name (--variants), smallest first; none for a view-limited image, served only as its original. */
   variants: Record<string, string>;
   name: string | null;
   format: string;
@@ -87,7 +87,7 @@ export function presenter(config: PresenterOptions): Presenter {
     url: `${base}/imgs/${img.id}/orig`,
     thumb_url: `${base}/imgs/${img.id}/thumb`,
     page_url: `${base}/i/${img.id}`,
-    variants: Object.fromEntries(sizes.map(([name]) => [name, `${base}/imgs/${img.id}/${name}`])),
+    variants: img.maxViews === null ? Object.fromEntries(sizes.map(([name]) => [name, `${base}/imgs/${img.id}/${name}`])) : {},
     name: img.name,
     format: img.format,
     mime: img.orig.mime,
@@ -113,6 +113,7 @@ export function presenter(config: PresenterOptions): Presenter {
     }),
     base: (request) => linkBase(request, config.publicBase),
     thumbSrcset: (img) => {
+      if (img.max_views !== null) return undefined;
       const variant = (name: string) => `/imgs/${img.id}/${name}`;
       if (img.animated && animatedThumb !== undefined) return `${variant(animatedThumb)} 1x, ${variant(hidpiThumb ?? animatedThumb)} 2x`;
       return hidpiThumb === undefined ? undefined : `${img.thumb_url} 1x, ${variant(hidpiThumb)} 2x`;

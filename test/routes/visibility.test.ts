@@ -133,11 +133,11 @@ describe('per-upload visibility and lifetime', () => {
       const image = await uploadedWith(s, await photo(47, 37), { max_views: '3' });
       assert.equal(image.max_views, 3);
       assert.equal((await listedIds(s.url)).has(image.id), false, 'a view-limited image is never listed');
-      // Neither HEAD nor the thumbnail nor a variant spends a view.
+      // Neither HEAD nor the thumbnail spends a view, nor a variant URL, which it has none of.
       for (let i = 0; i < 3; i++) {
         assert.equal((await s.fetch(image.url, { method: 'HEAD' })).status, 200);
         assert.equal((await s.fetch(image.thumb_url)).status, 200);
-        assert.equal((await s.fetch(`/imgs/${image.id}/small`)).status, 200);
+        assert.equal((await s.fetch(`/imgs/${image.id}/small`)).status, 404);
       }
       const answers = await Promise.all(Array.from({ length: 12 }, async () => {
         const res = await s.fetch(image.url);
