@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
+import { ConfigError } from './errors.js';
 import { HashingStream } from './hash.js';
 import { uniqueSuffix } from './ids.js';
 import { mimeOf } from './images/probe.js';
 import { countProgress, type OnProgress } from './progress.js';
-import { readyRecords, type ImageRepo } from './repo/index.js';
+import { readyRecords, type ImageRecord, type ImageRepo } from './repo/index.js';
 import type { BlobStore } from './store/index.js';
 
 export interface StoreMigration { copied: number; skipped: number; failed: { key: string; reason: string }[] }
@@ -88,12 +89,15 @@ export async function migrateDb(from: ImageRepo, to: ImageRepo,
   const oneDone = countProgress(records.length, onProgress);
   for (const record of records) {
     if (await to.get(record.id)) {
+      // The source may have served views since an earlier run.
+      await carryViews(from, to, record);
       result.skipped++;
     } else {
       // A pending copy left by an interrupted run is replaced, not duplicated.
       await to.remove(record.id);
       // Kept whatever its owner's quota says now: it was stored within it, or before it was lowered.
       await to.insertPending(record, undefined, { copy: true });
+      await carryViews(from, to, record);
       await to.markReady(record.id);
       result.copied++;
     }
@@ -109,8 +113,17 @@ export async function migrateDb(from: ImageRepo, to: ImageRepo,
   return result;
 }
 
+/**
+ * A user named in the destination already, under another id, stops the copy before any record:
+ * their records would otherwise name an owner the destination does not have.
+ */
 async function copyAccounts(from: ImageRepo, to: ImageRepo, counts: DbMigration['accounts']): Promise<void> {
-  for (const user of await from.accounts.users()) if (await to.accounts.copyUser(user)) counts.users++;
+  for (const user of await from.accounts.users()) {
+    if (await to.accounts.copyUser(user)) counts.users++;
+    else if (!(await to.accounts.user(user.id))) {
+      throw new ConfigError(`the destination has another user named '${user.name}' (a different id): remove one of the two (imghost users remove ${user.name}), then run migrate-db again`);
+    }
+  }
   for (const key of await from.accounts.storedKeys()) if (await to.accounts.copyKey(key)) counts.keys++;
 }
 
@@ -121,6 +134,11 @@ async function copyTakedowns(from: ImageRepo, to: ImageRepo, counts: DbMigration
     else counts.skipped++;
   }
   for (const entry of await from.takedowns.log()) if (await to.takedowns.copyLogEntry(entry)) counts.logEntries++;
+}
+
+/** The views a view-limited image was served, so its copy serves only those left; before it is ready. */
+async function carryViews(from: ImageRepo, to: ImageRepo, record: ImageRecord): Promise<void> {
+  if (record.maxViews !== null) await to.visibility.carryViews(record.id, await from.visibility.views(record.id));
 }
 
 async function copyVariants(from: ImageRepo, to: ImageRepo, origHash: string, counts: DbMigration['variants']): Promise<void> {

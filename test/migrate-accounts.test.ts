@@ -48,4 +48,21 @@ describe('migrate-db and accounts', () => {
       await Promise.all([from.close(), to.close()]);
     }
   });
+
+  it('refuses, copying no record, when the destination has another user of the same name', async () => {
+    const from = new SqliteRepo(join(dir, 'same-name.db'));
+    const to = await PostgresRepo.open(await pg.createDatabase(), { poolSize: 2, timeoutMs: 5000 });
+    try {
+      const [theirs, ours] = [newId(), newId()];
+      await from.accounts.addUser({ id: theirs, name: 'carol', quotaBytes: null, maxImages: null, createdAt: new Date() });
+      await to.accounts.addUser({ id: ours, name: 'carol', quotaBytes: null, maxImages: null, createdAt: new Date() });
+      await ready(from, image({ owner: theirs }));
+      await ready(from, image());
+      await assert.rejects(migrateDb(from, to), /the destination has another user named 'carol' \(a different id\)/);
+      assert.deepEqual(await to.list(10), [], 'no record names an owner the destination does not have');
+      assert.deepEqual((await to.accounts.users()).map((u) => u.id), [ours]);
+    } finally {
+      await Promise.all([from.close(), to.close()]);
+    }
+  });
 });

@@ -3,11 +3,12 @@
 // even when another image has the same bytes; thumbnails and variants are not counted.
 import { formatBytes } from '../bytes.js';
 import { parseSize, type Invocation } from '../config/parse.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { Library } from '../library.js';
 import { requireLibrary } from '../open-storage.js';
 import type { Limits } from '../repo/accounts.js';
+import type { ImageRecord } from '../repo/index.js';
 import { argument, bytesLimit, countLimit, printTable, requireUser, withRepo } from './accounts.js';
 
 /** Images read at a time when a removed user's images are deleted. */
@@ -75,10 +76,8 @@ const subcommands: Record<string, (invocation: Invocation) => Promise<number>> =
     const name = argument(args, 'user name', 'users remove NAME');
     if (!config.delete_images) {
       return withRepo(config, 'existing', async ({ accounts }) => {
-        const user = await requireUser(accounts, name);
-        const { images } = await accounts.usage(user.id);
-        await accounts.removeUser(user.id);
-        process.stdout.write(`removed user ${name} and their keys; their ${String(images)} images stay, anonymous\n`);
+        const disowned = await accounts.removeUser((await requireUser(accounts, name)).id);
+        process.stdout.write(`removed user ${name} and their keys; their ${String(disowned.length)} images stay, anonymous\n`);
         return 0;
       });
     }
@@ -88,11 +87,13 @@ const subcommands: Record<string, (invocation: Invocation) => Promise<number>> =
       const { accounts } = library.repo;
       const user = await requireUser(accounts, name);
       let deleted = 0;
+      // Page by page while the user is still there, so a run stopped half-way is simply run again.
       for (let page = await accounts.imagesOf(user.id, PAGE); page.length > 0; page = await accounts.imagesOf(user.id, PAGE)) {
-        for (const image of page) await library.remove(image);
-        deleted += page.length;
+        deleted += await removeImages(library, page);
       }
-      await accounts.removeUser(user.id);
+      // Then the rest, which removing the user hands back: uploads still in flight (pending), and
+      // any stored meanwhile. An upload in flight then fails rather than keeping its image.
+      deleted += await removeImages(library, await accounts.removeUser(user.id));
       process.stdout.write(`removed user ${name}, their keys and ${String(deleted)} images\n`);
       return 0;
     } finally {
@@ -100,6 +101,20 @@ const subcommands: Record<string, (invocation: Invocation) => Promise<number>> =
     }
   },
 };
+
+/** Deletes these images and their files; one deleted meanwhile (by its owner, gc) is skipped. How many this deleted. */
+export async function removeImages(library: Library, images: readonly ImageRecord[]): Promise<number> {
+  let deleted = 0;
+  for (const image of images) {
+    try {
+      await library.remove(image);
+      deleted++;
+    } catch (err) {
+      if (!(err instanceof NotFound)) throw err;
+    }
+  }
+  return deleted;
+}
 
 export async function users(invocation: Invocation): Promise<number> {
   const [name = '', ...args] = invocation.args;

@@ -60,8 +60,12 @@ export interface AccountRepo {
   user(id: string): Promise<User | null>;
   /** Sets the limits given; an undefined one is left as it is. */
   setLimits(id: string, limits: Partial<Limits>): Promise<void>;
-  /** Removes the user and their keys; their images stay, anonymous. */
-  removeUser(id: string): Promise<void>;
+  /**
+   * Removes the user and their keys; their images, pending or ready, stay, anonymous, and are
+   * returned. Atomic with owned inserts: an upload of theirs commits before, and is among those
+   * returned, or finds its owner gone and inserts nothing.
+   */
+  removeUser(id: string): Promise<ImageRecord[]>;
   addKey(key: NewApiKey): Promise<void>;
   /** Of one user, or of all; oldest first. */
   keys(userId?: string): Promise<ApiKey[]>;
@@ -74,6 +78,8 @@ export interface AccountRepo {
   imagesOf(userId: string, limit: number, before?: number): Promise<ImageRecord[]>;
   /** Every key as stored, oldest first (for migrate-db). */
   storedKeys(): Promise<StoredApiKey[]>;
+  /** Whether there is any user (the upload page then offers a key field). */
+  hasUsers(): Promise<boolean>;
   /** Adds a copy of a user unless one of that id or name is there; false when one was. */
   copyUser(user: User): Promise<boolean>;
   /** Adds a copy of a key unless one of that id or hash is there; false when one was. */

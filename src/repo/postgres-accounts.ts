@@ -58,11 +58,22 @@ export class PostgresAccounts implements AccountRepo {
     [id, quotaBytes !== undefined, quotaBytes ?? null, maxImages !== undefined, maxImages ?? null]);
   }
 
-  async removeUser(id: string): Promise<void> {
+  async removeUser(id: string): Promise<ImageRecord[]> {
+    let disowned: ImageRecord[] = [];
     await this.transaction(async (client) => {
-      await client.query('UPDATE images SET owner_id = NULL WHERE owner_id = $1', [id]);
+      // The row an owned insert locks (withinQuota) first: an insert holding it commits before the
+      // images are disowned, and one after finds no owner. Without it, an insert committing between
+      // the update and the delete would name a user who is gone (owner_id has no foreign key).
+      await client.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [id]);
+      disowned = (await client.query<ImageRow<string, Date>>(`UPDATE images SET owner_id = NULL WHERE owner_id = $1
+        RETURNING ${RECORD_COLUMNS}`, [id])).rows.map(toRecord);
       await client.query('DELETE FROM users WHERE id = $1', [id]);
     });
+    return disowned;
+  }
+
+  async hasUsers(): Promise<boolean> {
+    return (await this.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM users) AS any')).rows[0]?.any === true;
   }
 
   async addKey(key: NewApiKey): Promise<void> {

@@ -36,7 +36,8 @@ export class SqliteAccounts implements AccountRepo {
       byId: db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`),
       setQuota: db.prepare('UPDATE users SET quota_bytes = ? WHERE id = ?'),
       setMaxImages: db.prepare('UPDATE users SET max_images = ? WHERE id = ?'),
-      disown: db.prepare('UPDATE images SET owner_id = NULL WHERE owner_id = ?'),
+      disown: db.prepare<[string], ImageRow<number, number>>(`UPDATE images SET owner_id = NULL WHERE owner_id = ? RETURNING ${RECORD_COLUMNS}`),
+      anyUser: db.prepare<[], { any: number }>('SELECT EXISTS (SELECT 1 FROM users) AS any'),
       // Foreign keys are not enforced on this connection (SQLite's default): the keys go by hand.
       removeKeys: db.prepare('DELETE FROM api_keys WHERE user_id = ?'),
       removeUser: db.prepare('DELETE FROM users WHERE id = ?'),
@@ -78,14 +79,19 @@ export class SqliteAccounts implements AccountRepo {
     });
   }
 
-  removeUser(id: string): Promise<void> {
-    return this.run(() => {
-      this.db.transaction(() => {
-        this.stmts.disown.run(id);
-        this.stmts.removeKeys.run(id);
-        this.stmts.removeUser.run(id);
-      })();
-    });
+  removeUser(id: string): Promise<ImageRecord[]> {
+    // With the write lock from the start, as an owned insert takes it (withinQuota): one commits
+    // wholly before the other.
+    return this.run(() => this.db.transaction(() => {
+      const disowned = this.stmts.disown.all(id).map(toRecord);
+      this.stmts.removeKeys.run(id);
+      this.stmts.removeUser.run(id);
+      return disowned;
+    }).immediate());
+  }
+
+  hasUsers(): Promise<boolean> {
+    return this.run(() => this.stmts.anyUser.get()?.any === 1);
   }
 
   addKey(key: NewApiKey): Promise<void> {

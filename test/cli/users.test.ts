@@ -5,8 +5,11 @@ import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { removeImages } from '../../src/cli/users.js';
+import type { ImageRecord } from '../../src/repo/index.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { solid } from '../helpers/images.js';
+import { image } from '../repo/contract.js';
 import { startTestServer, tempDir, type TestServer, type UploadedImage } from '../helpers/server.js';
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
@@ -89,5 +92,26 @@ describe('imghost users', () => {
     }
     assert.equal((await s.fetch(others.url)).status, 200);
     await refused(/no user named 'erin'/, 'users', 'remove', 'erin');
+  });
+
+  it('with --delete_images deletes their uploads still in flight too, and the upload then fails', async () => {
+    await ok('users', 'add', 'frank');
+    const stored = await uploadAs('frank');
+    const frank = await s.server.library.repo.accounts.userByName('frank');
+    const inFlight = image({ owner: frank?.id ?? null });
+    await s.server.library.repo.insertPending(inFlight);
+    assert.match(await ok('users', 'remove', 'frank', '--delete_images'), /removed user frank, their keys and 2 images/);
+    assert.equal((await s.fetch(stored.url)).status, 404);
+    assert.equal(await s.server.library.repo.isReferenced(inFlight.orig.hash), false, 'no record of the upload in flight is left');
+    assert.equal(await s.server.library.repo.markReady(inFlight.id), false, 'the upload cannot complete');
+  });
+
+  it('skips, when deleting a user\'s images, one deleted meanwhile', async () => {
+    const [gone, kept] = [await uploadAs('bob'), await uploadAs('bob')];
+    const { library } = s.server;
+    const records = [await library.get(gone.id), await library.get(kept.id)];
+    await library.remove(records[0] as ImageRecord);
+    assert.equal(await removeImages(library, records), 1);
+    assert.equal((await s.fetch(kept.url)).status, 404);
   });
 });

@@ -5,9 +5,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import pg from 'pg';
 import { AppError } from '../../src/errors.js';
 import { newId } from '../../src/ids.js';
+import { INSERT_COLUMNS, insertPlaceholders, insertValues } from '../../src/repo/columns.js';
 import type { ImageRepo } from '../../src/repo/index.js';
 import { PostgresRepo } from '../../src/repo/postgres.js';
 import { SqliteRepo } from '../../src/repo/sqlite.js';
@@ -112,7 +115,13 @@ function accountContract(name: string, open: () => Promise<ImageRepo>): void {
       const key = newId();
       await repo.accounts.addKey({ id: key, userId: alice, keyHash: hash(key), label: null, createdAt: new Date() });
       const img = await ready(repo, image({ owner: alice }));
-      await repo.accounts.removeUser(alice);
+      const pending = image({ owner: alice });
+      await repo.insertPending(pending);
+      await ready(repo, image());
+      assert.equal(await repo.accounts.hasUsers(), true);
+      const disowned = await repo.accounts.removeUser(alice);
+      assert.deepEqual(disowned.map((r) => r.id).sort(), [img.id, pending.id].sort(), 'their images, pending ones included, are handed back');
+      assert.equal(await repo.accounts.hasUsers(), false);
       assert.equal(await repo.accounts.user(alice), null);
       assert.equal(await repo.accounts.findKey(hash(key)), null);
       assert.equal(await repo.accounts.revokeKey(key), false, 'the key is gone, not only unreachable');
@@ -120,6 +129,33 @@ function accountContract(name: string, open: () => Promise<ImageRepo>): void {
     });
   });
 }
+
+describe('PostgresRepo: removing a user while an upload of theirs holds their row', () => {
+  it('waits for that upload, then disowns its image too: no image names a user who is gone', async () => {
+    const url = await postgres.createDatabase();
+    const repo = await PostgresRepo.open(url, { poolSize: 3, timeoutMs: 5000 });
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      const alice = newId();
+      await repo.accounts.addUser({ id: alice, name: 'alice', quotaBytes: null, maxImages: null, createdAt: new Date() });
+      const upload = await pool.connect();
+      // What an owned insertPending does: lock the owner's row, then insert, then commit.
+      await upload.query('BEGIN');
+      await upload.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [alice]);
+      const removing = repo.accounts.removeUser(alice);
+      await setTimeout(300);
+      const racing = image({ owner: alice });
+      await upload.query(`INSERT INTO images (${INSERT_COLUMNS}, ready) VALUES (${insertPlaceholders((n) => `$${String(n)}`)}, true)`,
+        insertValues(racing, (date) => date, (flag) => flag));
+      await upload.query('COMMIT');
+      upload.release();
+      assert.deepEqual((await removing).map((r) => r.id), [racing.id]);
+      assert.equal((await repo.get(racing.id))?.owner, null);
+    } finally {
+      await Promise.all([repo.close(), pool.end()]);
+    }
+  });
+});
 
 accountContract('SqliteRepo', () => Promise.resolve(new SqliteRepo(join(dir, `${randomBytes(4).toString('hex')}.db`))));
 accountContract('PostgresRepo', async () => PostgresRepo.open(await postgres.createDatabase(), { poolSize: 3, timeoutMs: 5000 }));
