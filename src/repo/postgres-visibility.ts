@@ -16,6 +16,8 @@ const sql = {
       ELSE expires_at END
     WHERE id = $1 AND ready AND (max_views IS NULL OR views < max_views) AND (expires_at IS NULL OR expires_at > now())`,
   usedUp: 'SELECT 1 FROM images WHERE id = $1 AND max_views IS NOT NULL AND views >= max_views',
+  views: 'SELECT views FROM images WHERE id = $1',
+  carryViews: 'UPDATE images SET views = GREATEST(views, $2) WHERE id = $1',
   removeExpired: `DELETE FROM images WHERE expires_at <= now() AND ready RETURNING ${RECORD_COLUMNS}`,
 } as const;
 
@@ -33,6 +35,14 @@ export class PostgresVisibility implements VisibilityRepo {
 
   async viewsUsedUp(id: string): Promise<boolean> {
     return ((await this.query('usedUp', [id])).rowCount ?? 0) > 0;
+  }
+
+  async views(id: string): Promise<number> {
+    return ((await this.query('views', [id])).rows as { views: number }[])[0]?.views ?? 0;
+  }
+
+  async carryViews(id: string, views: number): Promise<void> {
+    await this.query('carryViews', [id, views]);
   }
 
   async removeExpired(): Promise<ImageRecord[]> {

@@ -28,6 +28,8 @@ export class SqliteVisibility implements VisibilityRepo {
         expires_at = CASE WHEN views + 1 >= max_views THEN min(coalesce(expires_at, @until), @until) ELSE expires_at END
         WHERE id = @id AND ready = 1 AND (max_views IS NULL OR views < max_views) AND (expires_at IS NULL OR expires_at > @now)`),
       usedUp: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM images WHERE id = ? AND max_views IS NOT NULL AND views >= max_views'),
+      views: db.prepare<[string], { views: number }>('SELECT views FROM images WHERE id = ?'),
+      carryViews: db.prepare<{ id: string; views: number }>('UPDATE images SET views = max(views, @views) WHERE id = @id'),
       removeExpired: db.prepare<[number], Row>(`DELETE FROM images WHERE expires_at <= ? AND ready = 1 RETURNING ${RECORD_COLUMNS}`),
     };
   }
@@ -49,6 +51,16 @@ export class SqliteVisibility implements VisibilityRepo {
 
   viewsUsedUp(id: string): Promise<boolean> {
     return this.guarded(() => this.stmts.usedUp.get(id) !== undefined);
+  }
+
+  views(id: string): Promise<number> {
+    return this.guarded(() => this.stmts.views.get(id)?.views ?? 0);
+  }
+
+  carryViews(id: string, views: number): Promise<void> {
+    return this.guarded(async () => {
+      if (this.stmts.carryViews.run({ id, views }).changes > 0) await this.hooks.sync();
+    });
   }
 
   removeExpired(): Promise<ImageRecord[]> {

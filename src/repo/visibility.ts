@@ -22,6 +22,14 @@ export interface VisibilityRepo {
   countView(id: string): Promise<boolean>;
   /** Whether the image has a view limit and has been served that many times. */
   viewsUsedUp(id: string): Promise<boolean>;
+  /** The views counted of an image, pending or ready (0 when missing): for migrate-db, which copies them. */
+  views(id: string): Promise<number>;
+  /**
+   * Raises the views counted of an image, pending or ready, to `views` if it counted fewer
+   * (migrate-db, copying a record): a copy is never served more than what was left. Serving
+   * counts through countView alone.
+   */
+  carryViews(id: string, views: number): Promise<void>;
   /** Deletes the ready images whose expiry has passed and returns them, for their blobs to be released. */
   removeExpired(): Promise<ImageRecord[]>;
 }
