@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { runCli } from './helpers/cli.js';
 import { photo, solid } from './helpers/images.js';
 import { startTestServer, tempDir, type TestServer, type UploadedImage } from './helpers/server.js';
@@ -122,3 +123,98 @@ async function flipByte(path: string): Promise<Buffer> {
 }
 
 const blobExists = (path: string) => stat(path).then(() => true, () => false);
+
+describe('imghost verify: the rules the records keep', () => {
+  let dataDir: string;
+  /** Each image is made to break one rule in the database, as a crash or a hand edit could. */
+  let ghostOwned: UploadedImage;
+  let userOwned: UploadedImage;
+  let refused: UploadedImage;
+  let overViewed: UploadedImage;
+  let longExpired: UploadedImage;
+  let justExpired: UploadedImage;
+  const hour = 60 * 60_000;
+  before(async () => {
+    dataDir = await tempDir('imghost-verify-records-');
+    const server = await startTestServer({ data_dir: dataDir });
+    try {
+      const uploads: UploadedImage[] = [];
+      for (const width of [120, 130, 140, 150, 160, 170]) uploads.push(await server.uploadOk(await photo(width, 90)));
+      [ghostOwned, userOwned, refused, overViewed, longExpired, justExpired] = uploads as [UploadedImage, UploadedImage,
+        UploadedImage, UploadedImage, UploadedImage, UploadedImage];
+    } finally {
+      await server.close();
+    }
+    const db = new Database(join(dataDir, 'imghost.db'));
+    try {
+      const now = Date.now();
+      db.prepare('INSERT INTO users (id, name, created_at) VALUES (?, ?, ?)').run('u-alice', 'alice', now);
+      const set = (assignments: string, id: string, ...values: unknown[]) =>
+        db.prepare(`UPDATE images SET ${assignments} WHERE id = ?`).run(...values, id);
+      set('owner_id = ?', userOwned.id, 'u-alice');
+      set('owner_id = ?', ghostOwned.id, 'u-removed');
+      set('max_views = 2, views = 5', overViewed.id);
+      set('expires_at = ?', longExpired.id, now - 2 * hour);
+      set('expires_at = ?', justExpired.id, now - 10 * 60_000);
+      // A refusal whose removal of the records never ran.
+      db.prepare('INSERT INTO takedowns (hash, reason, created_at) VALUES (?, ?, ?)').run(refused.sha256, 'abuse report', now);
+    } finally {
+      db.close();
+    }
+  });
+  after(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('reports an owner who is no user, taken-down bytes, views past the limit and an image long expired, and exits 1', async () => {
+    const result = await runCli(['verify', `--data_dir=${dataDir}`]);
+    assert.equal(result.code, 1, result.stderr);
+    const lines = result.stdout.trimEnd().split('\n');
+    assert.equal(lines.pop(), 'verify: 6 images checked, 4 damaged');
+    assert.deepEqual(lines.sort(), [
+      `damaged ${ghostOwned.id}: owner u-removed is not a user`,
+      `damaged ${refused.id}: original ${refused.sha256} is taken down`,
+      `damaged ${overViewed.id}: served 5 views, past its limit of 2`,
+      `damaged ${longExpired.id}: expired at ${expiresAt(dataDir, longExpired.id)} and is still stored`,
+      'an image past its view limit is served no more, and the expiry sweep (or imghost gc) removes expired images',
+      'run with --repair to make the images of owners who are no users anonymous and take down again the images of taken-down bytes',
+    ].sort());
+    assert.ok(!result.stdout.includes(userOwned.id) && !result.stdout.includes(justExpired.id), 'a user\'s image and one expired minutes ago are fine');
+  });
+
+  it('with --repair makes the image anonymous and takes the bytes down again, and only reports the rest', async () => {
+    const repaired = await runCli(['verify', `--data_dir=${dataDir}`, '--repair']);
+    assert.equal(repaired.code, 1, repaired.stderr);
+    assert.match(repaired.stdout, /\nverify: 6 images checked, 2 damaged, 2 images repaired\n$/);
+    const db = new Database(join(dataDir, 'imghost.db'), { readonly: true });
+    try {
+      const owner = (id: string) => db.prepare<[string], { owner_id: string | null }>('SELECT owner_id FROM images WHERE id = ?').get(id);
+      assert.deepEqual(owner(ghostOwned.id), { owner_id: null });
+      assert.deepEqual(owner(userOwned.id), { owner_id: 'u-alice' });
+      assert.equal(owner(refused.id), undefined, 'the record of taken-down bytes is gone');
+      assert.deepEqual(db.prepare('SELECT hash, reason FROM takedowns').all(), [{ hash: refused.sha256, reason: 'abuse report' }]);
+      assert.deepEqual(db.prepare('SELECT action, images FROM takedown_log').all(), [{ action: 'takedown', images: 1 }]);
+    } finally {
+      db.close();
+    }
+    assert.equal(await blobExists(blobPath(dataDir, refused.sha256)), false, 'its original is deleted');
+    const after = await runCli(['verify', `--data_dir=${dataDir}`]);
+    assert.deepEqual(after.stdout.trimEnd().split('\n').filter((l) => l.startsWith('damaged ')).map((l) => l.split(':')[0]).sort(),
+      [`damaged ${overViewed.id}`, `damaged ${longExpired.id}`].sort());
+    const server = await startTestServer({ data_dir: dataDir });
+    try {
+      assert.equal((await server.fetch(refused.url)).status, 410);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** The expiry recorded for an image, as verify prints it. */
+function expiresAt(dataDir: string, id: string): string {
+  const db = new Database(join(dataDir, 'imghost.db'), { readonly: true });
+  try {
+    const row = db.prepare<[string], { expires_at: number }>('SELECT expires_at FROM images WHERE id = ?').get(id);
+    return new Date(row?.expires_at ?? 0).toISOString();
+  } finally {
+    db.close();
+  }
+}

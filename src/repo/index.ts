@@ -2,6 +2,7 @@
 // the original blob and its thumbnail. Adapters: sqlite.ts (embedded default), postgres.ts
 // (shared by several nodes).
 import type { AccountRepo } from './accounts.js';
+import type { IntegrityRepo } from './integrity.js';
 import type { TakedownRepo } from './takedowns.js';
 import type { VisibilityRepo } from './visibility.js';
 
@@ -105,6 +106,8 @@ export interface ImageRepo {
   readonly visibility: VisibilityRepo;
   /** Users, their API keys and what they store (accounts.ts). */
   readonly accounts: AccountRepo;
+  /** The rules the records keep, checked by imghost verify (integrity.ts). */
+  readonly integrity: IntegrityRepo;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   /**

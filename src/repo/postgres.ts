@@ -13,6 +13,7 @@ import { migrations } from './postgres-schema.js';
 import { PostgresTakedowns } from './postgres-takedowns.js';
 import { PostgresVisibility } from './postgres-visibility.js';
 import { PostgresAccounts } from './postgres-accounts.js';
+import { PostgresIntegrity } from './postgres-integrity.js';
 
 /** Records read at a time by referencedHashes. */
 const HASH_PAGE = 5000;
@@ -96,12 +97,14 @@ export class PostgresRepo implements ImageRepo {
   readonly takedowns: PostgresTakedowns;
   readonly visibility: PostgresVisibility;
   readonly accounts: PostgresAccounts;
+  readonly integrity: PostgresIntegrity;
 
   private constructor(private readonly pool: pg.Pool) {
     this.sharedHits = new PostgresRateLimits(pool);
     this.takedowns = new PostgresTakedowns(pool, translate);
     this.visibility = new PostgresVisibility(pool, translate);
     this.accounts = new PostgresAccounts(pool, translate);
+    this.integrity = new PostgresIntegrity(pool, translate);
   }
 
   static async open(url: string, opts: PostgresOptions): Promise<PostgresRepo> {

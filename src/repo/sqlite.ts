@@ -20,6 +20,7 @@ import { migrations } from './sqlite-schema.js';
 import { SqliteTakedowns } from './sqlite-takedowns.js';
 import { SqliteVisibility } from './sqlite-visibility.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
+import { SqliteIntegrity } from './sqlite-integrity.js';
 import { PENDING_LEASE, type ImageRecord, type ImageRepo, type NewImage, type UncountedFrames, type VariantRecord } from './index.js';
 
 type Row = ImageRow<number, number>;
@@ -47,6 +48,7 @@ export class SqliteRepo implements ImageRepo {
   readonly takedowns: SqliteTakedowns;
   readonly visibility: SqliteVisibility;
   readonly accounts: SqliteAccounts;
+  readonly integrity: SqliteIntegrity;
 
   /** With `create: false` the database file must exist: commands that read a library never make one. */
   constructor(private readonly path: string, { create = true }: { create?: boolean } = {}) {
@@ -64,6 +66,7 @@ export class SqliteRepo implements ImageRepo {
     this.accounts = new SqliteAccounts(this.db);
     this.takedowns = new SqliteTakedowns(this.db, { sync: () => this.durable.sync(), forget: (id) => { this.records.delete(id); } });
     this.visibility = new SqliteVisibility(this.db, { sync: () => this.durable.sync(), forget: (id) => { this.records.delete(id); } });
+    this.integrity = new SqliteIntegrity(this.db, { sync: () => this.durable.sync(), forget: (id) => { this.records.delete(id); } });
     const db = this.db;
     this.stmts = {
       insert: db.prepare(`INSERT INTO images (${INSERT_COLUMNS}, ready, lease_until)
