@@ -163,6 +163,14 @@ export class ApiKeyRequired extends AppError {
   }
 }
 
+/** A key, on a route that acts as a user (/api/me, deleting by key), that is no user's. */
+export class WrongApiKey extends AppError {
+  constructor() {
+    super(401, 'WRONG_API_KEY', 'this API key is not valid: it was mistyped or revoked (imghost keys list shows the valid ones)',
+      { 'www-authenticate': 'Bearer realm="imghost", error="invalid_token"' });
+  }
+}
+
 /** Another user's key: the owner's key, or the image's delete token, may delete it. */
 export class NotYours extends AppError {
   constructor() { super(403, 'NOT_YOURS', 'this image belongs to another user'); }

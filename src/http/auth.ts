@@ -8,18 +8,22 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Config } from '../config/options.js';
-import { ApiKeyRequired, UploadTokenMissing, WrongUploadToken } from '../errors.js';
+import { ApiKeyRequired, UploadTokenMissing, WrongApiKey, WrongUploadToken } from '../errors.js';
 import { sha256, sha256Digest as digest } from '../hash.js';
-import type { AccountRepo, User } from '../repo/accounts.js';
+import { assertRoom, type AccountRepo, type User } from '../repo/accounts.js';
 
 // Everything after the scheme, so a passphrase with spaces works too (RFC 6750's token68 has none).
 const BEARER = /^Bearer[ \t]+(.+?)[ \t]*$/i;
+
+/** How long the page trusts its last answer to whether the server has any user. */
+const USERS_CHECKED_EVERY_MS = 10_000;
 
 export class UploadAuth {
   private readonly shared: Buffer | null;
   private readonly usersOnly: boolean;
   /** Who sent each request being handled, once known: a form is checked before each of its files. */
   private readonly uploaders = new WeakMap<FastifyRequest, User | null>();
+  private anyUsers: { answer: Promise<boolean>; at: number } | null = null;
 
   constructor(config: Pick<Config, 'upload_token' | 'uploads'>, private readonly accounts: AccountRepo) {
     this.shared = config.upload_token === '' ? null : digest(config.upload_token);
@@ -32,13 +36,41 @@ export class UploadAuth {
   }
 
   /**
+   * Whether the page offers a field for a token or key: when uploads need one, or when there is
+   * a user whose key would make an upload theirs. Asked on every page view, so the answer is
+   * kept a few seconds: a user added is offered the field that much later.
+   */
+  async keyField(): Promise<boolean> {
+    if (this.required) return true;
+    const now = Date.now();
+    if (this.anyUsers === null || now - this.anyUsers.at >= USERS_CHECKED_EVERY_MS) {
+      // A failed look-up is asked again on the next view rather than kept.
+      const answer = this.accounts.hasUsers().catch(() => { this.anyUsers = null; return false; });
+      this.anyUsers = { answer, at: now };
+    }
+    return this.anyUsers.answer;
+  }
+
+  /**
    * Throws unless the request may upload, as someone (its Authorization header, else `formField`,
    * names who): UploadTokenMissing / ApiKeyRequired without a key, WrongUploadToken for a key
    * that is no user's and not the shared token (on a server open to all, such a key is no key).
+   * A user already at their quota gets QuotaExceeded here, before the body is received; the
+   * check that holds under concurrent uploads is the insert's (insertPending).
    */
   async verify(request: FastifyRequest, formField?: string): Promise<void> {
     if (this.uploaders.has(request)) return;
-    this.uploaders.set(request, await this.identify(bearerToken(request) ?? formField ?? ''));
+    const user = await this.identify(bearerToken(request) ?? formField ?? '');
+    this.uploaders.set(request, user);
+    if (user && (user.quotaBytes !== null || user.maxImages !== null)) assertRoom(user, await this.accounts.usage(user.id));
+  }
+
+  /**
+   * Whether an uploader config may carry `given`: the shared token or a user's key. A wrong one
+   * is refused (WrongUploadToken) where uploads need a token; on a server open to all it is no key.
+   */
+  async bakeable(given: string): Promise<boolean> {
+    return (await this.identify(given)) !== null || this.required;
   }
 
   /** The user a verified request uploads as; null for an anonymous upload. */
@@ -46,12 +78,12 @@ export class UploadAuth {
     return this.uploaders.get(request)?.id ?? null;
   }
 
-  /** The user whose key the request's Authorization header carries (ApiKeyRequired, WrongUploadToken otherwise). */
+  /** The user whose key the request's Authorization header carries (ApiKeyRequired, WrongApiKey otherwise). */
   async user(request: FastifyRequest, what: string): Promise<User> {
     const given = bearerToken(request);
     if (given === undefined) throw new ApiKeyRequired(what);
     const user = await this.accounts.findKey(sha256(given));
-    if (!user) throw new WrongUploadToken();
+    if (!user) throw new WrongApiKey();
     return user;
   }
 

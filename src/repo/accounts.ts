@@ -89,13 +89,18 @@ export interface AccountRepo {
 /** A key's last use is written at most this often: a busy uploader would otherwise write on every request. */
 export const LAST_USE_EVERY_MS = 60_000;
 
-/** Throws QuotaExceeded, in words a person reads, when one more image of `bytes` would go over `limits`. */
-export function assertRoom(limits: Limits, usage: Usage, bytes: number): void {
+/**
+ * Throws QuotaExceeded, in words a person reads, when one more image of `bytes` would go over
+ * `limits`. Without `bytes`, whether any image still fits: the cheap check made before an upload
+ * is received; the one that holds is made with its size, in the insert's transaction.
+ */
+export function assertRoom(limits: Limits, usage: Usage, bytes?: number): void {
   if (limits.maxImages !== null && usage.images + 1 > limits.maxImages) {
     throw new QuotaExceeded(`${String(usage.images)} of ${String(limits.maxImages)} images stored`);
   }
-  if (limits.quotaBytes !== null && usage.bytes + bytes > limits.quotaBytes) {
-    throw new QuotaExceeded(`${formatBytes(usage.bytes)} of ${formatBytes(limits.quotaBytes)} used; this file is ${formatBytes(bytes)}`);
+  if (limits.quotaBytes !== null && usage.bytes + (bytes ?? 1) > limits.quotaBytes) {
+    const used = `${formatBytes(usage.bytes)} of ${formatBytes(limits.quotaBytes)} used`;
+    throw new QuotaExceeded(bytes === undefined ? used : `${used}; this file is ${formatBytes(bytes)}`);
   }
 }
 

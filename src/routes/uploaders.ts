@@ -1,7 +1,7 @@
 // Ready-made configs for uploading from other programs: a ShareX custom uploader and a shell
 // script (for Flameshot and the command line), written for this server's address. When uploads
 // need a token, a config carries a placeholder, or the token itself for a request that showed
-// it: nobody receives a token they did not send.
+// it, as it carries a user's key shown on any server: nobody receives a token they did not send.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken, type UploadGuards } from '../http/auth.js';
 import { linkBase } from '../http/origin.js';
@@ -16,11 +16,10 @@ export function uploaderRoutes(app: FastifyInstance, publicBase: string | null, 
 
   const settings = async (request: FastifyRequest): Promise<UploaderSettings> => {
     const base = linkBase(request, publicBase);
-    if (!guards.auth.required) return { base, token: null };
     const shown = bearerToken(request);
-    if (shown === undefined) return { base, token: TOKEN_PLACEHOLDER };
-    await guards.auth.verify(request);
-    return { base, token: shown };
+    // A user's key is carried on a server open to all too, so the uploads are theirs.
+    if (shown !== undefined && await guards.auth.bakeable(shown)) return { base, token: shown };
+    return { base, token: guards.auth.required ? TOKEN_PLACEHOLDER : null };
   };
 
   const download = (reply: FastifyReply, type: string, fileName: string) => reply

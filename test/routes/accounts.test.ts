@@ -68,7 +68,8 @@ describe('--uploads=users', () => {
     const me = await (await s.fetch('/api/me', { headers: bearer(alice.key) })).json() as MeJson;
     assert.deepEqual(me, { user: 'alice', usage: { bytes: before.usage.bytes + uploaded.bytes, images: before.usage.images + 1 }, quota: { bytes: 10 << 20, images: null } });
     await refusedWith(await s.fetch('/api/me'), 401, 'API_KEY_REQUIRED');
-    await refusedWith(await s.fetch('/api/me', { headers: bearer('ihk_wrong') }), 401, 'WRONG_UPLOAD_TOKEN');
+    const wrong = await refusedWith(await s.fetch('/api/me', { headers: bearer('ihk_wrong') }), 401, 'WRONG_API_KEY');
+    assert.match(wrong.message, /^this API key is not valid: it was mistyped or revoked/);
   });
 
   it('lets the owner\'s key delete without the delete token, refuses another user\'s key with 403, and keeps the delete token working', async () => {
@@ -79,7 +80,7 @@ describe('--uploads=users', () => {
     assert.equal((await s.fetch(`/api/images/${mine.id}`, { method: 'DELETE', headers: bearer(alice.key) })).status, 204);
     assert.equal((await s.fetch(mine.url)).status, 404);
     assert.equal((await s.fetch(`/api/images/${other.id}`, { method: 'DELETE', headers: { 'x-delete-token': other.delete_token } })).status, 204);
-    await refusedWith(await s.fetch(`/api/images/${other.id}`, { method: 'DELETE', headers: bearer('ihk_wrong') }), 401, 'WRONG_UPLOAD_TOKEN');
+    await refusedWith(await s.fetch(`/api/images/${other.id}`, { method: 'DELETE', headers: bearer('ihk_wrong') }), 401, 'WRONG_API_KEY');
   });
 
   it('GET /api/me/images pages through the user\'s own images newest first, unlisted ones included, no one else\'s', async () => {

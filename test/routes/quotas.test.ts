@@ -3,6 +3,7 @@
 // image past the count; and concurrent uploads of one user never go past the quota together.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Limits } from '../../src/repo/accounts.js';
 import { addUser, bearer, type TestUser } from '../helpers/accounts.js';
 import { leftovers } from '../helpers/data-dir.js';
 import { photo } from '../helpers/images.js';
@@ -50,6 +51,25 @@ describe('quotas', () => {
     assert.match((await res.json() as ErrorJson).message, /2 of 2 images stored/);
     assert.equal((await usage(s, bob)).images, 2);
     assert.deepEqual(await leftovers(s.dataDir), { unfinished: [], orphans: [], temp: [] }, 'not even the new blob of a refused new image');
+  });
+
+  it('refuses a user already at a limit before receiving the upload\'s body', async () => {
+    const full = async (limits: Partial<Limits>, pattern: RegExp): Promise<void> => {
+      const user = await addUser(s.server.library.repo.accounts, `full-${String(Math.random()).slice(2, 8)}`, limits);
+      await s.uploadOk(image, { headers: bearer(user.key) });
+      // A body that never ends: only an answer given before reading it arrives.
+      const endless = new ReadableStream<Uint8Array>({ start(controller) { controller.enqueue(new Uint8Array(image.subarray(0, 100))); } });
+      const res = await s.fetch('/api/images', {
+        method: 'POST', body: endless, duplex: 'half', signal: AbortSignal.timeout(5000),
+        headers: { ...bearer(user.key), 'content-type': 'image/jpeg' },
+      } as RequestInit);
+      assert.equal(res.status, 413);
+      const body = await res.json() as ErrorJson;
+      assert.equal(body.error, 'QUOTA_EXCEEDED');
+      assert.match(body.message, pattern);
+    };
+    await full({ maxImages: 1 }, /^this upload would go over your quota: 1 of 1 images stored$/);
+    await full({ quotaBytes: size }, /^this upload would go over your quota: \S+ KiB of \S+ KiB used$/);
   });
 
   it('lifts the refusal once the owner deletes an image', async () => {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { addUser, bearer } from '../helpers/accounts.js';
 import { attributes, tags } from '../helpers/html.js';
 import { photo } from '../helpers/images.js';
 import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
@@ -241,6 +242,28 @@ describe('uploader configs, on a server that takes uploads with a token', () => 
     const run = await runScript(script, [], { stdin: png });
     assert.equal(run.code, 0, run.stderr);
     await assertServes(run.stdout.trim(), png);
+  });
+});
+
+describe('uploader configs, on a server open to all that has users', () => {
+  it('carry the user\'s key of a request that showed one, so the uploads are theirs; no other value', async () => {
+    const s = await startTestServer();
+    try {
+      const alice = await addUser(s.server.library.repo.accounts, 'alice');
+      const png = await photo(30, 20, 'png');
+      const config = await downloadSxcu(s, bearer(alice.key));
+      assert.deepEqual(config.Headers, { Authorization: `Bearer ${alice.key}` });
+      const res = await sendAsSharex(config, png, 'shot.png');
+      assert.equal(res.status, 201);
+      assert.equal((await s.server.library.get((await res.json() as UploadedImage).id)).owner, alice.id);
+      const run = await runScript(await downloadScript(s, bearer(alice.key)), [], { stdin: png });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal((await s.server.library.repo.accounts.usage(alice.id)).images, 2, 'the script uploads as alice');
+      assert.equal((await downloadSxcu(s, bearer('ihk_mistyped'))).Headers, undefined, 'a value that is no key is not written');
+      assert.equal((await downloadSxcu(s)).Headers, undefined);
+    } finally {
+      await s.close();
+    }
   });
 });
 

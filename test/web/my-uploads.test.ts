@@ -74,3 +74,46 @@ describe('"My uploads" on the upload page in Chromium', () => {
     await tab.page.locator('[data-mine-usage]', { hasText: 'carol: 25 images' }).waitFor({ timeout: 15_000 });
   });
 });
+
+describe('the optional key field on a server open to all, in Chromium', () => {
+  let s: TestServer;
+  let browser: Browser;
+  let tab: Tab;
+  let dana: TestUser;
+  before(async () => {
+    [s, browser] = await Promise.all([startTestServer({ max_uploads_per_client: 0 }), launchBrowser()]);
+    dana = await addUser(s.server.library.repo.accounts, 'dana');
+    tab = await openTab(browser, s.url);
+    await tab.page.goto('/');
+  });
+  after(async () => {
+    assert.deepEqual(tab.errors, [], 'the page raised no script errors');
+    await browser.close();
+    await s.close();
+  });
+
+  const field = () => tab.page.getByLabel(/^Your API key/);
+  const upload = async (name: string, color: string): Promise<void> => {
+    await tab.page.locator('input[type="file"]').setInputFiles({ name, mimeType: 'image/png', buffer: await solid(12, 12, color) });
+  };
+
+  it('offers an API key field that may stay empty: an upload without a key is anonymous', async () => {
+    assert.equal(await field().isVisible(), true);
+    assert.equal(await field().evaluate((input) => (input as HTMLInputElement).required), false);
+    assert.equal(await tab.page.locator('[data-mine]').isHidden(), true);
+    await upload('nobodys.png', '#305070');
+    await tab.page.locator('[data-grid] > li').first().waitFor({ timeout: 15_000 });
+    const [image] = await s.server.library.list(1);
+    assert.equal(image?.owner, null);
+  });
+
+  it('shows My uploads once a user\'s key is typed, and uploads as that user', async () => {
+    await field().fill(dana.key);
+    await field().dispatchEvent('change');
+    await tab.page.locator('[data-mine-usage]', { hasText: 'dana: 0 images' }).waitFor({ timeout: 15_000 });
+    await upload('danas.png', '#703050');
+    await tab.page.locator('[data-mine-grid] > li').first().waitFor({ timeout: 15_000 });
+    const [id = ''] = await tab.page.locator('[data-mine-grid] > li').evaluateAll((cards) => cards.map((card) => (card as HTMLElement).dataset.id ?? ''));
+    assert.equal((await s.server.library.get(id)).owner, dana.id);
+  });
+});

@@ -29,7 +29,7 @@ export function setUpUploads({ form, list, onUploaded }: UploadPage): void {
   const types = new Set((form.dataset.types ?? '').split(','));
   const typeLabels = form.dataset.typeLabels ?? '';
   const input = form.querySelector<HTMLInputElement>('input[type="file"]');
-  // Present only when the server requires an upload token.
+  // Present when the server requires an upload token, or has users whose key is optional.
   const tokenInput = form.querySelector<HTMLInputElement>('input[name="upload_token"]');
   if (tokenInput) {
     tokenInput.value ||= savedUploadToken();
@@ -40,7 +40,7 @@ export function setUpUploads({ form, list, onUploaded }: UploadPage): void {
 
   /** Why the server would refuse this file, checked before sending it; null when it may go. */
   const refusal = (file: File): string | null => {
-    if (tokenInput?.value === '') return 'enter the upload token first';
+    if (tokenInput?.required === true && tokenInput.value === '') return 'enter the upload token first';
     if (file.size === 0) return 'the file is empty';
     if (file.size > maxBytes) return `the file is ${formatBytes(file.size)}; the limit is ${formatBytes(maxBytes)}`;
     // An empty type means the system did not recognise it: let the server look at the bytes.
@@ -68,7 +68,7 @@ export function setUpUploads({ form, list, onUploaded }: UploadPage): void {
     if (problem !== null) { item.failed(new Error(problem)); return; }
     queue.push(async () => {
       try {
-        const image = await uploadFile(file, tokenInput ? tokenInput.value : null, (sent) => { item.sending(sent); }, termsOf(form));
+        const image = await uploadFile(file, tokenInput && tokenInput.value !== '' ? tokenInput.value : null, (sent) => { item.sending(sent); }, termsOf(form));
         rememberDeleteToken(image.id, image.delete_token);
         item.done(image);
       } catch (err) {
