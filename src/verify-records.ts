@@ -7,7 +7,7 @@ import type { ImageRepo } from './repo/index.js';
 import type { BlobStore } from './store/index.js';
 import { takeDown } from './takedown.js';
 
-/** How long past its expiry an image may wait for the sweep (which runs every few minutes) before it is reported. */
+/** How long past its expiry an image may wait for the sweep (every --expiry_sweep seconds, 60 by default) before it is reported. */
 export const EXPIRY_GRACE_MS = 60 * 60_000;
 
 export interface RecordProblem {

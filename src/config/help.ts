@@ -6,7 +6,7 @@ const commands: readonly (readonly [string, string])[] = [
   ['gc', 'remove unfinished uploads and blobs no image refers to'],
   ['migrate-store', 'copy every blob from --from to --to (e.g. a directory to s3://bucket), resumable'],
   ['migrate-db', 'copy every image record from --from to --to (e.g. sqlite:PATH to postgres://...), resumable'],
-  ['verify', 'check that every image\'s original, thumbnail and variants are stored whole; exit code 1 on damage'],
+  ['verify', 'check that every image\'s original, thumbnail and variants are stored whole, and that records name users, hold no taken-down bytes and keep their view and expiry limits; exit code 1 on damage'],
   ['backup', 'snapshot the embedded library (database and blobs) into --to, safe while the server runs'],
   ['restore', 'restore a backup from --from into --data_dir (refuses a non-empty one without --force)'],
   ['sign ID BOX[.EXT]', 'print the URL, signed with --signing_key, of image ID at any BOX (WxH, WxH-cover[-GRAVITY])'],

@@ -104,7 +104,7 @@ export const options = {
   gc_grace: int(600, 'seconds an unreferenced blob or temporary file is left alone before gc removes it (an unfinished upload goes once the lease its process renews has lapsed)', 'operations'),
   expiry_sweep: int(60, 'seconds between the server\'s sweeps that remove images past their expiry (or a minute past their last allowed view) and their files; their links answer 410 from the moment they expire', 'operations', 1),
   verify_concurrency: int(8, 'images verify checks at once', 'operations', 1),
-  repair: bool(false, 'verify: forget the variants found missing or damaged (records, and blobs nothing else uses), so each is made again on its next request; originals and thumbnails are never touched', 'operations'),
+  repair: bool(false, 'verify: forget the variants found missing or damaged (records, and blobs nothing else uses), so each is made again on its next request; make images whose owner is no user anonymous; take down again images of taken-down bytes; originals and thumbnails are otherwise never touched', 'operations'),
   force: bool(false, 'backup / restore: write into a directory that already holds a library, replacing its database', 'operations'),
   quota: str('', 'users add / users set: bytes of originals the user may store (units allowed: 500MiB, 2GiB; 0 or none: no limit)', 'operations', { metavar: 'BYTES' }),
   max_images: str('', 'users add / users set: images the user may store (0 or none: no limit)', 'operations', { metavar: 'N' }),
