@@ -27,17 +27,24 @@ export async function releaseBlobs(repo: ImageRepo, store: BlobStore, hashes: It
   return removed;
 }
 
+/** Expired images removed at a time: each batch is one short write, however many expire at once. */
+export const EXPIRED_BATCH = 500;
+
 /**
- * Removes the images past their expiry, then the variants of originals no image has any more, and
- * the blobs of both that no other image or variant uses; answers the removed images' ids.
+ * Removes the images past their expiry, a batch at a time, then the variants of originals no
+ * image has any more, and the blobs of both that no other image or variant uses; answers the
+ * removed images' ids.
  */
-export async function removeExpired(repo: ImageRepo, store: BlobStore): Promise<string[]> {
-  const removed = await repo.visibility.removeExpired();
-  if (removed.length === 0) return [];
-  const variants = (await Promise.all([...new Set(removed.map((image) => image.orig.hash))]
-    .map((hash) => repo.removeOrphanVariants(hash)))).flat();
-  await releaseBlobs(repo, store, [...removed.flatMap((image) => [image.orig.hash, image.thumb.hash]), ...variants.map((v) => v.hash)]);
-  return removed.map((image) => image.id);
+export async function removeExpired(repo: ImageRepo, store: BlobStore, batch = EXPIRED_BATCH): Promise<string[]> {
+  const ids: string[] = [];
+  for (;;) {
+    const removed = await repo.visibility.removeExpired(batch);
+    const variants = (await Promise.all([...new Set(removed.map((image) => image.orig.hash))]
+      .map((hash) => repo.removeOrphanVariants(hash)))).flat();
+    await releaseBlobs(repo, store, [...removed.flatMap((image) => [image.orig.hash, image.thumb.hash]), ...variants.map((v) => v.hash)]);
+    ids.push(...removed.map((image) => image.id));
+    if (removed.length < batch) return ids;
+  }
 }
 
 /** Blobs the sweep asks the repository about at a time: its memory stays flat at any library size. */

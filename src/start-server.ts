@@ -10,6 +10,10 @@ import { Library } from './library.js';
 import { buildApp } from './http/app.js';
 import { randomToken } from './ids.js';
 import { dbUrl } from './open-storage.js';
+import { repeatUntilAborted } from './periodic.js';
+
+/** Ids of expired images a sweep's log line names: a mass expiry logs a count, not a list. */
+const LOGGED_IDS = 20;
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -68,15 +72,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const counting = backfillFrames(library.repo, library.store,
     { tmpDir: resolve(config.data_dir, 'tmp'), maxFrames: config.max_frames, log: logger, signal: stopCounting.signal });
 
-  // Images past their expiry go every expiry_sweep seconds, on every node: each removal is one
-  // statement, so no two nodes remove the same image.
-  let sweeping: Promise<void> = Promise.resolve();
-  const expirySweep = setInterval(() => {
-    sweeping = library.removeExpired().then((ids) => {
-      if (ids.length > 0) logger.info({ ids }, 'expired images removed');
-    }, (err: unknown) => { logger.warn({ err }, 'expiry sweep failed'); });
-  }, config.expiry_sweep * 1000);
-  expirySweep.unref();
+  // Images past their expiry go expiry_sweep seconds after the last sweep ended, on every node:
+  // each batch is removed by one statement, so no two nodes remove the same image.
+  const stopSweeping = new AbortController();
+  const sweeping = repeatUntilAborted(config.expiry_sweep * 1000, stopSweeping.signal, () => library.removeExpired().then((ids) => {
+    if (ids.length > 0) logger.info({ removed: ids.length, ids: ids.slice(0, LOGGED_IDS) }, 'expired images removed');
+  }, (err: unknown) => { logger.warn({ err }, 'expiry sweep failed'); }));
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -84,7 +85,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const close = (): Promise<void> => {
     closing ??= (async () => {
       stopCounting.abort();
-      clearInterval(expirySweep);
+      stopSweeping.abort();
       const timer = setTimeout(() => { app.server.closeAllConnections(); }, config.shutdown_timeout * 1000);
       try {
         await app.close();

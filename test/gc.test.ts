@@ -1,15 +1,16 @@
 // gc beside live uploads and after a delete that died half-way, on the embedded default: `imghost
 // gc --gc_grace=0` run over and over as a real command while uploads stream into a running server
 // takes nothing a live upload holds (its spooled file, its pending record, its blobs), and a blob
-// a removal parked and never put back is served and restored while an image still needs it; and
-// a store of more blobs than gc asks the database about at once loses exactly its old orphans.
+// a removal parked and never put back is served and restored while an image still needs it;
+// a store of more blobs than gc asks the database about at once loses exactly its old orphans; and
+// more expired images than the sweep removes at once all go, with their files, a batch at a time.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { access, mkdir, mkdtemp, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { collectGarbage } from '../src/gc.js';
+import { collectGarbage, removeExpired } from '../src/gc.js';
 import { SqliteRepo } from '../src/repo/sqlite.js';
 import { FsStore } from '../src/store/fs.js';
 import { image, ready, variant } from './repo/contract.js';
@@ -149,5 +150,30 @@ describe('gc over a store of more blobs than it asks the database about at once'
     const batches = asked.mock.calls.map((call) => call.arguments[0].length);
     assert.ok(batches.every((size) => size <= 1000), `batches of ${batches.join(', ')}`);
     assert.equal(batches.reduce((a, b) => a + b, 0), referenced.length + oldOrphans.length, 'every old blob asked about once');
+  });
+});
+
+describe('the expiry sweep over more expired images than it removes at once', () => {
+  it('removes them all, a batch at a time, and the files no other image shares', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'imghost-gc-expired-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const repo = new SqliteRepo(join(dir, 'imghost.db'));
+    t.after(() => repo.close());
+    const store = await new FsStore(join(dir, 'blobs')).init();
+    t.after(() => store.close());
+    const expired = await Promise.all(Array.from({ length: 5 }, () => ready(repo, image({ expiresAt: new Date(Date.now() - 1000) }))));
+    const kept = await ready(repo, image());
+    for (const key of [...expired, kept].flatMap((img) => [img.orig.hash, img.thumb.hash])) {
+      await mkdir(join(blobPath(dir, key), '..'), { recursive: true });
+      await writeFile(blobPath(dir, key), key);
+    }
+    const batches = t.mock.method(repo.visibility, 'removeExpired');
+
+    const removed = await removeExpired(repo, store, 2);
+
+    assert.deepEqual(new Set(removed), new Set(expired.map((img) => img.id)));
+    assert.deepEqual(batches.mock.calls.map((call) => call.arguments[0]), [2, 2, 2], 'until a batch comes back short');
+    for (const img of expired) assert.equal(await exists(blobPath(dir, img.orig.hash)), false, `${img.id}'s original removed`);
+    assert.equal(await exists(blobPath(dir, kept.orig.hash)), true);
   });
 });

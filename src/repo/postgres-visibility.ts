@@ -18,7 +18,9 @@ const sql = {
   usedUp: 'SELECT 1 FROM images WHERE id = $1 AND max_views IS NOT NULL AND views >= max_views',
   views: 'SELECT views FROM images WHERE id = $1',
   carryViews: 'UPDATE images SET views = GREATEST(views, $2) WHERE id = $1',
-  removeExpired: `DELETE FROM images WHERE expires_at <= now() AND ready RETURNING ${RECORD_COLUMNS}`,
+  // SKIP LOCKED: nodes sweeping at once take different rows, none waiting on another's batch.
+  removeExpired: `DELETE FROM images WHERE id IN
+    (SELECT id FROM images WHERE expires_at <= now() AND ready LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING ${RECORD_COLUMNS}`,
 } as const;
 
 export class PostgresVisibility implements VisibilityRepo {
@@ -45,8 +47,8 @@ export class PostgresVisibility implements VisibilityRepo {
     await this.query('carryViews', [id, views]);
   }
 
-  async removeExpired(): Promise<ImageRecord[]> {
-    return ((await this.query('removeExpired', [])).rows as ImageRow<string, Date>[]).map(toRecord);
+  async removeExpired(limit: number): Promise<ImageRecord[]> {
+    return ((await this.query('removeExpired', [limit])).rows as ImageRow<string, Date>[]).map(toRecord);
   }
 
   private async query(name: keyof typeof sql, values: unknown[]): Promise<QueryResult> {

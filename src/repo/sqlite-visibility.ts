@@ -30,7 +30,8 @@ export class SqliteVisibility implements VisibilityRepo {
       usedUp: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM images WHERE id = ? AND max_views IS NOT NULL AND views >= max_views'),
       views: db.prepare<[string], { views: number }>('SELECT views FROM images WHERE id = ?'),
       carryViews: db.prepare<{ id: string; views: number }>('UPDATE images SET views = max(views, @views) WHERE id = @id'),
-      removeExpired: db.prepare<[number], Row>(`DELETE FROM images WHERE expires_at <= ? AND ready = 1 RETURNING ${RECORD_COLUMNS}`),
+      removeExpired: db.prepare<[number, number], Row>(`DELETE FROM images WHERE id IN
+        (SELECT id FROM images WHERE expires_at <= ? AND ready = 1 LIMIT ?) RETURNING ${RECORD_COLUMNS}`),
     };
   }
 
@@ -63,9 +64,9 @@ export class SqliteVisibility implements VisibilityRepo {
     });
   }
 
-  removeExpired(): Promise<ImageRecord[]> {
+  removeExpired(limit: number): Promise<ImageRecord[]> {
     return this.guarded(async () => {
-      const removed = this.stmts.removeExpired.all(Date.now()).map(toRecord);
+      const removed = this.stmts.removeExpired.all(Date.now(), limit).map(toRecord);
       for (const record of removed) this.hooks.forget(record.id);
       if (removed.length > 0) await this.hooks.sync();
       return removed;

@@ -30,6 +30,10 @@ export interface VisibilityRepo {
    * counts through countView alone.
    */
   carryViews(id: string, views: number): Promise<void>;
-  /** Deletes the ready images whose expiry has passed and returns them, for their blobs to be released. */
-  removeExpired(): Promise<ImageRecord[]>;
+  /**
+   * Deletes at most `limit` of the ready images whose expiry has passed and returns them, for
+   * their blobs to be released: fewer than `limit` when no more are due. A batch at a time, so a
+   * mass expiry holds no lock long and returns no unbounded list.
+   */
+  removeExpired(limit: number): Promise<ImageRecord[]>;
 }

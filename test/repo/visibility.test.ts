@@ -1,7 +1,7 @@
 // What every VisibilityRepo adapter must do, on a real SQLite file and a real PostgreSQL: the
 // public listing leaves out unlisted, expired and view-limited images; countView admits exactly
 // max_views calls however many come at once; the last view brings the expiry to a minute away;
-// removeExpired takes only ready images past their expiry. Plus SQLite's record cache, which must
+// removeExpired takes only ready images past their expiry, a batch at a time. Plus SQLite's record cache, which must
 // not keep an expiry the last view moved.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -88,11 +88,22 @@ function visibilityContract(name: string, open: () => Promise<ImageRepo>): void 
       const kept = await ready(repo, image({ expiresAt: future() }));
       const pending = image({ expiresAt: past() });
       await repo.insertPending(pending);
-      assert.deepEqual(ids(await repo.visibility.removeExpired()), [gone.id]);
-      assert.deepEqual(await repo.visibility.removeExpired(), []);
+      assert.deepEqual(ids(await repo.visibility.removeExpired(10)), [gone.id]);
+      assert.deepEqual(await repo.visibility.removeExpired(10), []);
       assert.equal(await repo.get(gone.id), null);
       assert.equal((await repo.get(kept.id))?.id, kept.id);
       assert.equal(await repo.isReferenced(pending.orig.hash), true, 'a pending upload is left to its lease');
+    });
+
+    it('removes expired images a batch at a time, each removed once', async () => {
+      const expired = new Set<string>();
+      for (let i = 0; i < 5; i++) expired.add((await ready(repo, image({ expiresAt: past() }))).id);
+      const kept = await ready(repo, image({ expiresAt: future() }));
+      const batches = [await repo.visibility.removeExpired(2), await repo.visibility.removeExpired(2), await repo.visibility.removeExpired(2)];
+      assert.deepEqual(batches.map((batch) => batch.length), [2, 2, 1]);
+      assert.deepEqual(new Set(batches.flatMap(ids)), expired);
+      assert.deepEqual(await repo.visibility.removeExpired(2), []);
+      assert.equal((await repo.get(kept.id))?.id, kept.id);
     });
   });
 }
