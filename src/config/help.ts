@@ -43,7 +43,8 @@ export function helpText(): string {
   const out = ['Usage: imghost [COMMAND] [OPTIONS]', '', 'Commands:'];
   for (const [name, text] of commands) out.push(`  ${name.padEnd(31)} ${text}`);
   out.push('', 'Options are also read from IMGHOST_<NAME> environment variables and from --config=PATH;',
-    'dashes and underscores in names are the same (--max-upload-size = --max_upload_size).');
+    'dashes and underscores in names are the same (--max-upload-size = --max_upload_size).',
+    'An option whose help starts with commands (verify:, users add:, takedown:) is refused on the command line of any other.');
   for (const group of groups) {
     out.push('', `${group} options:`);
     for (const [name, def] of Object.entries(options) as [string, OptionDef][]) {

@@ -11,6 +11,8 @@ interface Base<T> {
   /** Shown in --help instead of the default when the default is derived from other options. */
   readonly defaultText?: string;
   readonly metavar?: string;
+  /** The commands it is for; given on the command line to any other, it is refused. */
+  readonly commands?: readonly string[];
 }
 export interface StringOption extends Base<string> { readonly type: 'string' }
 export interface IntOption extends Base<number> { readonly type: 'int'; readonly min: number }
@@ -34,7 +36,8 @@ const str = (def: string, help: string, group: Group, extra: Partial<StringOptio
 const int = (def: number, help: string, group: Group, min = 0, extra: Partial<IntOption> = {}): IntOption =>
   ({ type: 'int', default: def, help, group, min, ...extra });
 const size = (def: number, help: string, group: Group): SizeOption => ({ type: 'size', default: def, help, group });
-const bool = (def: boolean, help: string, group: Group): BoolOption => ({ type: 'bool', default: def, help, group });
+const bool = (def: boolean, help: string, group: Group, extra: Partial<BoolOption> = {}): BoolOption =>
+  ({ type: 'bool', default: def, help, group, ...extra });
 const autobool = (help: string, group: Group): AutoBoolOption =>
   ({ type: 'autobool', default: null, help, group, defaultText: 'auto' });
 const oneOf = <T extends string>(def: T, choices: readonly T[], help: string, group: Group): EnumOption<T> =>
@@ -104,16 +107,16 @@ export const options = {
   gc_grace: int(600, 'seconds an unreferenced blob or temporary file is left alone before gc removes it (an unfinished upload goes once the lease its process renews has lapsed)', 'operations'),
   expiry_sweep: int(60, 'seconds between the server\'s sweeps that remove images past their expiry (or a minute past their last allowed view) and their files; their links answer 410 from the moment they expire', 'operations', 1),
   verify_concurrency: int(8, 'images verify checks at once', 'operations', 1),
-  repair: bool(false, 'verify: forget the variants found missing or damaged (records, and blobs nothing else uses), so each is made again on its next request; make images whose owner is no user anonymous; take down again images of taken-down bytes; originals and thumbnails are otherwise never touched', 'operations'),
+  repair: bool(false, 'verify: forget the variants found missing or damaged (records, and blobs nothing else uses), so each is made again on its next request; make images whose owner is no user anonymous; take down again images of taken-down bytes; originals and thumbnails are otherwise never touched', 'operations', { commands: ['verify'] }),
   force: bool(false, 'backup / restore: write into a directory that already holds a library, replacing its database', 'operations'),
-  quota: str('', 'users add / users set: bytes of originals the user may store (units allowed: 500MiB, 2GiB; 0 or none: no limit)', 'operations', { metavar: 'BYTES' }),
-  max_images: str('', 'users add / users set: images the user may store (0 or none: no limit)', 'operations', { metavar: 'N' }),
-  delete_images: bool(false, 'users remove: delete the user\'s images and their files too (without it they stay, anonymous)', 'operations'),
-  label: str('', 'keys add: a note on what the key is for, shown by keys list', 'operations', { metavar: 'TEXT' }),
-  reason: str('', 'takedown: why the bytes are taken down (or the undo made), kept in the audit log', 'operations', { metavar: 'TEXT' }),
-  list: bool(false, 'takedown: list the takedowns in force (bytes, time, reason, images removed) instead of taking one down', 'operations'),
-  log: bool(false, 'takedown: print the audit log of every takedown and undo instead of taking one down', 'operations'),
-  undo: bool(false, 'takedown: lift the takedown of the bytes given (SHA-256, or an id it removed): they may be uploaded again and the removed ids answer 404; deleted files stay deleted', 'operations'),
+  quota: str('', 'users add / users set: bytes of originals the user may store (units allowed: 500MiB, 2GiB; 0 or none: no limit)', 'operations', { metavar: 'BYTES', commands: ['users'] }),
+  max_images: str('', 'users add / users set: images the user may store (0 or none: no limit)', 'operations', { metavar: 'N', commands: ['users'] }),
+  delete_images: bool(false, 'users remove: delete the user\'s images and their files too (without it they stay, anonymous)', 'operations', { commands: ['users'] }),
+  label: str('', 'keys add: a note on what the key is for, shown by keys list', 'operations', { metavar: 'TEXT', commands: ['keys'] }),
+  reason: str('', 'takedown: why the bytes are taken down (or the undo made), kept in the audit log', 'operations', { metavar: 'TEXT', commands: ['takedown'] }),
+  list: bool(false, 'takedown: list the takedowns in force (bytes, time, reason, images removed) instead of taking one down', 'operations', { commands: ['takedown'] }),
+  log: bool(false, 'takedown: print the audit log of every takedown and undo instead of taking one down', 'operations', { commands: ['takedown'] }),
+  undo: bool(false, 'takedown: lift the takedown of the bytes given (SHA-256, or an id it removed): they may be uploaded again and the removed ids answer 404; deleted files stay deleted', 'operations', { commands: ['takedown'] }),
 
   logging: oneOf('info', logLevels, 'log level', 'logging'),
   log_to_stderr: autobool('send log output to stderr (by default only when --log_file_prefix is not set)', 'logging'),

@@ -44,6 +44,10 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
   for (const [name, value] of cli) assign(config, name, value, `option '--${name}'`);
 
   const [command = 'serve', ...args] = positional;
+  for (const name of help ? [] : cli.keys()) {
+    const only = options[name].commands;
+    if (only && !only.includes(command)) throw new ConfigError(`option '--${name}' is for ${only.join(', ')} only, not ${command} (see --help)`);
+  }
   return { command, args, help, config };
 }
 

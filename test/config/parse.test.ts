@@ -193,6 +193,18 @@ describe('parseInvocation unknown options', () => {
 });
 
 describe('parseInvocation commands and --help', () => {
+  it('refuses an option of one command given to another, naming both', () => {
+    assertRefused(['serve', '--reason=spam'], /^option '--reason' is for takedown only, not serve \(see --help\)$/);
+    assertRefused(['--undo'], /^option '--undo' is for takedown only, not serve/);
+    assertRefused(['keys', 'add', 'alice', '--quota=1GiB'], /^option '--quota' is for users only, not keys/);
+    assertRefused(['gc', '--repair'], /^option '--repair' is for verify only, not gc/);
+    assert.equal(parse(['takedown', 'abc', '--reason=spam', '--undo']).config.reason, 'spam');
+    assert.equal(parse(['users', 'add', 'alice', '--quota=1GiB', '--max_images=3']).config.max_images, '3');
+    assert.equal(parse(['verify', '--repair']).config.repair, true);
+    assert.equal(parse(['serve', '--help', '--label=x']).help, true, 'help is shown whatever else is given');
+    assert.equal(parse(['serve'], { IMGHOST_REASON: 'shared' }).config.reason, 'shared', 'the environment may set it for every command');
+  });
+
   it('takes the first positional argument as the command and the rest as its arguments', () => {
     const inv = parse(['gc', '--gc_grace=5', 'extra']);
     assert.equal(inv.command, 'gc');
