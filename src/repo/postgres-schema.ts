@@ -102,5 +102,11 @@ export const migrations: readonly string[] = [
      key TEXT PRIMARY KEY,
      window_start TIMESTAMPTZ NOT NULL,
      hits INTEGER NOT NULL
+   );
+   CREATE INDEX images_owner_bytes ON images (owner_id, orig_bytes) WHERE owner_id IS NOT NULL;
+   -- Images the expiry sweep removed, and whether their views were used up: their links answer 410.
+   CREATE TABLE ended_images (
+     id TEXT PRIMARY KEY,
+     views_used_up BOOLEAN NOT NULL
    );`,
 ];

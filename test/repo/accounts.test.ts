@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { AppError } from '../../src/errors.js';
 import { newId } from '../../src/ids.js';
@@ -153,6 +154,21 @@ describe('PostgresRepo: removing a user while an upload of theirs holds their ro
       assert.equal((await repo.get(racing.id))?.owner, null);
     } finally {
       await Promise.all([repo.close(), pool.end()]);
+    }
+  });
+});
+
+describe('SqliteRepo: the quota\'s sum', () => {
+  it('reads only an index, however many images the user has', async () => {
+    const path = join(dir, 'plan.db');
+    await new SqliteRepo(path).close();
+    const db = new Database(path, { readonly: true });
+    try {
+      const plan = db.prepare<[string], { detail: string }>(
+        'EXPLAIN QUERY PLAN SELECT COALESCE(SUM(orig_bytes), 0) AS bytes, COUNT(*) AS images FROM images WHERE owner_id = ?').all('someone');
+      assert.deepEqual(plan.map((row) => row.detail), ['SEARCH images USING COVERING INDEX images_owner_bytes (owner_id=?)']);
+    } finally {
+      db.close();
     }
   });
 });
