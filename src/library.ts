@@ -109,8 +109,12 @@ export class Library {
   private async stored(id: string): Promise<ImageRecord> {
     const image = isId(id) ? await this.repo.get(id) : null;
     if (image) return image;
-    // One more lookup, on the not-found path only: the links of a taken-down image say why it went.
-    if (isId(id) && await this.repo.takedowns.removedBy(id)) throw new Gone(TAKEN_DOWN);
+    // More lookups, on the not-found path only: the links of an image taken down or swept after
+    // its end say why it went.
+    if (!isId(id)) throw new NotFound();
+    if (await this.repo.takedowns.removedBy(id)) throw new Gone(TAKEN_DOWN);
+    const ended = await this.repo.visibility.ended(id);
+    if (ended) throw new Gone(ended.viewsUsedUp ? VIEWS_USED_UP : EXPIRED);
     throw new NotFound();
   }
 

@@ -70,6 +70,8 @@ export interface DbMigration {
   takedowns: { copied: number; skipped: number; logEntries: number };
   /** Users and API keys copied (those already there are left as they are). */
   accounts: { users: number; keys: number };
+  /** Images the expiry sweep had removed, recorded so their links keep answering 410. */
+  ended: number;
 }
 
 /**
@@ -81,7 +83,7 @@ export async function migrateDb(from: ImageRepo, to: ImageRepo,
   onProgress: OnProgress = () => undefined): Promise<DbMigration> {
   const records = (await readyRecords(from)).reverse();
   const result: DbMigration = {
-    copied: 0, skipped: 0, variants: { copied: 0, skipped: 0 }, takedowns: { copied: 0, skipped: 0, logEntries: 0 }, accounts: { users: 0, keys: 0 },
+    copied: 0, skipped: 0, variants: { copied: 0, skipped: 0 }, takedowns: { copied: 0, skipped: 0, logEntries: 0 }, accounts: { users: 0, keys: 0 }, ended: 0,
   };
   // Before the records: an owned record names its owner.
   await copyAccounts(from, to, result.accounts);
@@ -110,6 +112,7 @@ export async function migrateDb(from: ImageRepo, to: ImageRepo,
     oneDone();
   }
   await copyTakedowns(from, to, result.takedowns);
+  for (const ended of await from.visibility.endedImages()) if (await to.visibility.copyEnded(ended)) result.ended++;
   return result;
 }
 

@@ -1,6 +1,6 @@
 // A view-limited image copied to new storage keeps the views it was served: migrate-db (to SQLite
 // and to PostgreSQL) and backup leave the copy exactly the views that were left, not the whole
-// limit again. The expiry and visibility terms go with the record itself.
+// limit again; and migrate-db carries the images the sweep removed, whose links answer 410.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,15 +41,19 @@ describe('copying a view-limited image', () => {
         const limited = await ready(from, image({ maxViews: 3 }));
         const other = await ready(from, image({ maxViews: 3 }));
         const unlimited = await ready(from, image());
+        const ended = await ready(from, image({ expiresAt: new Date(Date.now() - 1000) }));
+        await from.visibility.removeExpired(10);
         assert.equal(await admitted(from, limited.id, 2), 2);
         assert.equal(await admitted(from, unlimited.id, 2), 2);
-        await migrateDb(from, to);
+        assert.equal((await migrateDb(from, to)).ended, 1);
+        assert.deepEqual(await to.visibility.ended(ended.id), { id: ended.id, viewsUsedUp: false }, 'its links still answer 410');
         assert.equal(await to.visibility.views(limited.id), 2);
         assert.equal(await admitted(to, limited.id, 3), 1, 'one view was left');
 
         // Served once more at the source, then copied again (skipped, being there): not served again.
         assert.equal(await admitted(from, other.id, 1), 1);
-        assert.equal((await migrateDb(from, to)).skipped, 3);
+        const again = await migrateDb(from, to);
+        assert.deepEqual([again.skipped, again.ended], [3, 0]);
         assert.equal(await to.visibility.views(other.id), 1);
         assert.equal(await admitted(to, other.id, 5), 2);
         assert.equal(await to.visibility.views(limited.id), 3, 'a copy never counts fewer views than it had');

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { QueryResult } from 'pg';
 import { RECORD_COLUMNS, toRecord, type ImageRow } from './columns.js';
 import type { ImageRecord } from './index.js';
-import { LAST_VIEW_GRACE_MS, type VisibilityRepo } from './visibility.js';
+import { LAST_VIEW_GRACE_MS, type EndedImage, type VisibilityRepo } from './visibility.js';
 
 const sql = {
   listed: `SELECT ${RECORD_COLUMNS} FROM images
@@ -19,8 +19,14 @@ const sql = {
   views: 'SELECT views FROM images WHERE id = $1',
   carryViews: 'UPDATE images SET views = GREATEST(views, $2) WHERE id = $1',
   // SKIP LOCKED: nodes sweeping at once take different rows, none waiting on another's batch.
-  removeExpired: `DELETE FROM images WHERE id IN
-    (SELECT id FROM images WHERE expires_at <= now() AND ready LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING ${RECORD_COLUMNS}`,
+  removeExpired: `WITH gone AS (DELETE FROM images WHERE id IN
+      (SELECT id FROM images WHERE expires_at <= now() AND ready LIMIT $1 FOR UPDATE SKIP LOCKED)
+      RETURNING ${RECORD_COLUMNS}, coalesce(views >= max_views, false) AS views_used_up),
+    noted AS (INSERT INTO ended_images (id, views_used_up) SELECT id, views_used_up FROM gone ON CONFLICT DO NOTHING)
+    SELECT ${RECORD_COLUMNS} FROM gone`,
+  ended: 'SELECT id, views_used_up FROM ended_images WHERE id = $1',
+  endedImages: 'SELECT id, views_used_up FROM ended_images ORDER BY id',
+  copyEnded: 'INSERT INTO ended_images (id, views_used_up) VALUES ($1, $2) ON CONFLICT DO NOTHING',
 } as const;
 
 export class PostgresVisibility implements VisibilityRepo {
@@ -49,6 +55,23 @@ export class PostgresVisibility implements VisibilityRepo {
 
   async removeExpired(limit: number): Promise<ImageRecord[]> {
     return ((await this.query('removeExpired', [limit])).rows as ImageRow<string, Date>[]).map(toRecord);
+  }
+
+  async ended(id: string): Promise<EndedImage | null> {
+    return (await this.endedRows('ended', [id]))[0] ?? null;
+  }
+
+  endedImages(): Promise<EndedImage[]> {
+    return this.endedRows('endedImages', []);
+  }
+
+  async copyEnded(image: EndedImage): Promise<boolean> {
+    return ((await this.query('copyEnded', [image.id, image.viewsUsedUp])).rowCount ?? 0) > 0;
+  }
+
+  private async endedRows(name: 'ended' | 'endedImages', values: unknown[]): Promise<EndedImage[]> {
+    return ((await this.query(name, values)).rows as { id: string; views_used_up: boolean }[])
+      .map((r) => ({ id: r.id, viewsUsedUp: r.views_used_up }));
   }
 
   private async query(name: keyof typeof sql, values: unknown[]): Promise<QueryResult> {

@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { storageFailure } from '../errors.js';
 import { RECORD_COLUMNS, toRecord, type ImageRow } from './columns.js';
 import type { ImageRecord } from './index.js';
-import { LAST_VIEW_GRACE_MS, type VisibilityRepo } from './visibility.js';
+import { LAST_VIEW_GRACE_MS, type EndedImage, type VisibilityRepo } from './visibility.js';
 
 /** What the repository lends: durability, and its cache of records to keep true. */
 export interface SqliteVisibilityHooks {
@@ -14,9 +14,12 @@ export interface SqliteVisibilityHooks {
 }
 
 type Row = ImageRow<number, number>;
+type EndedRow = { id: string; views_used_up: number };
+const toEnded = (r: EndedRow): EndedImage => ({ id: r.id, viewsUsedUp: r.views_used_up === 1 });
 
 export class SqliteVisibility implements VisibilityRepo {
   private readonly stmts;
+  private readonly removeBatch: (now: number, limit: number) => ImageRecord[];
 
   constructor(db: Database.Database, private readonly hooks: SqliteVisibilityHooks) {
     this.stmts = {
@@ -30,9 +33,17 @@ export class SqliteVisibility implements VisibilityRepo {
       usedUp: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM images WHERE id = ? AND max_views IS NOT NULL AND views >= max_views'),
       views: db.prepare<[string], { views: number }>('SELECT views FROM images WHERE id = ?'),
       carryViews: db.prepare<{ id: string; views: number }>('UPDATE images SET views = max(views, @views) WHERE id = @id'),
-      removeExpired: db.prepare<[number, number], Row>(`DELETE FROM images WHERE id IN
-        (SELECT id FROM images WHERE expires_at <= ? AND ready = 1 LIMIT ?) RETURNING ${RECORD_COLUMNS}`),
+      removeExpired: db.prepare<[number, number], Row & { views_used_up: number }>(`DELETE FROM images WHERE id IN
+        (SELECT id FROM images WHERE expires_at <= ? AND ready = 1 LIMIT ?)
+        RETURNING ${RECORD_COLUMNS}, coalesce(views >= max_views, 0) AS views_used_up`),
+      noteEnded: db.prepare<EndedRow>('INSERT OR IGNORE INTO ended_images (id, views_used_up) VALUES (@id, @views_used_up)'),
+      ended: db.prepare<[string], EndedRow>('SELECT id, views_used_up FROM ended_images WHERE id = ?'),
+      endedImages: db.prepare<[], EndedRow>('SELECT id, views_used_up FROM ended_images ORDER BY id'),
     };
+    this.removeBatch = db.transaction((now: number, limit: number) => this.stmts.removeExpired.all(now, limit).map((row) => {
+      this.stmts.noteEnded.run({ id: row.id, views_used_up: row.views_used_up });
+      return toRecord(row);
+    }));
   }
 
   listed(limit: number, before = Number.MAX_SAFE_INTEGER): Promise<ImageRecord[]> {
@@ -66,10 +77,26 @@ export class SqliteVisibility implements VisibilityRepo {
 
   removeExpired(limit: number): Promise<ImageRecord[]> {
     return this.guarded(async () => {
-      const removed = this.stmts.removeExpired.all(Date.now(), limit).map(toRecord);
+      const removed = this.removeBatch(Date.now(), limit);
       for (const record of removed) this.hooks.forget(record.id);
       if (removed.length > 0) await this.hooks.sync();
       return removed;
+    });
+  }
+
+  ended(id: string): Promise<EndedImage | null> {
+    return this.guarded(() => { const row = this.stmts.ended.get(id); return row ? toEnded(row) : null; });
+  }
+
+  endedImages(): Promise<EndedImage[]> {
+    return this.guarded(() => this.stmts.endedImages.all().map(toEnded));
+  }
+
+  copyEnded(image: EndedImage): Promise<boolean> {
+    return this.guarded(async () => {
+      const copied = this.stmts.noteEnded.run({ id: image.id, views_used_up: image.viewsUsedUp ? 1 : 0 }).changes > 0;
+      if (copied) await this.hooks.sync();
+      return copied;
     });
   }
 

@@ -7,6 +7,13 @@ import type { ImageRecord } from './index.js';
 /** How long an image whose last view was counted stays on disk, so that last download can finish. */
 export const LAST_VIEW_GRACE_MS = 60_000;
 
+/** An image the expiry sweep removed: its links keep saying why it went. */
+export interface EndedImage {
+  id: string;
+  /** Removed after its last allowed view, rather than at its expiry. */
+  viewsUsedUp: boolean;
+}
+
 export interface VisibilityRepo {
   /**
    * The public listing, newest first (`before`: a cursor from an earlier page): ready images that
@@ -33,7 +40,14 @@ export interface VisibilityRepo {
   /**
    * Deletes at most `limit` of the ready images whose expiry has passed and returns them, for
    * their blobs to be released: fewer than `limit` when no more are due. A batch at a time, so a
-   * mass expiry holds no lock long and returns no unbounded list.
+   * mass expiry holds no lock long and returns no unbounded list. Each is recorded as ended, in
+   * the same statement, so its links answer 410 rather than 404.
    */
   removeExpired(limit: number): Promise<ImageRecord[]>;
+  /** The image of this id that the sweep removed, or null (never looked up but for an id not found). */
+  ended(id: string): Promise<EndedImage | null>;
+  /** Every image the sweep removed (for migrate-db). */
+  endedImages(): Promise<EndedImage[]>;
+  /** Records an image another store's sweep removed (migrate-db); false when recorded already. */
+  copyEnded(image: EndedImage): Promise<boolean>;
 }

@@ -1,7 +1,8 @@
 // What every VisibilityRepo adapter must do, on a real SQLite file and a real PostgreSQL: the
 // public listing leaves out unlisted, expired and view-limited images; countView admits exactly
 // max_views calls however many come at once; the last view brings the expiry to a minute away;
-// removeExpired takes only ready images past their expiry, a batch at a time. Plus SQLite's record cache, which must
+// removeExpired takes only ready images past their expiry, a batch at a time, and records them as
+// ended. Plus SQLite's record cache, which must
 // not keep an expiry the last view moved.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -104,6 +105,24 @@ function visibilityContract(name: string, open: () => Promise<ImageRepo>): void 
       assert.deepEqual(new Set(batches.flatMap(ids)), expired);
       assert.deepEqual(await repo.visibility.removeExpired(2), []);
       assert.equal((await repo.get(kept.id))?.id, kept.id);
+    });
+
+    it('records each image it removes as ended, and whether its views were used up', async () => {
+      const expired = await ready(repo, image({ expiresAt: past() }));
+      const viewed = await ready(repo, image({ maxViews: 2, expiresAt: past() }));
+      await repo.visibility.carryViews(viewed.id, 2);
+      const kept = await ready(repo, image({ expiresAt: future() }));
+      assert.equal(await repo.visibility.ended(expired.id), null, 'not before it is removed');
+      await repo.visibility.removeExpired(10);
+      assert.deepEqual(await repo.visibility.ended(expired.id), { id: expired.id, viewsUsedUp: false });
+      assert.deepEqual(await repo.visibility.ended(viewed.id), { id: viewed.id, viewsUsedUp: true });
+      assert.equal(await repo.visibility.ended(kept.id), null);
+      assert.equal(await repo.remove(kept.id), true);
+      assert.equal(await repo.visibility.ended(kept.id), null, 'a deleted image is not ended');
+      assert.equal((await repo.visibility.endedImages()).length, 2);
+      assert.equal(await repo.visibility.copyEnded({ id: 'copiedended', viewsUsedUp: true }), true);
+      assert.equal(await repo.visibility.copyEnded({ id: 'copiedended', viewsUsedUp: true }), false);
+      assert.deepEqual(await repo.visibility.ended('copiedended'), { id: 'copiedended', viewsUsedUp: true });
     });
   });
 }
