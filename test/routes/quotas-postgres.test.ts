@@ -40,6 +40,8 @@ describe('quotas on two nodes sharing PostgreSQL', () => {
     const alice = await addUser(b.server.library.repo.accounts, 'alice', { quotaBytes: 2 * size });
     await a.uploadOk(image, { headers: bearer(alice.key) });
     await b.uploadOk(image, { headers: bearer(alice.key) });
+    // Room left, but one byte short: refused by the insert's check, which knows the file's size.
+    await a.server.library.repo.accounts.setLimits(alice.id, { quotaBytes: 3 * size - 1 });
     const over = await a.upload(image, { headers: bearer(alice.key) });
     assert.equal(over.status, 413);
     assert.match((await over.json() as { message: string }).message, /KiB of \S+ KiB used; this file is/);
