@@ -34,6 +34,8 @@ export function setUpMyUploads(section: HTMLElement, keyInput: HTMLInputElement)
   let cursor: string | null = null;
   /** Each refresh supersedes the one before: a slow answer for an old key is dropped. */
   let generation = 0;
+  /** The key whose uploads are shown: the field's change events (a blur commits one) reload only for another key. */
+  let shownKey: string | null = null;
 
   const get = async <T>(path: string, key: string): Promise<T | null> => {
     const res = await fetch(path, { headers: { authorization: `Bearer ${key}`, accept: 'application/json' } });
@@ -51,6 +53,7 @@ export function setUpMyUploads(section: HTMLElement, keyInput: HTMLInputElement)
   async function refresh(): Promise<void> {
     const mine = ++generation;
     const key = keyInput.value.trim();
+    shownKey = key;
     try {
       const [me, page] = key === ''
         ? [null, null]
@@ -72,6 +75,6 @@ export function setUpMyUploads(section: HTMLElement, keyInput: HTMLInputElement)
     void get<Page>(`/api/me/images?limit=${String(PAGE)}&before=${cursor}`, key).then((page) => { if (page) showPage(page); },
       (err: unknown) => { toast(`Could not load older uploads: ${err instanceof Error ? err.message : String(err)}`); });
   });
-  keyInput.addEventListener('change', () => { void refresh(); });
+  keyInput.addEventListener('change', () => { if (keyInput.value.trim() !== shownKey) void refresh(); });
   return { refresh };
 }
