@@ -56,7 +56,7 @@ describe('imghost serve logs', () => {
     // eslint-disable-next-line no-control-regex -- colours are part of what a terminal shows
     const plain = shown.replace(/\x1b\[[0-9;]*m/g, '').replaceAll('\r', '');
     assert.match(plain, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: imghost is ready \{"url":"http:\/\/127\.0\.0\.1:\d+"/m);
-    assert.match(plain, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: request completed \{"reqId":"req-\d+","res":\{"statusCode":200\}/m);
+    assert.match(plain, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: request completed \{"reqId":"[0-9a-f]{16}","res":\{"statusCode":200\}/m);
     assert.match(plain, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: stopped$/m);
     assert.doesNotMatch(plain, /^\{"level":/m, 'no JSON line');
     assert.ok(shown.includes('\x1b[32mINFO'), 'the level is coloured');

@@ -104,7 +104,7 @@ describe('a full disk', { skip: mountWorks ? false : 'needs root and mount to ma
     await fill(filler);
     const res = await server.upload(await photo(200, 150));
     assert.equal(res.status, 507);
-    assert.deepEqual(await res.json(), { status: 507, error: 'ENOSPC', message: 'the server has no storage space left' });
+    assert.deepEqual(await res.json(), { status: 507, error: 'ENOSPC', message: 'the server has no storage space left', request_id: res.headers.get('x-request-id') });
     const line = await loggedError(logDir, 'ENOSPC');
     assert.equal(line.level, 50, 'logged as an error: an operator must act');
     assert.equal(line.msg, 'the server has no storage space left');
@@ -123,7 +123,7 @@ describe('a full disk', { skip: mountWorks ? false : 'needs root and mount to ma
       await truncate(filler, (await stat(filler)).size - data.length - pages * 4096);
       const res = await server.upload(data);
       assert.equal(res.status, 507);
-      assert.deepEqual(await res.json(), { status: 507, error: code, message: 'the server has no storage space left' });
+      assert.deepEqual(await res.json(), { status: 507, error: code, message: 'the server has no storage space left', request_id: res.headers.get('x-request-id') });
       assert.equal((await loggedError(logDir, code)).msg, 'the server has no storage space left');
       const left = await assertRecovers();
       assert.deepEqual(left.temp, [], 'no temporary file');
@@ -192,7 +192,7 @@ describe('a read-only data directory', { skip: readOnlyBy === null ? 'running as
       : { status: 503, error: 'EACCES', message: 'the server storage is not writable' };
     const res = await server.upload(await photo(200, 150));
     assert.equal(res.status, 503);
-    assert.deepEqual(await res.json(), expected);
+    assert.deepEqual(await res.json(), { ...expected, request_id: res.headers.get('x-request-id') });
     const line = await loggedError(logDir, expected.error);
     assert.equal(line.level, 50);
     assert.equal(line.msg, expected.message);

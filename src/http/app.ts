@@ -7,16 +7,19 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/options.js';
 import { Assets } from './assets.js';
 import { UploadAuth } from './auth.js';
-import { connectionCap, limitConnections } from './connections.js';
+import { connectionCap, limitConnections, trustedPeer } from './connections.js';
 import { sameSiteOnly } from './cross-site.js';
 import { connectionErrorHandler, errorHandler, EVERY_RESPONSE_HEADERS, frameworkErrors } from './error-handler.js';
 import { publicBase } from './origin.js';
 import { trustProxy, uploadRateLimit } from './rate-limit.js';
 import { AccessLog, requestForLog } from './request-log.js';
+import { measureRequests } from './request-metrics.js';
+import { REQUEST_ID_HEADER, requestIds } from './request-id.js';
 import { rawBodyTypes, refuseOversizeBodies } from './upload-body.js';
 import { pageCsp, Views } from './views.js';
 import { Xsrf } from './xsrf.js';
 import type { Library } from '../library.js';
+import type { Metrics } from '../metrics.js';
 import { apiRoutes } from '../routes/api.js';
 import { deletePageRoutes } from '../routes/delete-page.js';
 import { healthRoutes } from '../routes/health.js';
@@ -36,6 +39,8 @@ export interface AppDeps {
   library: Library;
   logger: Logger;
   cookieSecret: string;
+  /** When given, every answer is counted and timed into it. */
+  metrics?: Metrics;
 }
 
 /**
@@ -49,7 +54,7 @@ function underImages(url: string): boolean {
   return /^\/+imgs(?:\/|$)/i.test(decoded) || /^\/+imgs(?:\/|$)/i.test(path);
 }
 
-export async function buildApp({ config, library, logger, cookieSecret }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, library, logger, cookieSecret, metrics }: AppDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = logger.child({}, { serializers: { req: requestForLog } });
   const requestTimeout = config.request_timeout * 1000;
   const headersTimeout = Math.min(config.headers_timeout * 1000, requestTimeout);
@@ -66,6 +71,7 @@ export async function buildApp({ config, library, logger, cookieSecret }: AppDep
     clientErrorHandler: connectionErrorHandler(loggerInstance),
     frameworkErrors,
     logController: new AccessLog(),
+    genReqId: requestIds(trustedPeer(trustProxy(config) || [])),
   });
   const connections = { total: connectionCap(config.max_connections), perAddress: config.max_connections_per_ip };
   limitConnections(app.server, { ...connections, trustedProxies: trustProxy(config) || [] });
@@ -84,10 +90,11 @@ export async function buildApp({ config, library, logger, cookieSecret }: AppDep
   await assets.register(app);
 
   app.addHook('onRequest', refuseOversizeBodies(config.max_upload_size));
+  if (metrics) measureRequests(app, metrics);
 
   // A callback, not an async function: it runs on every answer, and a promise per answer costs.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    reply.headers(EVERY_RESPONSE_HEADERS);
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.headers(EVERY_RESPONSE_HEADERS).header(REQUEST_ID_HEADER, request.id);
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
       // A rendered page carries its own, admitting its <style> block by nonce (views.ts).
       if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', pageCsp());
@@ -103,9 +110,9 @@ export async function buildApp({ config, library, logger, cookieSecret }: AppDep
   app.setNotFoundHandler({}, async (request, reply) => {
     reply.code(404);
     if (request.headers.accept?.includes('text/html') && !underImages(request.url)) {
-      await views.send(reply, 'error', { status: 404, error: 'NOT_FOUND', message: 'page not found', detail: null });
+      await views.send(reply, 'error', { status: 404, error: 'NOT_FOUND', message: 'page not found', request_id: request.id, detail: null });
     } else {
-      await reply.send({ status: 404, error: 'NOT_FOUND', message: 'not found' });
+      await reply.send({ status: 404, error: 'NOT_FOUND', message: 'not found', request_id: request.id });
     }
   });
 

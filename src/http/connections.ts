@@ -56,6 +56,15 @@ export function proxyList(entries: readonly string[]): BlockList {
   return list;
 }
 
+/** A test of whether a socket's peer address is one of the --trusted_proxies entries. */
+export function trustedPeer(entries: readonly string[]): (peer: string) => boolean {
+  const proxies = proxyList(entries);
+  return (peer) => {
+    const address = unmapped(peer);
+    return proxies.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
+  };
+}
+
 export interface ConnectionLimits {
   /** Connections open at once. */
   total: number;
@@ -73,11 +82,7 @@ export function limitConnections(server: Server, { total, perAddress, trustedPro
   server.maxConnections = total;
   const open = new Map<string, number>();
   if (perAddress === 0) return open;
-  const proxies = proxyList(trustedProxies);
-  const isProxy = (peer: string): boolean => {
-    const address = unmapped(peer);
-    return proxies.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
-  };
+  const isProxy = trustedPeer(trustedProxies);
   // Prepended, so a refused connection is gone before the HTTP server sets up a parser for it.
   server.prependListener('connection', (socket: Socket) => {
     const address = socket.remoteAddress;

@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { AppError, BadRequest, Busy, HeadersTooLarge, MalformedHttp, NotFound, RequestTimeout, TooManyUploadsAtOnce, resourceFailure } from '../errors.js';
 import { wantsJson } from './negotiate.js';
+import { newRequestId, REQUEST_ID_HEADER } from './request-id.js';
 
 export interface ErrorBody { status: number; error: string; message: string }
 
@@ -26,8 +27,11 @@ function describe(thrown: unknown): ErrorBody & { headers: Readonly<Record<strin
 /** Headers of a successful answer that an error must not carry. */
 const ANSWER_HEADERS = ['etag', 'last-modified', 'cache-control', 'content-range', 'accept-ranges', 'content-security-policy', 'vary', 'content-type', 'content-length'];
 
-/** `body.file`: the uploaded file the error is about, when known (the JSON answer leaves it out). */
-export type ErrorPage = (reply: FastifyReply, body: ErrorBody & { file?: string | null }, detail: string | null) => Promise<void>;
+/**
+ * `body.file`: the uploaded file the error is about, when known (the JSON answer leaves it out);
+ * `body.request_id`: the id of the request's log line, for the user to quote.
+ */
+export type ErrorPage = (reply: FastifyReply, body: ErrorBody & { file?: string | null; request_id: string }, detail: string | null) => Promise<void>;
 
 export function errorHandler(renderPage: ErrorPage, debug: boolean) {
   return async (err: unknown, request: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -52,9 +56,9 @@ export function errorHandler(renderPage: ErrorPage, debug: boolean) {
     reply.code(body.status).headers({ 'cache-control': 'no-store', ...body.headers });
     const { status, error, message } = body;
     if (request.routeOptions.config.html && !wantsJson(request)) {
-      await renderPage(reply, { status, error, message, file: body.file }, debug && err instanceof Error ? err.stack ?? null : null);
+      await renderPage(reply, { status, error, message, file: body.file, request_id: request.id }, debug && err instanceof Error ? err.stack ?? null : null);
     } else {
-      await reply.send({ status, error, message });
+      await reply.send({ status, error, message, request_id: request.id });
     }
   };
 }
@@ -75,7 +79,8 @@ const frameworkErrorsByCode: Readonly<Record<string, () => AppError>> = {
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { status, error, message, headers } = describe(frameworkErrorsByCode[err.code]?.() ?? err);
   request.log.info({ status, error }, message);
-  void reply.code(status).headers({ ...headers, ...EVERY_RESPONSE_HEADERS }).send({ status, error, message });
+  void reply.code(status).headers({ ...headers, ...EVERY_RESPONSE_HEADERS, [REQUEST_ID_HEADER]: request.id })
+    .send({ status, error, message, request_id: request.id });
 }
 
 const connectionErrorsByCode: Readonly<Record<string, () => AppError>> = {
@@ -92,11 +97,16 @@ export function connectionErrorHandler(log: FastifyBaseLogger) {
   return (err: Error & { code?: string }, socket: Socket): void => {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const { status, code, message } = connectionErrorsByCode[err.code ?? '']?.() ?? new MalformedHttp();
-    log.info({ status, error: code, cause: err.code }, message);
+    // No request was parsed, so none has an id: this answer gets one of its own, for its log line.
+    const requestId = newRequestId();
+    log.info({ reqId: requestId, status, error: code, cause: err.code }, message);
     const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
     if (socket.writable && inFlight?.headersSent !== true) {
-      const body = JSON.stringify({ status, error: code, message });
-      const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...EVERY_RESPONSE_HEADERS, connection: 'close' };
+      const body = JSON.stringify({ status, error: code, message, request_id: requestId });
+      const headers = {
+        'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...EVERY_RESPONSE_HEADERS,
+        [REQUEST_ID_HEADER]: requestId, connection: 'close',
+      };
       const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
       socket.write(`HTTP/1.1 ${String(status)} ${STATUS_CODES[status] ?? ''}\r\n${head}\r\n${body}`);
     }

@@ -1,8 +1,9 @@
-// How a request appears in the log: one line once it is answered, with its status, time, method,
-// URL and client, the delete token in a deletion link's path (`/d/<id>/<token>`) masked, since
-// anyone reading the log could use it. Fastify's own logging writes two lines per request (one
+// How a request appears in the log: one line once it is answered, with its id (request-id.ts),
+// method, URL, route, client, status, bytes sent and time, the delete token in a deletion link's
+// path (`/d/<id>/<token>`) masked, since anyone reading the log could use it. Fastify's own logging writes two lines per request (one
 // as it arrives): on a small GET, writing them cost more CPU than answering it.
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 
 /** A path the router would take for a deletion link, however its `/d/` is spelled or escaped. */
 const DELETION_LINK = /^(\/+(?:d|%64)\/+[^/?#]*\/+)[^/?#]+/i;
@@ -28,9 +29,28 @@ export class AccessLog extends LogController {
     request.log.debug({ req: request }, 'incoming request');
   }
 
+  /** What each kept-alive connection had written when its previous answer was logged. */
+  private readonly written = new WeakMap<Socket, number>();
+
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const line = { res: reply, req: request, responseTime: reply.elapsedTime };
+    const bytes = this.bytesSent(request.socket, reply);
+    const line = { res: reply, req: request, route: request.routeOptions.url, bytes, responseTime: reply.elapsedTime };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');
+  }
+
+  /**
+   * The bytes of this answer, headers included (as nginx's $bytes_sent), counted on its connection:
+   * a streamed answer has no Content-Length, and a HEAD or 304 one names a body it does not send.
+   * Answers on a connection are written one after the other, so the count since the last is this one's.
+   * A connection already let go of (closed while answering; typed as never null, it can be) leaves the
+   * Content-Length, if any.
+   */
+  private bytesSent(socket: Socket | null, reply: FastifyReply): number | undefined {
+    if (socket === null) return Number(reply.getHeader('content-length')) || undefined;
+    const total = socket.bytesWritten;
+    const before = this.written.get(socket) ?? 0;
+    this.written.set(socket, total);
+    return total - before;
   }
 }

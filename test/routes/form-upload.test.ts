@@ -174,7 +174,7 @@ describe('sizes in messages', () => {
   it('are stated the same way in the JSON of the API', async () => {
     const res = await s.upload(tooLarge(), { type: 'image/png' });
     assert.equal(res.status, 413);
-    assert.deepEqual(await res.json(), { status: 413, error: 'TOO_LARGE', message: 'the file is larger than the 1 MiB limit' });
+    assert.deepEqual(await res.json(), { status: 413, error: 'TOO_LARGE', message: 'the file is larger than the 1 MiB limit', request_id: res.headers.get('x-request-id') });
   });
 
   it('state the limit on the form the same way', async () => {

@@ -401,7 +401,7 @@ describe('pages that do not exist, and static files', () => {
     const res = await s.fetch('/no/such/page');
     assert.equal(res.status, 404);
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-    assert.deepEqual(await res.json(), { status: 404, error: 'NOT_FOUND', message: 'not found' });
+    assert.deepEqual(await res.json(), { status: 404, error: 'NOT_FOUND', message: 'not found', request_id: res.headers.get('x-request-id') });
   });
 
   it('links its script, styles and icon under content-hashed names, cached for a year', async () => {
@@ -459,7 +459,7 @@ describe("the upload page script's requests", () => {
     const { cookie, token } = await openForm(s);
     const res = await postForm(s, formBody({}, [{ data: Buffer.from('plain text'), filename: 'x.png' }]), { ...json, cookie, 'x-xsrf-token': token });
     assert.equal(res.status, 400);
-    assert.deepEqual(await res.json(), { status: 400, error: 'NOT_AN_IMAGE', message: 'cannot identify image file' });
+    assert.deepEqual(await res.json(), { status: 400, error: 'NOT_AN_IMAGE', message: 'cannot identify image file', request_id: res.headers.get('x-request-id') });
     const forged = await postForm(s, formBody({}, [{ data: await png('#654321'), filename: 'y.png' }]), { ...json, cookie, 'x-xsrf-token': 'forged' });
     assert.equal(forged.status, 403);
     assert.equal((await forged.json() as { error: string }).error, 'XSRF');
