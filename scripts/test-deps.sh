@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite starts real servers from: PostgreSQL (metadata
-# adapter tests), Ceph's RADOS Gateway (the S3 adapter tests), Chromium (the browser tests) and
-# curl (the upload script's tests).
+# adapter tests), Ceph's RADOS Gateway (the S3 adapter tests), Chromium (the browser tests),
+# curl (the upload script's tests) and nginx (the tests of deploy/nginx/imghost.conf).
 # Needs root; skips what is there.
 set -euo pipefail
 need=()
@@ -9,6 +9,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v radosgw >/dev/null || need+=(radosgw ceph-mon ceph-osd ceph-common)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v curl >/dev/null || need+=(curl)
+[ -x /usr/sbin/nginx ] || need+=(nginx)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -12,11 +12,13 @@ import { makeRendition, squareSpec } from './images/rendition.js';
 import { Thumbnailer } from './images/thumbnailer.js';
 import { sha256 } from './hash.js';
 import { isId } from './ids.js';
+import type { Metrics } from './metrics.js';
 import { Ingest, type Ingested, type Sender, type UploadedFile } from './ingest.js';
 import { ReceiveSlots } from './receive-slots.js';
 import { DEFAULT_TERMS, type ImageRecord, type ImageRepo, type ImageTerms, type VariantRecord } from './repo/index.js';
 import { openRepo, openStore, type StorageOptions } from './open-storage.js';
 import type { BlobStore, ByteRange } from './store/index.js';
+import { timedRepo, timedStore } from './timed-storage.js';
 import { Variants, type VariantRequest } from './variants/service.js';
 import { parseEagerVariants, parseVariants } from './variants/spec.js';
 
@@ -44,19 +46,23 @@ export class Library {
     readonly defaultTerms: ImageTerms,
   ) {}
 
-  static async open(opts: LibraryOptions): Promise<Library> {
+  /** With `metrics`, the stores, encodes, work pool and received bytes are measured into it. */
+  static async open(opts: LibraryOptions, metrics?: Metrics): Promise<Library> {
     const sizes = parseVariants(opts.variants);
     const eager = parseEagerVariants(opts.eager_variants, sizes);
-    const repo = await openRepo(opts);
+    const opened = await openRepo(opts);
+    const repo = metrics ? timedRepo(opened, metrics) : opened;
     try {
-      const store = await openStore(opts);
+      const store = metrics ? timedStore(await openStore(opts), metrics) : await openStore(opts);
       const pool = new WorkPool(opts.thumb_concurrency, opts.queue_limit);
+      metrics?.watchPool(pool);
       const thumbnailer = opts.thumb_nice > 0 ? new Thumbnailer(opts.thumb_nice, opts.thumb_concurrency, opts.decode_budget) : null;
       const make = thumbnailer?.make ?? makeRendition;
       const tmpDir = resolve(opts.data_dir, 'tmp');
       const limits = decodeLimits(opts);
       const ingest = await new Ingest(repo, store, pool, {
-        makeRendition: make,
+        makeRendition: metrics?.timedEncodes(make, 'thumbnail') ?? make,
+        onReceived: metrics ? (bytes) => { metrics.receivedBytes.inc(bytes); } : undefined,
         tmpDir,
         maxUploadSize: opts.max_upload_size,
         limits,
@@ -64,7 +70,7 @@ export class Library {
         stripMetadata: opts.strip_metadata,
         receiving: new ReceiveSlots(opts.max_receiving, opts.max_uploads_per_client),
       }).init();
-      const variants = new Variants(repo, store, pool, { sizes, eager, avif: opts.avif, limits, tmpDir, makeRendition: make });
+      const variants = new Variants(repo, store, pool, { sizes, eager, avif: opts.avif, limits, tmpDir, makeRendition: metrics?.timedEncodes(make, 'variant') ?? make });
       return new Library(repo, store, ingest, opts.gc_grace * 1000, thumbnailer, variants, { ...DEFAULT_TERMS, unlisted: !opts.public_listing });
     } catch (err) {
       await repo.close();
@@ -151,6 +157,11 @@ export class Library {
 
   readVariant(variant: VariantRecord, range?: ByteRange): Promise<Readable> {
     return this.store.read(variant.hash, range);
+  }
+
+  /** The file of the blob `hash` relative to the store's root; null when the store keeps no files (S3). */
+  localPath(hash: string): string | null {
+    return this.store.localPath?.(hash) ?? null;
   }
 
   /** Where the store publishes this blob itself, if it does (S3 with s3_public_url). */

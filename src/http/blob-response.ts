@@ -16,6 +16,8 @@ export interface BlobResponse {
   cacheControl?: string;
   /** Called just before the body is read, once nothing else can refuse the request; may refuse it (a view limit). */
   admit?: () => Promise<void>;
+  /** With --accel_redirect: the internal URI nginx sends the blob from, and serves ranges of. */
+  accel?: string;
 }
 
 /** Sends the blob; one small enough for `cache` is answered from memory once read. */
@@ -37,6 +39,11 @@ export async function sendBlob(request: FastifyRequest, reply: FastifyReply, blo
   const range = requestedRange(request, etag, blob.bytes);
   if (range === 'unsatisfiable') {
     await reply.code(416).header('content-range', `bytes */${String(blob.bytes)}`).type('text/plain').send('range not satisfiable');
+    return;
+  }
+  if (blob.accel !== undefined && request.method === 'GET') {
+    await blob.admit?.();
+    await reply.header('x-accel-redirect', blob.accel).send();
     return;
   }
   // The body is had before the status and length are set: a blob found missing here leaves the

@@ -29,8 +29,12 @@ export class FsStore implements BlobStore {
   }
 
   private path(key: string): string {
+    return join(this.root, this.localPath(key));
+  }
+
+  localPath(key: string): string {
     if (!KEY.test(key)) throw new Error(`invalid blob key ${key}`);
-    return join(this.root, key.slice(0, 2), key.slice(2, 4), key);
+    return `${key.slice(0, 2)}/${key.slice(2, 4)}/${key}`;
   }
 
   async ping(): Promise<void> {

@@ -56,6 +56,8 @@ export interface BlobStore {
   close(): Promise<void>;
   /** Where clients can fetch the blob directly, if the store is published; null when not. */
   publicUrl?(key: string): string | null;
+  /** The blob's file relative to the store's root, when the store is a directory a web server can read. */
+  localPath?(key: string): string;
 }
 
 /**
