@@ -35,6 +35,8 @@ export interface IngestOptions {
   stripMetadata: boolean;
   /** Uploads received, probed and stripped at once, in all and from one client. */
   receiving: ReceiveSlots;
+  /** Told the bytes of each file received, as sent (before stripping), a refused one's too. */
+  onReceived?: (bytes: number) => void;
 }
 
 export interface Ingested {
@@ -139,6 +141,8 @@ export class Ingest {
     } catch (err) {
       await unlink(path).catch(() => undefined);
       throw storageFailure(err);
+    } finally {
+      this.opts.onReceived?.(received);
     }
     if (received === 0) {
       await unlink(path).catch(() => undefined);

@@ -9,6 +9,8 @@ import type { Config } from './config/options.js';
 import { Library } from './library.js';
 import { buildApp } from './http/app.js';
 import { randomToken } from './ids.js';
+import { Metrics } from './metrics.js';
+import { exposeMetrics, type MetricsListener } from './metrics-server.js';
 import { dbUrl } from './open-storage.js';
 import { repeatUntilAborted } from './periodic.js';
 
@@ -20,6 +22,8 @@ export interface RunningServer {
   library: Library;
   /** e.g. http://127.0.0.1:8000 */
   url: string;
+  /** Where Prometheus scrapes this server: null when --metrics_port is 0, or in a worker (its supervisor serves them). */
+  metricsUrl: string | null;
   /** Stops accepting, lets in-flight requests finish within shutdown_timeout, closes the stores. */
   close(): Promise<void>;
 }
@@ -47,18 +51,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (config.cookie_secret === '' && !dbUrl(config).startsWith('sqlite:')) {
     logger.warn('--cookie_secret is not set: with a shared database, give every node the same secret or form posts fail on all but one');
   }
-  const library = await Library.open(config);
+  // Nothing is measured when nobody scrapes: off, metrics cost nothing.
+  const metrics = config.metrics_port > 0 ? new Metrics() : undefined;
+  const library = await Library.open(config, metrics);
   let app: FastifyInstance;
+  let scrapes: MetricsListener | null = null;
   try {
-    app = await buildApp({ config, library, logger, cookieSecret: await cookieSecret(config) });
+    app = await buildApp({ config, library, logger, cookieSecret: await cookieSecret(config), metrics });
     // Closing only reaps connections idle at that moment: a keep-alive connection whose response
     // was still being sent turns idle later and would hold the shutdown until its timeout.
     app.addHook('onResponse', (_request, _reply, done) => {
       if (closing !== null) app.server.closeIdleConnections();
       done();
     });
+    if (metrics) scrapes = await exposeMetrics(config, metrics.registry);
     await app.listen({ port: config.port, host: config.address });
   } catch (err) {
+    await scrapes?.close();
     await library.close();
     throw err;
   }
@@ -91,11 +100,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         await app.close();
       } finally {
         clearTimeout(timer);
-        await Promise.all([counting, sweeping]);
+        await Promise.all([counting, sweeping, scrapes?.close()]);
         await library.close();
       }
     })();
     return closing;
   };
-  return { app, library, url: `http://${host.includes(':') ? `[${host}]` : host}:${String(port)}`, close };
+  return { app, library, url: `http://${host.includes(':') ? `[${host}]` : host}:${String(port)}`, metricsUrl: scrapes?.url ?? null, close };
 }

@@ -51,7 +51,7 @@ async function run(config: Config, logger: Logger): Promise<number> {
   // sharp, the database drivers) would cost it about 50 MB of memory for nothing.
   const { startServer } = await import('../start-server.js');
   const server = await startServer(config, logger);
-  logger.info({ url: server.url, data_dir: config.data_dir, pid: process.pid }, 'imghost is ready');
+  logger.info({ url: server.url, data_dir: config.data_dir, pid: process.pid, metrics: server.metricsUrl ?? undefined }, 'imghost is ready');
   const signal = await stopSignal();
   logger.info({ signal }, 'shutting down: finishing in-flight requests');
   await server.close();
@@ -74,14 +74,16 @@ async function supervise(config: Config, logger: Logger): Promise<number> {
     setTimeout(() => { if (!stopping) start(slot); }, 1000);
   });
   for (let slot = 0; slot < config.workers; slot++) start(slot);
-  logger.info({ workers: config.workers, pid: process.pid }, 'supervising workers');
+  // Loaded only when asked for: prom-client is all a supervisor loads for it.
+  const scrapes = config.metrics_port > 0 ? await (await import('../metrics-server.js')).exposeClusterMetrics(config) : null;
+  logger.info({ workers: config.workers, pid: process.pid, metrics: scrapes?.url }, 'supervising workers');
 
   const signal = await stopSignal();
   stopping = true;
   logger.info({ signal }, 'stopping workers');
   const exited = [...slots.keys()].map((worker) => new Promise((resolve) => { worker.once('exit', resolve); }));
   for (const worker of slots.keys()) worker.process.kill('SIGTERM');
-  await Promise.all(exited);
+  await Promise.all([...exited, scrapes?.close()]);
   logger.info('stopped');
   return 0;
 }

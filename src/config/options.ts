@@ -51,6 +51,8 @@ export const options = {
   address: str('0.0.0.0', 'listen on this address', 'server'),
   debug: bool(false, 'debug mode: pretty logs, detailed error pages, templates re-read on every request', 'server'),
   workers: int(1, 'processes serving the same port (Node cluster); a crashed one is restarted', 'server', 1),
+  metrics_port: int(0, 'serve Prometheus metrics at /metrics on this port, apart from the public one (0: no metrics, and nothing measured); with --workers, the supervisor answers for all workers', 'server', 0, { commands: ['serve'] }),
+  metrics_address: str('127.0.0.1', 'listen for metrics scrapes on this address (loopback: only this machine may scrape)', 'server', { commands: ['serve'] }),
   shutdown_timeout: int(10, 'seconds to let in-flight requests finish on SIGTERM/SIGINT', 'server'),
   request_timeout: int(300, 'seconds a client has to send a whole request, headers and body; a slower one (slow-loris) gets 408 and is disconnected', 'server', 1),
   headers_timeout: int(20, 'seconds a client has to send a request\'s headers (at most request_timeout); a slower one gets 408 and is disconnected', 'server', 1),

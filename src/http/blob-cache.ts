@@ -5,6 +5,9 @@
 import { LRUCache } from 'lru-cache';
 import type { BlobResponse } from './blob-response.js';
 
+/** Lookups of every cache in the process, counted plainly and read by the metrics at scrape time. */
+export const blobCacheStats = { hits: 0, misses: 0 };
+
 export class SmallBlobCache {
   private readonly entries: LRUCache<string, Buffer>;
 
@@ -18,7 +21,11 @@ export class SmallBlobCache {
 
   async read(blob: BlobResponse): Promise<Buffer> {
     const cached = this.entries.get(blob.hash);
-    if (cached) return cached;
+    if (cached) {
+      blobCacheStats.hits++;
+      return cached;
+    }
+    blobCacheStats.misses++;
     const data = Buffer.concat(await (await blob.open()).toArray() as Buffer[]);
     // A blob shorter than its record says is damage to report, not something to keep serving.
     if (data.length === blob.bytes) this.entries.set(blob.hash, data);
