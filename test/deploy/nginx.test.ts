@@ -182,7 +182,7 @@ describe('imghost with --accel_redirect behind the documented nginx configuratio
       assert.ok((await bytes(viaNginx)).length > 0);
     });
 
-    it('lets nginx send the file with imghost\'s headers, its ranges, and 304', async () => {
+    it('lets nginx send the file with imghost\'s headers and its ranges, and imghost answer 304', async () => {
       const { nginx, s } = site();
       const image = await upload(nginx, await photo(72, 52, 'png'));
       const file = await blobFile(image.sha256);
@@ -199,6 +199,7 @@ describe('imghost with --accel_redirect behind the documented nginx configuratio
       assert.deepEqual(await bytes(part), file.subarray(5, 55));
       const unchanged = await fetch(url, { headers: { 'if-none-match': `"${image.sha256}"` } });
       assert.equal(unchanged.status, 304);
+      assert.equal(timesReached(site(), path(image.url)), 4, 'imghost decided each answer (nginx caches no X-Accel-Redirect)');
     });
 
     it('still counts each view of a view-limited original', async () => {
