@@ -69,6 +69,7 @@ describe('imghost behind the documented nginx configuration', () => {
         assert.deepEqual(await bytes(first), expected);
         for (const name of ['etag', 'cache-control', 'content-type', 'last-modified']) assert.equal(first.headers.get(name), direct.headers.get(name), name);
         assert.equal(first.headers.get('x-content-type-options'), 'nosniff');
+        assert.match(first.headers.get('x-request-id') ?? '', /^[0-9a-f]{32}$/, 'imghost took nginx\'s $request_id');
         const before = timesReached(site(), path(link));
         const again = await fetch(`${nginx.url}${path(link)}`);
         assert.equal(again.headers.get('x-cache-status'), 'HIT');
