@@ -43,6 +43,8 @@ export async function listenForScrapes(opts: MetricsOptions, contentType: string
 export async function exposeMetrics(opts: MetricsOptions, registry: Registry): Promise<MetricsListener | null> {
   if (cluster.isWorker) {
     AggregatorRegistry.setRegistries([registry]);
+    // Its construction is what makes a worker answer the supervisor's requests (prom-client's cluster.js).
+    new AggregatorRegistry();
     return null;
   }
   return listenForScrapes(opts, registry.contentType, () => registry.metrics());

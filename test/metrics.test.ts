@@ -3,20 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { solid } from './helpers/images.js';
+import { sample } from './helpers/metrics.js';
 import { freePort } from './helpers/process.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-
-/** The value of the series `name{labels}` in a Prometheus text exposition; undefined when absent. */
-export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (match?.[1] !== name) continue;
-    const present = (match[2] ?? '').split(',');
-    if (wanted.every((pair) => present.includes(pair))) return Number(match[3]);
-  }
-  return undefined;
-}
 
 /** The route of originals and thumbnails, as Fastify names it. */
 const BLOB_ROUTE = '/imgs/:id/:variant(^(?:orig|thumb)$)';
