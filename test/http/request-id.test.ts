@@ -93,11 +93,14 @@ describe('a request\'s id, with no trusted proxy', () => {
     assert.equal((await lineOf(s, id)).route, '/healthz');
   });
 
-  it('is on the error page, and on an answer of the router itself (a malformed URL)', async () => {
+  it('is on the error pages, and on an answer of the router itself (a malformed URL)', async () => {
     const page = await fetch(`${s.url()}/no/such/page`, { headers: { accept: 'text/html' } });
     const pageId = page.headers.get('x-request-id') ?? '';
     assert.match(pageId, /^[0-9a-f]{16}$/);
     assert.ok((await page.text()).includes(`<code>${pageId}</code>`), 'the page shows the id');
+    const routed = await fetch(`${s.url()}/d/nosuchimage/token`, { headers: { accept: 'text/html' } });
+    assert.equal(routed.status, 404);
+    assert.ok((await routed.text()).includes(`<code>${routed.headers.get('x-request-id') ?? 'none'}</code>`), 'so does a route\'s error page');
     const bad = await fetch(`${s.url()}/imgs/%ff%fe/orig`);
     const badBody = await bad.json() as { status: number; request_id: string };
     assert.equal(badBody.status, 400);
