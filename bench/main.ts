@@ -13,6 +13,7 @@ import { Bench } from './context.js';
 import { hostileScenario } from './hostile.js';
 import { isolationScenario } from './isolation.js';
 import { memoryScenario } from './memory.js';
+import { metricsScenario } from './metrics.js';
 import { scaleScenario } from './scale.js';
 import { serveScenario } from './serve.js';
 import { startupScenario } from './startup.js';
@@ -28,6 +29,7 @@ const scenarios: Record<string, (bench: Bench) => Promise<void>> = {
   hostile: hostileScenario,
   variants: variantsScenario,
   scale: scaleScenario,
+  metrics: metricsScenario,
 };
 
 async function main(): Promise<number> {
