@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { blobCacheStats } from './http/blob-cache.js';
 import type { WorkPool } from './images/pool.js';
 import type { MakeRendition } from './images/thumbnailer.js';
+import { FastCounter, FastHistogram } from './metric-series.js';
 
 /** Requests are mostly milliseconds; uploads of large files take seconds. */
 const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -18,15 +19,10 @@ export type StorageKind = 'db' | 'store';
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
-    name: 'imghost_http_requests_total', help: 'HTTP requests answered, by method, route pattern and status',
-    labelNames: ['method', 'route', 'status'] as const, registers: [this.registry],
-  });
+  readonly requests = new FastCounter('imghost_http_requests_total', 'HTTP requests answered, by method, route pattern and status', this.registry);
 
-  readonly requestSeconds = new Histogram({
-    name: 'imghost_http_request_duration_seconds', help: 'Time from a request\'s arrival to its answer sent, by method and route pattern',
-    labelNames: ['method', 'route'] as const, buckets: REQUEST_BUCKETS, registers: [this.registry],
-  });
+  readonly requestSeconds = new FastHistogram('imghost_http_request_duration_seconds',
+    'Time from a request\'s arrival to its answer sent, by method and route pattern', REQUEST_BUCKETS, this.registry);
 
   readonly uploads = new Counter({
     name: 'imghost_uploads_total', help: 'Upload requests by status and reason (the error code of a refusal, "stored" for 201)',
@@ -47,13 +43,14 @@ export class Metrics {
   });
 
   readonly operationSeconds = {
-    db: this.operationHistogram('imghost_db_operation_duration_seconds', 'Database operations by adapter and operation'),
-    store: this.operationHistogram('imghost_blob_store_operation_duration_seconds', 'Blob store operations by adapter and operation'),
+    db: new FastHistogram('imghost_db_operation_duration_seconds', 'Database operations by adapter and operation', OPERATION_BUCKETS, this.registry),
+    store: new FastHistogram('imghost_blob_store_operation_duration_seconds', 'Blob store operations by adapter and operation (a read: until the stream opens)',
+      OPERATION_BUCKETS, this.registry),
   };
 
   readonly operationErrors = {
-    db: this.operationCounter('imghost_db_operation_errors_total', 'Database operations that failed, by adapter and operation'),
-    store: this.operationCounter('imghost_blob_store_operation_errors_total', 'Blob store operations that failed (a missing blob included), by adapter and operation'),
+    db: new FastCounter('imghost_db_operation_errors_total', 'Database operations that failed, by adapter and operation', this.registry),
+    store: new FastCounter('imghost_blob_store_operation_errors_total', 'Blob store operations that failed (a missing blob included), by adapter and operation', this.registry),
   };
 
   constructor() {
@@ -96,13 +93,5 @@ export class Metrics {
   /** The Prometheus text exposition of everything. */
   render(): Promise<string> {
     return this.registry.metrics();
-  }
-
-  private operationHistogram(name: string, help: string) {
-    return new Histogram({ name, help, labelNames: ['adapter', 'operation'] as const, buckets: OPERATION_BUCKETS, registers: [this.registry] });
-  }
-
-  private operationCounter(name: string, help: string) {
-    return new Counter({ name, help, labelNames: ['adapter', 'operation'] as const, registers: [this.registry] });
   }
 }

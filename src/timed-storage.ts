@@ -3,6 +3,7 @@
 // that is not a method returning a promise (fields, iterators, synchronous helpers) is the
 // adapter's own, and the adapter calls its own methods untimed.
 import { stat } from 'node:fs/promises';
+import type { HistogramSeries } from './metric-series.js';
 import type { Metrics, StorageKind } from './metrics.js';
 import type { ImageRepo } from './repo/index.js';
 import type { BlobStore } from './store/index.js';
@@ -28,19 +29,19 @@ function timed<T extends object>(target: T, metrics: Metrics, kind: StorageKind,
   for (const name of methodNames(target)) {
     const method = (target as Record<string, (...args: unknown[]) => unknown>)[name];
     if (method === undefined) continue;
-    // The label's children are looked up once here, not on every call.
-    const seconds = metrics.operationSeconds[kind].labels(adapter, prefix + name);
-    const errors = metrics.operationErrors[kind].labels(adapter, prefix + name);
+    const labels = { adapter, operation: prefix + name };
+    // Looked up on first use, then kept: an operation never used shows no series.
+    let seconds: HistogramSeries | undefined;
     view[name] = (...args: unknown[]) => {
       const start = performance.now();
       const result = method.apply(target, args);
       if (!(result instanceof Promise)) return result;
       return result.then((value: unknown) => {
-        seconds.observe((performance.now() - start) / 1000);
+        (seconds ??= metrics.operationSeconds[kind].series(labels)).observe((performance.now() - start) / 1000);
         return value;
       }, (err: unknown) => {
-        seconds.observe((performance.now() - start) / 1000);
-        errors.inc();
+        (seconds ??= metrics.operationSeconds[kind].series(labels)).observe((performance.now() - start) / 1000);
+        metrics.operationErrors[kind].series(labels).inc();
         throw err;
       });
     };

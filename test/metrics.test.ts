@@ -29,6 +29,7 @@ describe('metrics', () => {
     assert.equal((await server.fetch('/api/images', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' })).status, 415);
     assert.equal((await server.upload(Buffer.alloc(100 * 1024, 7))).status, 413);
     for (let i = 0; i < 3; i++) assert.equal((await server.fetch(image.thumb_url)).status, 200);
+    assert.equal((await server.fetch(image.thumb_url, { method: 'HEAD' })).status, 200);
     assert.equal((await server.fetch(`/imgs/${image.id}/small`)).status, 200);
   });
   after(() => server.close());
@@ -45,6 +46,7 @@ describe('metrics', () => {
     assert.equal(sample(text, 'imghost_http_requests_total', { method: 'POST', route: '/api/images', status: '415' }), 1);
     assert.equal(sample(text, 'imghost_http_requests_total', { method: 'POST', route: '/api/images', status: '413' }), 1);
     assert.equal(sample(text, 'imghost_http_requests_total', { method: 'GET', route: BLOB_ROUTE, status: '200' }), 3);
+    assert.equal(sample(text, 'imghost_http_requests_total', { method: 'HEAD', route: BLOB_ROUTE, status: '200' }), 1);
     assert.equal(sample(text, 'imghost_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' }), 1);
     // Route patterns, never the URLs asked for: no image id appears in any label.
     assert.doesNotMatch(text, /route="\/imgs\/[A-Za-z0-9_-]{6,}/);

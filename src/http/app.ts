@@ -79,6 +79,8 @@ export async function buildApp({ config, library, logger, cookieSecret, metrics 
   const assets = Assets.load();
   const views = new Views(config.debug, assets);
 
+  // First: it hooks into each route as it is added.
+  if (metrics) measureRequests(app, metrics);
   await app.register(fastifyCookie, { secret: cookieSecret });
   await app.register(fastifyMultipart, {
     // One byte over the limit: the parser silently truncates a file at fileSize, so it must let
@@ -90,7 +92,6 @@ export async function buildApp({ config, library, logger, cookieSecret, metrics 
   await assets.register(app);
 
   app.addHook('onRequest', refuseOversizeBodies(config.max_upload_size));
-  if (metrics) measureRequests(app, metrics);
 
   // A callback, not an async function: it runs on every answer, and a promise per answer costs.
   app.addHook('onSend', (request, reply, payload, done) => {
