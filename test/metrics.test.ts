@@ -1,6 +1,8 @@
 // Prometheus metrics: with --metrics_port, a scrape of /metrics on that port (never on the public
 // one) shows the requests, uploads, encodes, work pool, bytes, storage timings and cache lookups.
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { solid } from './helpers/images.js';
 import { sample } from './helpers/metrics.js';
@@ -31,6 +33,10 @@ describe('metrics', () => {
     for (let i = 0; i < 3; i++) assert.equal((await server.fetch(image.thumb_url)).status, 200);
     assert.equal((await server.fetch(image.thumb_url, { method: 'HEAD' })).status, 200);
     assert.equal((await server.fetch(`/imgs/${image.id}/small`)).status, 200);
+    // A second image whose original's file is lost: its GET is a failed read of the store.
+    const lost = await server.uploadOk(await solid(120, 80, '#993366'));
+    await rm(join(server.dataDir, 'blobs', lost.sha256.slice(0, 2), lost.sha256.slice(2, 4), lost.sha256));
+    assert.equal((await server.fetch(lost.url)).status, 404);
   });
   after(() => server.close());
 
@@ -42,7 +48,7 @@ describe('metrics', () => {
 
   it('counts requests by method, route pattern and status, and times them', async () => {
     const text = await scrape();
-    assert.equal(sample(text, 'imghost_http_requests_total', { method: 'POST', route: '/api/images', status: '201' }), 1);
+    assert.equal(sample(text, 'imghost_http_requests_total', { method: 'POST', route: '/api/images', status: '201' }), 2);
     assert.equal(sample(text, 'imghost_http_requests_total', { method: 'POST', route: '/api/images', status: '415' }), 1);
     assert.equal(sample(text, 'imghost_http_requests_total', { method: 'POST', route: '/api/images', status: '413' }), 1);
     assert.equal(sample(text, 'imghost_http_requests_total', { method: 'GET', route: BLOB_ROUTE, status: '200' }), 3);
@@ -50,20 +56,22 @@ describe('metrics', () => {
     assert.equal(sample(text, 'imghost_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' }), 1);
     // Route patterns, never the URLs asked for: no image id appears in any label.
     assert.doesNotMatch(text, /route="\/imgs\/[A-Za-z0-9_-]{6,}/);
-    assert.equal(sample(text, 'imghost_http_request_duration_seconds_count', { method: 'GET', route: BLOB_ROUTE }), 3);
-    assert.equal(sample(text, 'imghost_http_request_duration_seconds_bucket', { method: 'GET', route: BLOB_ROUTE, le: '+Inf' }), 3);
+    assert.equal(sample(text, 'imghost_http_requests_total', { method: 'GET', route: BLOB_ROUTE, status: '404' }), 1);
+    // Timed by route and method, whatever the status: three thumbnails and the lost original.
+    assert.equal(sample(text, 'imghost_http_request_duration_seconds_count', { method: 'GET', route: BLOB_ROUTE }), 4);
+    assert.equal(sample(text, 'imghost_http_request_duration_seconds_bucket', { method: 'GET', route: BLOB_ROUTE, le: '+Inf' }), 4);
   });
 
   it('counts uploads by outcome: stored, and each refusal by its error code', async () => {
     const text = await scrape();
-    assert.equal(sample(text, 'imghost_uploads_total', { status: '201', reason: 'stored' }), 1);
+    assert.equal(sample(text, 'imghost_uploads_total', { status: '201', reason: 'stored' }), 2);
     assert.equal(sample(text, 'imghost_uploads_total', { status: '415', reason: 'UNSUPPORTED_BODY' }), 1);
     assert.equal(sample(text, 'imghost_uploads_total', { status: '413', reason: 'TOO_LARGE' }), 1);
   });
 
   it('times thumbnail and variant encodes, and shows the work pool', async () => {
     const text = await scrape();
-    assert.equal(sample(text, 'imghost_encode_duration_seconds_count', { kind: 'thumbnail', outcome: 'ok' }), 1);
+    assert.equal(sample(text, 'imghost_encode_duration_seconds_count', { kind: 'thumbnail', outcome: 'ok' }), 2);
     assert.ok((sample(text, 'imghost_encode_duration_seconds_count', { kind: 'variant', outcome: 'ok' }) ?? 0) >= 1);
     assert.equal(sample(text, 'imghost_work_pool_active'), 0);
     assert.equal(sample(text, 'imghost_work_pool_waiting'), 0);
@@ -83,6 +91,7 @@ describe('metrics', () => {
     assert.ok((sample(text, 'imghost_db_operation_duration_seconds_count', { adapter: 'sqlite', operation: 'get' }) ?? 0) >= 4);
     assert.ok((sample(text, 'imghost_blob_store_operation_duration_seconds_count', { adapter: 'fs', operation: 'put' }) ?? 0) >= 2);
     assert.equal(sample(text, 'imghost_blob_store_operation_errors_total', { adapter: 'fs', operation: 'put' }), undefined);
+    assert.equal(sample(text, 'imghost_blob_store_operation_errors_total', { adapter: 'fs', operation: 'read' }), 1);
   });
 
   it('counts small-blob cache hits and misses, and the process metrics', async () => {
