@@ -73,9 +73,10 @@ async function supervise(config: Config, logger: Logger): Promise<number> {
     // A worker that dies at once (bad config, port taken) would otherwise be restarted in a tight loop.
     setTimeout(() => { if (!stopping) start(slot); }, 1000);
   });
-  for (let slot = 0; slot < config.workers; slot++) start(slot);
-  // Loaded only when asked for: prom-client is all a supervisor loads for it.
+  // Loaded only when asked for: prom-client is all a supervisor loads for it. Listening before
+  // any worker starts: a port taken fails the start-up with no worker left behind.
   const scrapes = config.metrics_port > 0 ? await (await import('../metrics-server.js')).exposeClusterMetrics(config) : null;
+  for (let slot = 0; slot < config.workers; slot++) start(slot);
   logger.info({ workers: config.workers, pid: process.pid, metrics: scrapes?.url }, 'supervising workers');
 
   const signal = await stopSignal();
