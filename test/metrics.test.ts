@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { WorkPool } from '../src/images/pool.js';
+import { Metrics } from '../src/metrics.js';
 import { solid } from './helpers/images.js';
 import { sample } from './helpers/metrics.js';
 import { freePort } from './helpers/process.js';
@@ -101,5 +103,25 @@ describe('metrics', () => {
     assert.ok((sample(text, 'imghost_blob_cache_hits_total') ?? 0) >= 2);
     assert.ok((sample(text, 'process_resident_memory_bytes') ?? 0) > 0);
     assert.ok(sample(text, 'nodejs_eventloop_lag_seconds') !== undefined);
+  });
+});
+
+describe('the work pool gauges', () => {
+  it('read the jobs running and waiting at each scrape', async () => {
+    const metrics = new Metrics();
+    const pool = new WorkPool(1, 5);
+    metrics.watchPool(pool);
+    let finish = (): void => undefined;
+    const blocked = new Promise<void>((resolve) => { finish = resolve; });
+    const jobs = [pool.run(() => blocked), pool.run(() => Promise.resolve()), pool.run(() => Promise.resolve())];
+    await new Promise((resolve) => setImmediate(resolve));
+    const busy = await metrics.render();
+    assert.equal(sample(busy, 'imghost_work_pool_active'), 1);
+    assert.equal(sample(busy, 'imghost_work_pool_waiting'), 2);
+    finish();
+    await Promise.all(jobs);
+    const idle = await metrics.render();
+    assert.equal(sample(idle, 'imghost_work_pool_active'), 0);
+    assert.equal(sample(idle, 'imghost_work_pool_waiting'), 0);
   });
 });
