@@ -13,6 +13,7 @@ import { batchedFileWriter, removeFilesOlderThan } from './files.js';
 import { releaseBlobs } from './gc.js';
 import { sha256 } from './hash.js';
 import { newId, randomToken, uniqueSuffix } from './ids.js';
+import { makePlaceholder } from './images/placeholder.js';
 import { probe, type DecodeLimits } from './images/probe.js';
 import { metadataStripper, stripSpooled } from './images/strip/index.js';
 import type { WorkPool } from './images/pool.js';
@@ -164,7 +165,7 @@ export class Ingest {
     // A client that left while the upload waited for a slot costs no thumbnail.
     const makeThumb = () => this.pool.run(() => {
       stopIfAbandoned(abandoned);
-      return makeRendition(received.path, spec, limits, { placeholder: true });
+      return makeRendition(received.path, spec, limits);
     });
     let thumb: ImageRecord['thumb'];
     let thumbData: Buffer | null = null;
@@ -176,7 +177,9 @@ export class Ingest {
       const made = await makeThumb();
       thumbData = made.data;
       thumb = { hash: sha256(made.data), bytes: made.data.length, mime: made.mime, width: made.width, height: made.height };
-      placeholder = made.placeholder ?? null;
+      // Here, once the thumbnail's slot is free: a pipeline of its own costs about as much as a
+      // small image's thumbnail, and inside the slot it cut the pool's rate for small uploads.
+      placeholder = await makePlaceholder(made.data);
     }
     const deleteToken = randomToken(18);
     const image: NewImage = {

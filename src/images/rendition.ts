@@ -5,7 +5,6 @@ import { ImageTooComplex, NotAnImage } from '../errors.js';
 import { animates, encode, familyOf, type Encoding } from './encode.js';
 import { formatMime } from './formats.js';
 import './loaders.js';
-import { makePlaceholder } from './placeholder.js';
 import type { DecodeLimits } from './probe.js';
 
 // libvips keeps up to 20 input files open (mapped) for its cache by default. Uploads are all
@@ -24,16 +23,6 @@ export interface Rendition {
   width: number;
   height: number;
   mime: string;
-  /** The ThumbHash of the rendition, when asked for (a thumbnail's); null when none could be made. */
-  placeholder?: string | null;
-}
-
-export interface RenditionOptions {
-  /**
-   * Also make the rendition's placeholder, where the rendition is made: in the thumbnail process,
-   * that keeps its decode and the encoder's garbage off the server.
-   */
-  placeholder?: boolean;
 }
 
 /**
@@ -70,7 +59,7 @@ export function specKey({ width, height, fit, gravity, format, animated }: Rendi
   return `${String(width)}x${String(height)}:${fit}${fit === 'cover' ? `-${gravity ?? 'centre'}` : ''}:${format}${frames}`;
 }
 
-export async function makeRendition(path: string, spec: RenditionSpec, limits: DecodeLimits, options: RenditionOptions = {}): Promise<Rendition> {
+export async function makeRendition(path: string, spec: RenditionSpec, limits: DecodeLimits): Promise<Rendition> {
   const { width, height, fit, gravity } = spec;
   try {
     const { encoding, animated } = await plan(path, spec);
@@ -93,9 +82,7 @@ export async function makeRendition(path: string, spec: RenditionSpec, limits: D
     if (encoding === 'jpeg') pipeline = pipeline.flatten({ background: '#ffffff' });
     // Output is sRGB (sharp converts from an embedded ICC profile) and carries no metadata.
     const { data, info } = await encode(pipeline, encoding).toBuffer({ resolveWithObject: true });
-    const made: Rendition = { data, width: info.width, height: info.pageHeight ?? info.height, mime: formatMime(encoding) };
-    if (options.placeholder === true) made.placeholder = await makePlaceholder(data);
-    return made;
+    return { data, width: info.width, height: info.pageHeight ?? info.height, mime: formatMime(encoding) };
   } catch (err) {
     if (err instanceof Error && err.message.startsWith('timeout:')) throw new ImageTooComplex(limits.timeoutSeconds);
     // The header looked like an image but the pixels do not decode (truncated, corrupt).

@@ -12,8 +12,8 @@ function refusal(id: number, err: unknown): ThumbnailAnswer {
   return { id, error: String(err) };
 }
 
-process.on('message', ({ id, path, spec, limits, options }: ThumbnailRequest) => {
-  makeRendition(path, spec, limits, options).then(
+process.on('message', ({ id, path, spec, limits }: ThumbnailRequest) => {
+  makeRendition(path, spec, limits).then(
     (thumbnail) => { reply({ id, thumbnail }); },
     (err: unknown) => { reply(refusal(id, err)); },
   );

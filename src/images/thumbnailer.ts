@@ -13,11 +13,11 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageTooComplex, NotAnImage, OverDecodeBudget } from '../errors.js';
 import type { DecodeLimits } from './probe.js';
-import type { Rendition, RenditionOptions, RenditionSpec } from './rendition.js';
+import type { Rendition, RenditionSpec } from './rendition.js';
 
-export type MakeRendition = (path: string, spec: RenditionSpec, limits: DecodeLimits, options?: RenditionOptions) => Promise<Rendition>;
+export type MakeRendition = (path: string, spec: RenditionSpec, limits: DecodeLimits) => Promise<Rendition>;
 
-export interface ThumbnailRequest { id: number; path: string; spec: RenditionSpec; limits: DecodeLimits; options?: RenditionOptions }
+export interface ThumbnailRequest { id: number; path: string; spec: RenditionSpec; limits: DecodeLimits }
 export type ThumbnailAnswer
   = | { id: number; thumbnail: Rendition }
     | { id: number; refused: 'notAnImage' | 'tooComplex' }
@@ -79,8 +79,8 @@ export class Thumbnailer {
     this.memoryLimit = childBaseBytes + concurrency * decodeBudget;
   }
 
-  readonly make: MakeRendition = (path, spec, limits, options) => new Promise((resolve, reject) => {
-    this.send({ request: { id: ++this.lastId, path, spec, limits, options }, resolve, reject, retried: false });
+  readonly make: MakeRendition = (path, spec, limits) => new Promise((resolve, reject) => {
+    this.send({ request: { id: ++this.lastId, path, spec, limits }, resolve, reject, retried: false });
   });
 
   async close(): Promise<void> {
