@@ -46,7 +46,8 @@ const RSS_MARGIN = 64 * 1024 * 1024;
 const SETTLE_MS = 1_000;
 /** A 503'd upload is retried after a pause shorter than Retry-After (which is at least 1 s), to keep the queue full. */
 const RETRY_PAUSE_MS = [50, 250] as const;
-const MAX_ATTEMPTS = 20;
+/** About 6 s of retrying: enough for an upload to get in while another test file shares the cores. */
+const MAX_ATTEMPTS = 40;
 const SEED = 7_2026;
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
