@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { PoolClient, QueryResult } from 'pg';
 import { WrongUploadToken } from '../errors.js';
 import { RECORD_COLUMNS, toRecord, type ImageRow } from './columns.js';
+import { inTransaction } from './postgres-transaction.js';
 import type { ImageRecord } from './index.js';
 import { assertRoom, LAST_USE_EVERY_MS, sameHash, type AccountRepo, type ApiKey, type Limits, type NewApiKey, type StoredApiKey, type Usage, type User } from './accounts.js';
 
@@ -60,7 +61,7 @@ export class PostgresAccounts implements AccountRepo {
 
   async removeUser(id: string): Promise<ImageRecord[]> {
     let disowned: ImageRecord[] = [];
-    await this.transaction(async (client) => {
+    await inTransaction(this.pool, this.translate, async (client) => {
       // The row an owned insert locks (withinQuota) first: an insert holding it commits before the
       // images are disowned, and one after finds no owner. Without it, an insert committing between
       // the update and the delete would name a user who is gone (owner_id has no foreign key).
@@ -134,37 +135,12 @@ export class PostgresAccounts implements AccountRepo {
    * insert committed before it. Throws QuotaExceeded, inserting nothing, when it does not fit.
    */
   async withinQuota(ownerId: string, bytes: number, insert: (client: PoolClient) => Promise<unknown>): Promise<void> {
-    await this.transaction(async (client) => {
+    await inTransaction(this.pool, this.translate, async (client) => {
       const [row] = (await client.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [ownerId])).rows;
       // The user was removed while the upload was received: their key is no longer valid.
       if (!row) throw new WrongUploadToken();
       assertRoom(toUser(row), toUsage((await client.query<{ bytes: string; images: string }>(USAGE, [ownerId])).rows[0]), bytes);
       await insert(client);
     });
-  }
-
-  private async transaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.translate(err);
-    }
-    // A checked-out connection's errors are ours to handle; the failing query rejects anyway.
-    const ignore = (): void => undefined;
-    client.on('error', ignore);
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      await work(client);
-      await client.query('COMMIT');
-    } catch (err) {
-      // A connection whose rollback fails is not trusted back into the pool.
-      await client.query('ROLLBACK').catch(() => { broken = true; });
-      throw this.translate(err);
-    } finally {
-      client.removeListener('error', ignore);
-      client.release(broken);
-    }
   }
 }
