@@ -2,15 +2,15 @@
 // every image with the bytes goes with its thumbnail, variants and blobs; their links answer 410,
 // the bytes are refused (451) until `--undo`; `--list` and `--log` say what was done and why.
 import assert from 'node:assert/strict';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FsStore } from '../../src/store/fs.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { assertVerifyClean } from '../helpers/data-dir.js';
 import { photo, solid } from '../helpers/images.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { startTestServer, tempDir, type TestServer, type UploadedImage } from '../helpers/server.js';
+import { startSharedNodes, type SharedNodes } from '../helpers/nodes.js';
+import { startTestServer, type TestServer, type UploadedImage } from '../helpers/server.js';
 
 let server: TestServer;
 before(async () => { server = await startTestServer({ variants: 'small:64' }); });
@@ -137,29 +137,20 @@ describe('imghost takedown', () => {
 });
 
 describe('imghost takedown on two nodes sharing PostgreSQL', () => {
-  let pg: TestPostgres;
-  let dir: string;
-  let nodes: [TestServer, TestServer];
-  before(async () => {
-    [pg, dir] = await Promise.all([startPostgres(), tempDir('imghost-takedown-nodes-')]);
-    const shared = { db: pg.url, store: join(dir, 'store'), variants: 'small:64' };
-    nodes = await Promise.all([startTestServer(shared), startTestServer(shared)]);
-  });
-  after(async () => {
-    await Promise.all(nodes.map((node) => node.close()));
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  let shared: SharedNodes;
+  before(async () => { shared = await startSharedNodes({ variants: 'small:64' }); });
+  after(() => shared.close());
 
   it('answers 410 on both nodes at once, and both refuse the bytes', async () => {
-    const [a, b] = nodes;
+    const { nodes, pg, dir, store } = shared;
+    const [a, b] = [shared.node(0), shared.node(1)];
     const bytes = await photo(240, 180);
     const image = await a.uploadOk(bytes);
     assert.deepEqual(await statusesOf(image.id, b), [200, 200, 200, 200, 200]);
-    const result = await runCli(['takedown', image.id, `--db=${pg.url}`, `--store=${join(dir, 'store')}`, `--data_dir=${dir}`]);
+    const result = await runCli(['takedown', image.id, `--db=${pg.url}`, `--store=${store}`, `--data_dir=${dir}`]);
     assert.equal(result.code, 0, result.stderr);
     for (const node of nodes) assert.deepEqual(await statusesOf(image.id, node), [410, 410, 410, 410, 410]);
     for (const node of nodes) assert.equal((await node.upload(bytes)).status, 451);
-    assert.deepEqual(await storedBlobs(join(dir, 'store')), []);
+    assert.deepEqual(await storedBlobs(store), []);
   });
 });

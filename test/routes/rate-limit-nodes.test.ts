@@ -2,14 +2,14 @@
 // all of them, sequential or concurrent, given back when the window passes; and a count that
 // cannot be taken lets the upload through rather than failing it.
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { solid } from '../helpers/images.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { startSharedNodes, type SharedNodes } from '../helpers/nodes.js';
 import { eventually } from '../helpers/process.js';
-import { startTestServer, tempDir, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
 
 const LIMIT = 3;
 const WINDOW = 3;
@@ -17,30 +17,20 @@ const WINDOW = 3;
 interface ErrorJson { status: number; error: string }
 
 describe('--upload_rate_limit on two nodes sharing PostgreSQL', () => {
-  let pg: TestPostgres;
-  /** The shared blob store, and the first node's log. */
-  let dir: string;
-  let nodes: TestServer[];
+  /** The nodes; their shared directory holds the first node's log. */
+  let shared: SharedNodes;
   let image: Buffer;
   before(async () => {
-    [pg, dir, image] = await Promise.all([startPostgres(), tempDir('imghost-nodes-'), solid(8, 8, '#336699')]);
     // Loopback is a trusted proxy, so each test names its own client in X-Forwarded-For.
-    const shared = { db: pg.url, store: join(dir, 'store'), upload_rate_limit: LIMIT, upload_rate_window: WINDOW, trusted_proxies: '127.0.0.1' };
-    nodes = await Promise.all([
-      startTestServer({ ...shared, logging: 'warning', log_file_prefix: join(dir, 'imghost') }), startTestServer(shared),
+    const limit = { upload_rate_limit: LIMIT, upload_rate_window: WINDOW, trusted_proxies: '127.0.0.1' };
+    [shared, image] = await Promise.all([
+      startSharedNodes(limit, 2, (i, dir) => (i === 0 ? { logging: 'warning', log_file_prefix: join(dir, 'imghost') } : {})),
+      solid(8, 8, '#336699'),
     ]);
   });
-  after(async () => {
-    await Promise.all(nodes.map((node) => node.close()));
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => shared.close());
 
-  const node = (i: number): TestServer => {
-    const s = nodes[i % nodes.length];
-    assert.ok(s);
-    return s;
-  };
+  const node = (i: number): TestServer => shared.node(i);
   const uploadAs = async (client: string, i: number): Promise<Response> => {
     const res = await node(i).upload(image, { headers: { 'x-forwarded-for': client } });
     if (res.status !== 429) await res.arrayBuffer();
@@ -74,14 +64,14 @@ describe('--upload_rate_limit on two nodes sharing PostgreSQL', () => {
   });
 
   it('lets uploads through, uncounted, while the count cannot be taken, and counts again once it can', async () => {
-    await pg.query('ALTER TABLE rate_limits RENAME TO rate_limits_away', [], 'imghost');
+    await shared.pg.query('ALTER TABLE rate_limits RENAME TO rate_limits_away', [], 'imghost');
     try {
       for (let i = 0; i < LIMIT + 2; i++) assert.equal((await uploadAs('192.0.2.30', i)).status, 201, `upload ${String(i + 1)}`);
     } finally {
-      await pg.query('ALTER TABLE rate_limits_away RENAME TO rate_limits', [], 'imghost');
+      await shared.pg.query('ALTER TABLE rate_limits_away RENAME TO rate_limits', [], 'imghost');
     }
     await eventually('a warning that the count failed', async () =>
-      (await readFile(join(dir, 'imghost.1.log'), 'utf8').catch(() => '')).includes('rate limit count failed'));
+      (await readFile(join(shared.dir, 'imghost.1.log'), 'utf8').catch(() => '')).includes('rate limit count failed'));
     for (let i = 0; i < LIMIT; i++) assert.equal((await uploadAs('192.0.2.30', i)).status, 201);
     await assertLimited(await uploadAs('192.0.2.30', 1));
   });

@@ -2,39 +2,27 @@
 // holds exactly under concurrent GETs spread over both nodes; an image that expires answers 410
 // on both, and their sweeps, running at once, remove its files and leave a library verify finds whole.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { formBody } from '../helpers/form.js';
 import { photo } from '../helpers/images.js';
 import { listedIds } from '../helpers/listing.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { startTestServer, tempDir, type TestServer, type UploadedImage } from '../helpers/server.js';
+import { startSharedNodes, type SharedNodes } from '../helpers/nodes.js';
+import type { TestServer, UploadedImage } from '../helpers/server.js';
 
 type WithTerms = UploadedImage & { unlisted: boolean; expires_at: string | null; max_views: number | null };
 
 describe('per-upload visibility and lifetime on two nodes sharing PostgreSQL', () => {
-  let pg: TestPostgres;
-  let dir: string;
+  let shared: SharedNodes;
   let nodes: TestServer[];
   before(async () => {
-    [pg, dir] = await Promise.all([startPostgres(), tempDir('imghost-visibility-nodes-')]);
-    const shared = { db: pg.url, store: join(dir, 'store'), expiry_sweep: 1 };
-    nodes = await Promise.all([startTestServer(shared), startTestServer(shared)]);
+    shared = await startSharedNodes({ expiry_sweep: 1 });
+    ({ nodes } = shared);
   });
-  after(async () => {
-    await Promise.all(nodes.map((node) => node.close()));
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => shared.close());
 
-  const node = (i: number): TestServer => {
-    const s = nodes[i % nodes.length];
-    assert.ok(s);
-    return s;
-  };
+  const node = (i: number): TestServer => shared.node(i);
   const upload = async (terms: Record<string, string>): Promise<WithTerms> => {
     const data = await photo(50 + Math.floor(Math.random() * 50), 40);
     const res = await node(0).fetch('/api/images', { method: 'POST', body: formBody(terms, [{ data, filename: 'p.jpg', type: 'image/jpeg' }]) });
@@ -94,7 +82,7 @@ describe('per-upload visibility and lifetime on two nodes sharing PostgreSQL', (
     const deadline = Date.now() + 6000;
     while (await storeHas(image.sha256) && Date.now() < deadline) await sleep(100);
     assert.equal(await storeHas(image.sha256), false, 'the original is removed from the shared store');
-    const verify = await runCli(['verify', `--db=${pg.url}`, `--store=${join(dir, 'store')}`, `--data_dir=${dir}`]);
+    const verify = await runCli(['verify', `--db=${shared.pg.url}`, `--store=${shared.store}`, `--data_dir=${shared.dir}`]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
     assert.match(verify.stdout, /, 0 damaged\n$/);
   });
