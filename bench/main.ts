@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { root } from '../test/helpers/cli.js';
 import { Bench } from './context.js';
+import { frontedScenario } from './fronted.js';
 import { hostileScenario } from './hostile.js';
 import { isolationScenario } from './isolation.js';
 import { memoryScenario } from './memory.js';
@@ -23,6 +24,7 @@ import { variantsScenario } from './variants.js';
 const scenarios: Record<string, (bench: Bench) => Promise<void>> = {
   upload: uploadScenario,
   serve: serveScenario,
+  fronted: frontedScenario,
   isolation: isolationScenario,
   memory: memoryScenario,
   startup: startupScenario,

@@ -1,34 +1,39 @@
-// Scenario: what the Prometheus metrics cost. Two servers on one library, one with --metrics_port
-// and one without, loaded in turn (uploads of small photos, then thumbnail GETs with wrk), the
-// order swapped each round so that drift in the machine's load falls on both; medians of the rounds.
-// The server's CPU per request is given too: on a shared machine it moves far less than a rate.
+// Scenario: what the Prometheus metrics cost. Three servers on one library: one with
+// --metrics_port, one without, and a second one without (the control: what two identical servers
+// differ by on this machine in this run). Each round loads them in turn, the order rotated: uploads
+// of small photos, then thumbnail GETs with wrk. A figure is the median over rounds of the ratio
+// of a round's pair, taken seconds apart, so that the machine's drift between rounds cancels out;
+// the server's CPU per upload or GET is given too, since on a shared machine it moves less than a
+// rate.
 import { uploadMany } from './client.js';
 import { smallPhoto, type Bench } from './context.js';
 import { treeCpuMs } from './cpu.js';
 import { startImghost, type Imghost } from './imghost-process.js';
 import { populate } from './populate.js';
-import { median, ratio, round } from './stats.js';
+import { median, pairedRatio, round } from './stats.js';
 import { measuredWrk, wrk, wrkInstalled } from './wrk.js';
 import { freePort } from '../test/helpers/process.js';
 
 const UPLOAD_CONCURRENCY = 4;
 const CONNECTIONS = 32;
 
-type Setting = 'off' | 'on';
+const SETTINGS = ['off', 'on', 'control'] as const;
+type Setting = typeof SETTINGS[number];
 
 /** Per round: what was done per second, and the server's CPU microseconds per upload or GET. */
 interface Runs { perSecond: number[]; cpuUs: number[] }
 
-const runs = (): Record<Setting, Runs> => ({ off: { perSecond: [], cpuUs: [] }, on: { perSecond: [], cpuUs: [] } });
+const runs = (): Record<Setting, Runs> => ({ off: { perSecond: [], cpuUs: [] }, on: { perSecond: [], cpuUs: [] }, control: { perSecond: [], cpuUs: [] } });
 
-/** The medians of both settings and the ratios on/off, as `<prefix>_...` fields. */
+/** Medians of each setting, and the paired ratios on/off and control/off, as `<prefix>_...` fields. */
 function compared(prefix: string, measured: Record<Setting, Runs>): Record<string, number | null> {
-  const at = (setting: Setting, key: keyof Runs) => (measured[setting][key].length > 0 ? median(measured[setting][key]) : null);
-  const [off, on, cpuOff, cpuOn] = [at('off', 'perSecond'), at('on', 'perSecond'), at('off', 'cpuUs'), at('on', 'cpuUs')];
+  const at = (setting: Setting, key: keyof Runs) => (measured[setting][key].length > 0 ? round(median(measured[setting][key])) : null);
+  const against = (setting: Setting, key: keyof Runs) => pairedRatio(measured[setting][key], measured.off[key]);
   return {
-    [`${prefix}_per_s_off`]: off === null ? null : round(off), [`${prefix}_per_s_on`]: on === null ? null : round(on), [`x_${prefix}`]: ratio(on, off),
-    [`${prefix}_cpu_us_off`]: cpuOff === null ? null : round(cpuOff), [`${prefix}_cpu_us_on`]: cpuOn === null ? null : round(cpuOn),
-    [`x_${prefix}_cpu`]: ratio(cpuOn, cpuOff),
+    [`${prefix}_per_s_off`]: at('off', 'perSecond'), [`${prefix}_per_s_on`]: at('on', 'perSecond'),
+    [`x_${prefix}`]: against('on', 'perSecond'), [`x_${prefix}_control`]: against('control', 'perSecond'),
+    [`${prefix}_cpu_us_off`]: at('off', 'cpuUs'), [`${prefix}_cpu_us_on`]: at('on', 'cpuUs'),
+    [`x_${prefix}_cpu`]: against('on', 'cpuUs'), [`x_${prefix}_cpu_control`]: against('control', 'cpuUs'),
   };
 }
 
@@ -39,6 +44,7 @@ export async function metricsScenario(bench: Bench): Promise<void> {
   const servers: Record<Setting, Imghost> = {
     off: await startImghost(dataDir),
     on: await startImghost(dataDir, [`--metrics_port=${String(metricsPort)}`]),
+    control: await startImghost(dataDir),
   };
   try {
     const thumbs = await populate(servers.off.url, set, bench.pick(50, 200), 'thumb');
@@ -49,18 +55,18 @@ export async function metricsScenario(bench: Bench): Promise<void> {
       await uploadMany(server.url, () => set.next(), set.cls.mime, 4, 2);
       if (wrkInstalled()) await wrk(server.url, paths, { connections: CONNECTIONS, seconds: 1 });
     }
-    const rounds = bench.pick(2, 6);
+    const rounds = bench.pick(3, 12);
     for (let turn = 0; turn < rounds; turn++) {
-      for (const setting of turn % 2 === 0 ? ['off', 'on'] as const : ['on', 'off'] as const) {
+      for (const setting of [...SETTINGS.slice(turn % 3), ...SETTINGS.slice(0, turn % 3)]) {
         const { url, child } = servers[setting];
         const pid = child.pid ?? 0;
-        const count = bench.pick(16, 48);
+        const count = bench.pick(16, 32);
         const before = await treeCpuMs(pid);
         uploads[setting].perSecond.push((await uploadMany(url, () => set.next(), set.cls.mime, count, UPLOAD_CONCURRENCY)).perSecond);
         const after = await treeCpuMs(pid);
         uploads[setting].cpuUs.push(((after.own + after.children - before.own - before.children) * 1000) / count);
         if (!wrkInstalled()) continue;
-        const measured = await measuredWrk(url, pid, paths, { connections: CONNECTIONS, seconds: bench.pick(2, 5) });
+        const measured = await measuredWrk(url, [pid], paths, { connections: CONNECTIONS, seconds: 2 });
         gets[setting].perSecond.push(measured.load.requestsPerSecond);
         gets[setting].cpuUs.push(measured.cpuUsPerRequest);
       }
@@ -76,6 +82,6 @@ export async function metricsScenario(bench: Bench): Promise<void> {
       ...(wrkInstalled() ? { connections: CONNECTIONS, ...compared('thumb_gets', gets) } : { wrk: 'unavailable' }),
     });
   } finally {
-    await Promise.all([servers.off.stop(), servers.on.stop()]);
+    await Promise.all(Object.values(servers).map((server) => server.stop()));
   }
 }

@@ -106,6 +106,9 @@ export async function listeningReference(child: ChildProcess, port: number, what
 
 const NGINX = '/usr/sbin/nginx';
 
+/** How a host serving files to many clients sets nginx up, beyond Debian's defaults. */
+export const STATIC_TUNING = 'tcp_nopush on; keepalive_requests 1000000; open_file_cache max=10000 inactive=60s;';
+
 /**
  * Debian's nginx serving `rootDir` on a free loopback port with one worker per core, tuned as a
  * static file server would be; null when nginx is not installed.
@@ -128,9 +131,7 @@ events { worker_connections 1024; }
 http {
   access_log off;
   sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  open_file_cache max=10000 inactive=60s;
+  ${STATIC_TUNING}
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;

@@ -10,8 +10,8 @@ import { smallPhoto, type Bench } from './context.js';
 import type { Imghost } from './imghost-process.js';
 import { blobPath, populate, type Served } from './populate.js';
 import { startNginx, type Reference } from './references.js';
-import { ratio, repeat, round } from './stats.js';
-import { measuredWrk, medianRun, wrk, wrkInstalled, type Measured, type WrkLoad } from './wrk.js';
+import { ratio, round } from './stats.js';
+import { alternate, wrkInstalled, type Measured } from './wrk.js';
 
 const CONNECTIONS = 32;
 const MB = 1024 * 1024;
@@ -39,9 +39,6 @@ export async function serveScenario(bench: Bench): Promise<void> {
   }
 }
 
-/** A server to load: its URL, the pid whose process tree's CPU is its cost, the paths it answers. */
-interface Target { url: string; pid: number; paths: readonly string[] }
-
 const figures = (m: Measured | null, prefix: string): Record<string, number | string> => (m
   ? { [`${prefix}rps`]: round(m.load.requestsPerSecond), [`${prefix}p50_ms`]: round(m.load.p50Ms), [`${prefix}p99_ms`]: round(m.load.p99Ms),
       [`${prefix}cpu_us_per_request`]: round(m.cpuUsPerRequest) }
@@ -52,12 +49,12 @@ async function measureThumbs(bench: Bench, server: Imghost, nginx: Reference | n
   const bare = await startBareNode(server.url, paths, workers, bench.workDir);
   try {
     const targets = {
-      ours: { url: server.url, pid: server.child.pid ?? 0, paths },
-      bare: { url: bare.url, pid: bare.pid, paths },
-      nginx: nginx ? { url: nginx.url, pid: nginx.pid, paths: thumbs.map(({ hash }) => blobPath(hash)) } : null,
+      ours: { url: server.url, pids: [server.child.pid ?? 0], paths },
+      bare: { url: bare.url, pids: [bare.pid], paths },
+      nginx: nginx ? { url: nginx.url, pids: [nginx.pid], paths: thumbs.map(({ hash }) => blobPath(hash)) } : null,
     };
     const load = { connections: CONNECTIONS, seconds: bench.pick(3, 10) };
-    const { ours, bare: ceiling, nginx: theirs } = await alternate(bench, targets, load);
+    const { ours, bare: ceiling, nginx: theirs } = await alternate(bench.runs, targets, load);
     if (!ours) throw new Error('imghost was not measured');
     bench.emit({
       scenario: 'serve-thumb',
@@ -79,32 +76,14 @@ async function measureThumbs(bench: Bench, server: Imghost, nginx: Reference | n
   }
 }
 
-/**
- * Each target warmed (JIT, the small-blob cache, nginx's open-file cache), then loaded in turn,
- * `bench.runs` times: the median run of each, taken minutes apart at most.
- */
-async function alternate<K extends string>(bench: Bench, targets: Record<K, Target | null>, load: WrkLoad): Promise<Record<K, Measured | null>> {
-  const entries = Object.entries(targets) as [K, Target | null][];
-  for (const [, target] of entries) if (target) await wrk(target.url, target.paths, { ...load, seconds: 1 });
-  const runs = await repeat(bench.runs, async () => {
-    const run: Partial<Record<K, Measured>> = {};
-    for (const [name, target] of entries) if (target) run[name] = await measuredWrk(target.url, target.pid, target.paths, load);
-    return run;
-  });
-  return Object.fromEntries(entries.map(([name]) => {
-    const measured = runs.flatMap((run) => run[name] ?? []);
-    return [name, measured.length > 0 ? medianRun(measured) : null];
-  })) as Record<K, Measured | null>;
-}
-
 async function measureOrigs(bench: Bench, server: Imghost, nginx: Reference | null, origs: readonly Served[], workers: number): Promise<void> {
   const seconds = bench.pick(2, 6);
-  const ours = { url: server.url, pid: server.child.pid ?? 0, paths: origs.map(({ id }) => `/imgs/${id}/orig`) };
-  const theirs = nginx ? { url: nginx.url, pid: nginx.pid, paths: origs.map(({ hash }) => blobPath(hash)) } : null;
-  const whole = await alternate(bench, { ours, nginx: theirs }, { connections: 4, seconds });
+  const ours = { url: server.url, pids: [server.child.pid ?? 0], paths: origs.map(({ id }) => `/imgs/${id}/orig`) };
+  const theirs = nginx ? { url: nginx.url, pids: [nginx.pid], paths: origs.map(({ hash }) => blobPath(hash)) } : null;
+  const whole = await alternate(bench.runs, { ours, nginx: theirs }, { connections: 4, seconds });
   // A 64 KiB slice from the middle, as a video-like seek or a resumed download asks.
   const range = 'bytes=1048576-1114111';
-  const ranged = await alternate(bench, { ours, nginx: theirs }, { connections: CONNECTIONS, seconds, headers: { range } });
+  const ranged = await alternate(bench.runs, { ours, nginx: theirs }, { connections: CONNECTIONS, seconds, headers: { range } });
   const mbPerS = (m: Measured): number => round(m.load.bytesPerSecond / MB);
   if (!whole.ours || !ranged.ours) throw new Error('imghost was not measured');
   bench.emit({

@@ -30,3 +30,12 @@ export function round(value: number): number {
 export function ratio(a: number | null, b: number | null): number | null {
   return a === null || b === null || b === 0 ? null : round(a / b);
 }
+
+/**
+ * The median over rounds of a[i] / b[i], each pair measured moments apart: drift of the machine
+ * between rounds, which moves both, cancels out of it. Null without pairs.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number | null {
+  const ratios = a.flatMap((value, i) => { const other = b[i]; return other === undefined || other === 0 ? [] : [value / other]; });
+  return ratios.length > 0 ? round(median(ratios)) : null;
+}

@@ -36,7 +36,7 @@ export function burstImageCount(bench: Bench, sizes: ReadonlyMap<string, number>
 
 /** A wrk run on `url`, with the CPU the tree of `pid` spent per request meanwhile. */
 const measured = (url: string, pid: number, paths: readonly string[], seconds: number): Promise<Measured> =>
-  measuredWrk(url, pid, paths, { connections: CONNECTIONS, seconds });
+  measuredWrk(url, [pid], paths, { connections: CONNECTIONS, seconds });
 
 export async function cachedScenario(bench: Bench, images: readonly Served[], dataDir: string): Promise<void> {
   const workers = bench.cores;

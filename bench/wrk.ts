@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { treeCpuMsTotal } from './proc-tree.js';
-import { median } from './stats.js';
+import { median, repeat } from './stats.js';
 
 const run = promisify(execFile);
 
@@ -100,18 +100,50 @@ export async function wrk(url: string, paths: readonly string[], load: WrkLoad):
   }
 }
 
-/** A wrk run with the CPU the process tree of the server (`pid`) spent per request meanwhile. */
-export interface Measured { load: WrkResult; cpuUsPerRequest: number }
+/**
+ * A wrk run with the CPU the process trees of the server (`pids`) spent per request meanwhile:
+ * all together, and each tree's share in the order of `pids`.
+ */
+export interface Measured { load: WrkResult; cpuUsPerRequest: number; cpuUsEach: number[] }
 
-export async function measuredWrk(url: string, pid: number, paths: readonly string[], load: WrkLoad): Promise<Measured> {
-  const before = await treeCpuMsTotal(pid);
+export async function measuredWrk(url: string, pids: readonly number[], paths: readonly string[], load: WrkLoad): Promise<Measured> {
+  const cpu = () => Promise.all(pids.map(treeCpuMsTotal));
+  const before = await cpu();
   const result = await wrk(url, paths, load);
-  const cpuMs = await treeCpuMsTotal(pid) - before;
-  return { load: result, cpuUsPerRequest: (cpuMs * 1000) / result.requests };
+  const cpuUsEach = (await cpu()).map((ms, i) => ((ms - (before[i] ?? 0)) * 1000) / result.requests);
+  return { load: result, cpuUsPerRequest: cpuUsEach.reduce((sum, us) => sum + us, 0), cpuUsEach };
 }
 
 /** The run of median request rate. */
 export function medianRun(runs: readonly Measured[]): Measured {
   const middle = median(runs.map((r) => r.load.requestsPerSecond));
   return runs.find((r) => r.load.requestsPerSecond === middle) ?? runs[0] as Measured;
+}
+
+/** A server to load: its URL, the pids whose process trees' CPU is its cost, the paths it answers. */
+export interface Target { url: string; pids: readonly number[]; paths: readonly string[] }
+
+/**
+ * Each target warmed (JIT, caches, nginx's open-file cache), then loaded in turn, `runs` times:
+ * each round's measurements, taken seconds apart, so that the machine's drift falls on all.
+ */
+export async function alternateRounds<K extends string>(
+  runs: number, targets: Record<K, Target | null>, load: WrkLoad,
+): Promise<Partial<Record<K, Measured>>[]> {
+  const entries = Object.entries(targets) as [K, Target | null][];
+  for (const [, target] of entries) if (target) await wrk(target.url, target.paths, { ...load, seconds: 1 });
+  return repeat(runs, async () => {
+    const run: Partial<Record<K, Measured>> = {};
+    for (const [name, target] of entries) if (target) run[name] = await measuredWrk(target.url, target.pids, target.paths, load);
+    return run;
+  });
+}
+
+/** Like alternateRounds: the median run of each target. */
+export async function alternate<K extends string>(runs: number, targets: Record<K, Target | null>, load: WrkLoad): Promise<Record<K, Measured | null>> {
+  const rounds = await alternateRounds(runs, targets, load);
+  return Object.fromEntries((Object.keys(targets) as K[]).map((name) => {
+    const all = rounds.flatMap((run) => run[name] ?? []);
+    return [name, all.length > 0 ? medianRun(all) : null];
+  })) as Record<K, Measured | null>;
 }

@@ -73,7 +73,7 @@ export const options = {
   s3_access_key_id: str('', 'S3 access key', 'storage', { defaultText: 'AWS_ACCESS_KEY_ID or the AWS credential chain' }),
   s3_secret_access_key: str('', 'S3 secret key', 'storage', { defaultText: 'AWS_SECRET_ACCESS_KEY or the AWS credential chain' }),
   s3_public_url: str('', 'redirect image GETs (302) to this public base URL of the bucket instead of proxying the bytes', 'storage', { metavar: 'URL' }),
-  accel_redirect: str('', 'behind nginx, with the file store: answer GETs of originals and thumbnails with X-Accel-Redirect: PREFIX<blob path> and no body, for nginx to send the file (see deploy/nginx/imghost.conf); empty: off', 'storage', { metavar: 'PREFIX' }),
+  accel_redirect: str('', 'behind nginx, with the file store: answer GETs of originals and thumbnails larger than 256 KiB with X-Accel-Redirect: PREFIX<blob path> and no body, for nginx to send the file, smaller ones being sent by imghost for nginx to cache (see deploy/nginx/imghost.conf); empty: off', 'storage', { metavar: 'PREFIX' }),
 
   max_upload_size: size(32 * 1024 * 1024, 'largest accepted upload in bytes (units allowed: 32MiB, 500k)', 'images'),
   max_pixels: int(100_000_000, 'largest accepted image in pixels (width x height x frames); refused from the header, before decoding', 'images', 1),

@@ -5,6 +5,9 @@
 import { LRUCache } from 'lru-cache';
 import type { BlobResponse } from './blob-response.js';
 
+/** The largest blob kept in memory: thumbnails and small originals. */
+export const SMALL_BLOB = 256 * 1024;
+
 /** Lookups of every cache in the process, counted plainly and read by the metrics at scrape time. */
 export const blobCacheStats = { hits: 0, misses: 0 };
 

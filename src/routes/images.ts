@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/options.js';
 import { BlobMissing } from '../errors.js';
 import { accelTarget } from '../http/accel-redirect.js';
-import { SmallBlobCache } from '../http/blob-cache.js';
+import { SMALL_BLOB, SmallBlobCache } from '../http/blob-cache.js';
 import { sendBlob } from '../http/blob-response.js';
 import { cacheControlOf, mayPublish } from '../http/image-caching.js';
 import type { Library, Variant } from '../library.js';
@@ -15,10 +15,9 @@ import { signedRequest, type SignedParams } from '../variants/signing.js';
 
 /** Memory for small blobs: 32 MiB holds a few thousand thumbnails. */
 const CACHE_BYTES = 32 * 1024 * 1024;
-const CACHED_BLOB = 256 * 1024;
 
 export function imageRoutes(app: FastifyInstance, library: Library, config: Pick<Config, 'signing_key' | 'avif' | 'accel_redirect'>): void {
-  const cache = new SmallBlobCache(CACHE_BYTES, CACHED_BLOB);
+  const cache = new SmallBlobCache(CACHE_BYTES, SMALL_BLOB);
   const accel = accelTarget(config.accel_redirect, library);
   const sendVariant = async (request: FastifyRequest, reply: FastifyReply, id: string, asked: VariantRequest): Promise<void> => {
     const image = await library.get(id);
@@ -64,7 +63,7 @@ export function imageRoutes(app: FastifyInstance, library: Library, config: Pick
         cacheControl: cacheControlOf(image),
         // Only a GET of the original spends a view: thumbnails and HEAD do not.
         admit: variant === 'orig' ? () => library.countView(image) : undefined,
-        accel: accel(blob.hash),
+        accel: accel(blob),
       }, cache);
     },
   });

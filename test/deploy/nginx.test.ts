@@ -1,7 +1,7 @@
 // imghost behind Debian's nginx running deploy/nginx/imghost.conf: uploads, links, byte-exact
 // files with imghost's headers, ranges, 304, the cache (hits that never reach imghost, view-limited
 // images never cached, a deleted image gone within the cache's bound), the body limit, and
-// --accel_redirect, where imghost decides and nginx sends the file.
+// --accel_redirect, where imghost decides and nginx sends the large files.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -9,6 +9,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SMALL_BLOB } from '../../src/http/blob-cache.js';
 import { FsStore } from '../../src/store/fs.js';
 import { formBody } from '../helpers/form.js';
 import { photo } from '../helpers/images.js';
@@ -19,7 +20,8 @@ import { startTestServer, type TestServer, type UploadedImage } from '../helpers
 /** How long this nginx keeps an image (the documented 10 minutes, shortened to be waited for). */
 const VALIDITY_S = 2;
 
-interface Site { s: TestServer; nginx: Nginx; reached: string[] }
+/** The server, nginx in front of it, and the URL and X-Request-Id of each request imghost got. */
+interface Site { s: TestServer; nginx: Nginx; reached: string[]; requestIds: string[] }
 
 function frontedSuite(overrides: { accel_redirect?: string }, body: (site: () => Site) => void): void {
   let site: Site;
@@ -27,12 +29,16 @@ function frontedSuite(overrides: { accel_redirect?: string }, body: (site: () =>
     const port = await freePort();
     const s = await startTestServer({ trusted_proxies: '127.0.0.1', ...overrides });
     const reached: string[] = [];
-    s.server.app.server.on('request', (request: IncomingMessage) => { reached.push(request.url ?? ''); });
+    const requestIds: string[] = [];
+    s.server.app.server.on('request', (request: IncomingMessage) => {
+      reached.push(request.url ?? '');
+      requestIds.push(String(request.headers['x-request-id']));
+    });
     const nginx = await startNginx({
       port, upstream: new URL(s.url).host, blobDir: join(s.dataDir, 'blobs'),
       workDir: await mkdtemp(join(tmpdir(), 'imghost-nginx-')), imageValidity: `${String(VALIDITY_S)}s`,
     });
-    site = { s, nginx, reached };
+    site = { s, nginx, reached, requestIds };
   });
   after(async () => { await site.nginx.close(); await site.s.close(); });
   body(() => site);
@@ -48,6 +54,13 @@ async function upload(nginx: Nginx, data: Buffer, fields: Record<string, string>
 const path = (link: string) => new URL(link).pathname;
 const bytes = async (res: Response) => Buffer.from(await res.arrayBuffer());
 const timesReached = (site: Site, p: string) => site.reached.filter((u) => u === p).length;
+/** A PNG of noise, larger than the blobs imghost keeps in memory; a new size each call. */
+let larges = 0;
+const large = async () => {
+  const data = await photo(480 + ++larges, 360, 'png');
+  assert.ok(data.length > SMALL_BLOB, String(data.length));
+  return data;
+};
 
 describe('imghost behind the documented nginx configuration', () => {
   frontedSuite({}, (site) => {
@@ -69,10 +82,15 @@ describe('imghost behind the documented nginx configuration', () => {
         assert.deepEqual(await bytes(first), expected);
         for (const name of ['etag', 'cache-control', 'content-type', 'last-modified']) assert.equal(first.headers.get(name), direct.headers.get(name), name);
         assert.equal(first.headers.get('x-content-type-options'), 'nosniff');
-        assert.match(first.headers.get('x-request-id') ?? '', /^[0-9a-f]{32}$/, 'imghost took nginx\'s $request_id');
+        const firstId = first.headers.get('x-request-id') ?? '';
+        assert.match(firstId, /^[0-9a-f]{32}$/);
+        assert.equal(site().requestIds.at(-1), firstId, 'imghost took nginx\'s $request_id');
         const before = timesReached(site(), path(link));
         const again = await fetch(`${nginx.url}${path(link)}`);
         assert.equal(again.headers.get('x-cache-status'), 'HIT');
+        const againId = again.headers.get('x-request-id') ?? '';
+        assert.match(againId, /^[0-9a-f]{32}$/);
+        assert.notEqual(againId, firstId, 'a cached answer carries its own request id, not the one that filled the cache');
         assert.deepEqual(await bytes(again), expected);
         assert.equal(again.headers.get('etag'), direct.headers.get('etag'));
         assert.equal(timesReached(site(), path(link)), before, 'a hit never reaches imghost');
@@ -170,23 +188,32 @@ describe('imghost with --accel_redirect behind the documented nginx configuratio
   frontedSuite({ accel_redirect: '/internal/' }, (site) => {
     const blobFile = (hash: string) => readFile(join(site().s.dataDir, 'blobs', new FsStore('').localPath(hash)));
 
-    it('answers a direct GET of an original or thumbnail with X-Accel-Redirect to the blob\'s file and no body', async () => {
-      const image = await upload(site().nginx, await photo(70, 50, 'png'));
+    it('answers a direct GET of an original larger than its memory holds with X-Accel-Redirect to the blob\'s file and no body', async () => {
+      const image = await upload(site().nginx, await large());
       const direct = await site().s.fetch(path(image.url));
       assert.equal(direct.status, 200);
       assert.equal(direct.headers.get('x-accel-redirect'), `/internal/${image.sha256.slice(0, 2)}/${image.sha256.slice(2, 4)}/${image.sha256}`);
       assert.equal((await bytes(direct)).length, 0);
-      const thumb = await site().s.fetch(path(image.thumb_url));
-      assert.match(thumb.headers.get('x-accel-redirect') ?? '', /^\/internal\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}$/);
-      assert.equal((await bytes(thumb)).length, 0);
-      const viaNginx = await fetch(`${site().nginx.url}${path(image.thumb_url)}`);
-      assert.equal(viaNginx.headers.get('content-type'), thumb.headers.get('content-type'));
-      assert.ok((await bytes(viaNginx)).length > 0);
+    });
+
+    it('sends a small file (the thumbnail) itself, and nginx answers its repeated GETs from the cache', async () => {
+      const image = await upload(site().nginx, await large());
+      const thumbPath = path(image.thumb_url);
+      const direct = await site().s.fetch(thumbPath);
+      assert.equal(direct.headers.get('x-accel-redirect'), null);
+      const sent = await bytes(direct);
+      assert.ok(sent.length > 0 && sent.length <= SMALL_BLOB);
+      const reachedBefore = timesReached(site(), thumbPath);
+      for (let i = 0; i < 3; i++) {
+        const viaNginx = await fetch(`${site().nginx.url}${thumbPath}`);
+        assert.deepEqual(await bytes(viaNginx), sent);
+      }
+      assert.equal(timesReached(site(), thumbPath), reachedBefore + 1, 'only the first GET through nginx reached imghost');
     });
 
     it('lets nginx send the file with imghost\'s headers and its ranges, and imghost answer 304', async () => {
       const { nginx, s } = site();
-      const image = await upload(nginx, await photo(72, 52, 'png'));
+      const image = await upload(nginx, await large());
       const file = await blobFile(image.sha256);
       const url = `${nginx.url}${path(image.url)}`;
       const headOfImghost = await s.fetch(path(image.url), { method: 'HEAD' });
@@ -196,6 +223,7 @@ describe('imghost with --accel_redirect behind the documented nginx configuratio
       assert.equal(res.headers.get('x-accel-redirect'), null);
       for (const name of ['etag', 'cache-control', 'content-type', 'last-modified', 'content-security-policy']) assert.equal(res.headers.get(name), headOfImghost.headers.get(name), name);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('x-request-id'), site().requestIds.at(-1), 'the id imghost was given and logged');
       const part = await fetch(url, { headers: { range: 'bytes=5-54' } });
       assert.equal(part.status, 206);
       assert.deepEqual(await bytes(part), file.subarray(5, 55));
@@ -206,7 +234,7 @@ describe('imghost with --accel_redirect behind the documented nginx configuratio
 
     it('still counts each view of a view-limited original', async () => {
       const { nginx } = site();
-      const image = await upload(nginx, await photo(54, 54, 'png'), { max_views: '1' });
+      const image = await upload(nginx, await large(), { max_views: '1' });
       const first = await fetch(`${nginx.url}${path(image.url)}`);
       assert.equal(first.status, 200);
       assert.deepEqual(await bytes(first), await blobFile(image.sha256));

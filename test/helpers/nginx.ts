@@ -10,7 +10,7 @@ import { eventually, exitOf } from './process.js';
 export const NGINX = '/usr/sbin/nginx';
 export const CONF = join(root, 'deploy/nginx/imghost.conf');
 
-export interface Nginx { url: string; close(): Promise<void> }
+export interface Nginx { url: string; pid: number; close(): Promise<void> }
 
 /** Replaces `from` by `to` in `text`, which must hold it exactly once. */
 function substitute(text: string, from: string, to: string): string {
@@ -21,9 +21,13 @@ function substitute(text: string, from: string, to: string): string {
 
 /**
  * Starts nginx on `port` with the documented configuration, proxying to `upstream` (host:port),
- * sending blobs from `blobDir`, keeping images `imageValidity` (an nginx time, e.g. '2s').
+ * sending blobs from `blobDir`, keeping images `imageValidity` (an nginx time, e.g. '2s'), with
+ * `workers` processes (1 unless given) and `tuning` (directives for its http block) as a host
+ * serving many clients would set them.
  */
-export async function startNginx(opts: { port: number; upstream: string; blobDir: string; workDir: string; imageValidity?: string }): Promise<Nginx> {
+export async function startNginx(opts: {
+  port: number; upstream: string; blobDir: string; workDir: string; imageValidity?: string; workers?: number; tuning?: string;
+}): Promise<Nginx> {
   const dir = opts.workDir;
   await mkdir(dir, { recursive: true });
   let site = await readFile(CONF, 'utf8');
@@ -36,13 +40,14 @@ export async function startNginx(opts: { port: number; upstream: string; blobDir
   // What Debian's /etc/nginx/nginx.conf gives the file, with everything written kept in `dir`.
   // Running as root, nginx would hand its worker to an unprivileged user that cannot enter it.
   await writeFile(join(dir, 'nginx.conf'), `${process.getuid?.() === 0 ? 'user root;' : ''}
-worker_processes 1;
-events { worker_connections 256; }
+worker_processes ${String(opts.workers ?? 1)};
+events { worker_connections 1024; }
 http {
   include /etc/nginx/mime.types;
   default_type application/octet-stream;
   sendfile on;
   access_log off;
+  ${opts.tuning ?? ''}
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;
@@ -61,6 +66,7 @@ http {
   });
   return {
     url,
+    pid: child.pid ?? 0,
     async close() {
       child.kill('SIGQUIT');
       await exited;

@@ -1,21 +1,28 @@
-// --accel_redirect's target: the blob's file under the internal prefix, refused at start-up when
-// the prefix is not a location path or the store keeps no files.
+// --accel_redirect's target: the file of a blob larger than imghost keeps in memory, under the
+// internal prefix; refused at start-up when the prefix is not a location path or the store keeps
+// no files.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
 import { accelTarget } from '../../src/http/accel-redirect.js';
+import { SMALL_BLOB } from '../../src/http/blob-cache.js';
 import { FsStore } from '../../src/store/fs.js';
 
 const HASH = 'ab12'.padEnd(64, '0');
+const LARGE = { hash: HASH, bytes: SMALL_BLOB + 1 };
 const fileStore = { localPath: (hash: string) => new FsStore('/srv/blobs').localPath(hash) };
 
 describe('accelTarget', () => {
   it('names the blob\'s file, relative to the store, under the prefix', () => {
-    assert.equal(accelTarget('/internal/', fileStore)(HASH), `/internal/ab/12/${HASH}`);
+    assert.equal(accelTarget('/internal/', fileStore)(LARGE), `/internal/ab/12/${HASH}`);
+  });
+
+  it('sends a blob small enough for its memory itself, for nginx to cache', () => {
+    assert.equal(accelTarget('/internal/', fileStore)({ hash: HASH, bytes: SMALL_BLOB }), undefined);
   });
 
   it('sends the bytes itself when off', () => {
-    assert.equal(accelTarget('', fileStore)(HASH), undefined);
+    assert.equal(accelTarget('', fileStore)(LARGE), undefined);
   });
 
   it('refuses a prefix that is not a location path ending in /', () => {
