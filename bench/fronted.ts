@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { startNginx as startFront, type Nginx } from '../test/helpers/nginx.js';
 import { freePort } from '../test/helpers/process.js';
 import { startBareNode } from './bare-node.js';
-import { smallPhoto, type Bench } from './context.js';
+import type { Bench } from './context.js';
 import type { Imghost } from './imghost-process.js';
-import { blobPath, populate, type Served } from './populate.js';
+import { blobPath, servingLibrary, type Served } from './populate.js';
 import { STATIC_TUNING, startNginx, type Reference } from './references.js';
 import { pairedRatio, ratio, round } from './stats.js';
 import { alternateRounds, medianRun, wrkInstalled, type Measured, type Target } from './wrk.js';
@@ -26,11 +26,7 @@ export async function frontedScenario(bench: Bench): Promise<void> {
     for (const scenario of ['fronted-thumb', 'fronted-orig']) bench.emit({ scenario, wrk: 'unavailable', reference: 'unavailable' });
     return;
   }
-  const dataDir = await bench.dir('data');
-  const { thumbs, origs } = await bench.withImghost([], async (server) => ({
-    thumbs: await populate(server.url, await bench.images(smallPhoto), bench.pick(100, 400), 'thumb'),
-    origs: await populate(server.url, await bench.images(bench.imageClass('jpeg-5120x2880')), bench.pick(4, 8), 'orig'),
-  }), dataDir);
+  const { dataDir, thumbs, origs } = await servingLibrary(bench);
   const blobDir = join(dataDir, 'blobs');
   const statically = await startNginx(blobDir, bench.workDir, 'image/webp');
   if (!statically) {

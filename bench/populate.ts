@@ -1,6 +1,6 @@
 // Fills a running imghost with images to serve.
 import { uploadMany } from './client.js';
-import type { ImageSet } from './context.js';
+import { smallPhoto, type Bench, type ImageSet } from './context.js';
 
 export interface Served {
   id: string;
@@ -24,3 +24,15 @@ export async function blobHash(url: string, path: string): Promise<string> {
 
 /** The path of a blob under the blob store's root (see src/store/fs.ts). */
 export const blobPath = (hash: string): string => `/${hash.slice(0, 2)}/${hash.slice(2, 4)}/${hash}`;
+
+/** A fresh library to serve from: thumbnails of 100 (quick) or 400 small photos, and 4 or 8 5120x2880 originals. */
+export async function servingLibrary(bench: Bench): Promise<{ dataDir: string; thumbs: Served[]; origs: Served[] }> {
+  const dataDir = await bench.dir('data');
+  return {
+    dataDir,
+    ...await bench.withImghost([], async (server) => ({
+      thumbs: await populate(server.url, await bench.images(smallPhoto), bench.pick(100, 400), 'thumb'),
+      origs: await populate(server.url, await bench.images(bench.imageClass('jpeg-5120x2880')), bench.pick(4, 8), 'orig'),
+    }), dataDir),
+  };
+}

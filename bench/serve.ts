@@ -6,9 +6,9 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startBareNode } from './bare-node.js';
-import { smallPhoto, type Bench } from './context.js';
+import type { Bench } from './context.js';
 import type { Imghost } from './imghost-process.js';
-import { blobPath, populate, type Served } from './populate.js';
+import { blobPath, servingLibrary, type Served } from './populate.js';
 import { startNginx, type Reference } from './references.js';
 import { ratio, round } from './stats.js';
 import { alternate, wrkInstalled, type Measured } from './wrk.js';
@@ -21,11 +21,7 @@ export async function serveScenario(bench: Bench): Promise<void> {
     for (const scenario of ['serve-thumb', 'serve-orig', 'serve-range']) bench.emit({ scenario, wrk: 'unavailable', reference: 'unavailable' });
     return;
   }
-  const dataDir = await bench.dir('data');
-  const { thumbs, origs } = await bench.withImghost([], async (server) => ({
-    thumbs: await populate(server.url, await bench.images(smallPhoto), bench.pick(100, 400), 'thumb'),
-    origs: await populate(server.url, await bench.images(bench.imageClass('jpeg-5120x2880')), bench.pick(4, 8), 'orig'),
-  }), dataDir);
+  const { dataDir, thumbs, origs } = await servingLibrary(bench);
   const nginx = await startNginx(join(dataDir, 'blobs'), bench.workDir, 'image/webp');
   try {
     for (const workers of bench.pick([bench.cores], [1, bench.cores])) {
