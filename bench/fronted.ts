@@ -17,7 +17,7 @@ import type { Imghost } from './imghost-process.js';
 import { blobPath, servingLibrary, type Served } from './populate.js';
 import { STATIC_TUNING, startNginx, type Reference } from './references.js';
 import { pairedRatio, ratio, round } from './stats.js';
-import { alternateRounds, medianRun, wrkInstalled, type Measured, type Target } from './wrk.js';
+import { alternateRounds, roundsOf, wrkInstalled, type Measured, type Rounds, type Target } from './wrk.js';
 
 const MB = 1024 * 1024;
 
@@ -69,16 +69,13 @@ const targetsOf = (site: Site, paths: readonly string[], files: readonly string[
   direct: { url: site.direct.url, pids: [site.direct.child.pid ?? 0], paths },
 });
 
-/** Per target: each round's run, and the median one. */
-interface Rounds { each: Measured[]; median: Measured }
-
 async function measure<K extends string>(bench: Bench, targets: Record<K, Target>, connections: number): Promise<Record<K, Rounds>> {
   // Short rounds, many of them: the ratio of each round's pair is taken seconds apart.
   const rounds = await alternateRounds(bench.pick(3, 10), targets, { connections, seconds: bench.pick(2, 3) });
   return Object.fromEntries((Object.keys(targets) as K[]).map((name) => {
-    const each = rounds.flatMap((run) => run[name] ?? []);
-    if (each.length !== rounds.length) throw new Error(`${name} was not measured`);
-    return [name, { each, median: medianRun(each) }];
+    const measured = roundsOf(rounds, name);
+    if (measured?.each.length !== rounds.length) throw new Error(`${name} was not measured in every round`);
+    return [name, measured];
   })) as Record<K, Rounds>;
 }
 

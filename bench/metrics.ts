@@ -1,7 +1,8 @@
 // Scenario: what the Prometheus metrics cost. Three servers on one library: one with
 // --metrics_port, one without, and a second one without (the control: what two identical servers
-// differ by on this machine in this run). Each round loads them in turn, the order rotated: uploads
-// of small photos, then thumbnail GETs with wrk. A figure is the median over rounds of the ratio
+// differ by on this machine in this run). Each round loads them in turn, in each of the six
+// orders in turn, so that none gains from its place in a round: uploads of small photos, then
+// thumbnail GETs with wrk. A figure is the median over rounds of the ratio
 // of a round's pair, taken seconds apart, so that the machine's drift between rounds cancels out;
 // the server's CPU per upload or GET is given too, since on a shared machine it moves less than a
 // rate.
@@ -19,6 +20,11 @@ const CONNECTIONS = 32;
 
 const SETTINGS = ['off', 'on', 'control'] as const;
 type Setting = typeof SETTINGS[number];
+/** Every order of the three, in turn: each server comes before and after each other as often. */
+const ORDERS: readonly (readonly Setting[])[] = [
+  ['off', 'on', 'control'], ['on', 'control', 'off'], ['control', 'off', 'on'],
+  ['control', 'on', 'off'], ['on', 'off', 'control'], ['off', 'control', 'on'],
+];
 
 /** Per round: what was done per second, and the server's CPU microseconds per upload or GET. */
 interface Runs { perSecond: number[]; cpuUs: number[] }
@@ -55,9 +61,9 @@ export async function metricsScenario(bench: Bench): Promise<void> {
       await uploadMany(server.url, () => set.next(), set.cls.mime, 4, 2);
       if (wrkInstalled()) await wrk(server.url, paths, { connections: CONNECTIONS, seconds: 1 });
     }
-    const rounds = bench.pick(3, 12);
+    const rounds = bench.pick(6, 12);
     for (let turn = 0; turn < rounds; turn++) {
-      for (const setting of [...SETTINGS.slice(turn % 3), ...SETTINGS.slice(0, turn % 3)]) {
+      for (const setting of ORDERS[turn % ORDERS.length] ?? SETTINGS) {
         const { url, child } = servers[setting];
         const pid = child.pid ?? 0;
         const count = bench.pick(16, 32);

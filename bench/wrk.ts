@@ -139,11 +139,17 @@ export async function alternateRounds<K extends string>(
   });
 }
 
+/** One target's run in each round, and the median one. */
+export interface Rounds { each: Measured[]; median: Measured }
+
+/** `name`'s runs over `rounds`; null when it was not measured. */
+export function roundsOf<K extends string>(rounds: readonly Partial<Record<K, Measured>>[], name: K): Rounds | null {
+  const each = rounds.flatMap((run) => run[name] ?? []);
+  return each.length > 0 ? { each, median: medianRun(each) } : null;
+}
+
 /** Like alternateRounds: the median run of each target. */
 export async function alternate<K extends string>(runs: number, targets: Record<K, Target | null>, load: WrkLoad): Promise<Record<K, Measured | null>> {
   const rounds = await alternateRounds(runs, targets, load);
-  return Object.fromEntries((Object.keys(targets) as K[]).map((name) => {
-    const all = rounds.flatMap((run) => run[name] ?? []);
-    return [name, all.length > 0 ? medianRun(all) : null];
-  })) as Record<K, Measured | null>;
+  return Object.fromEntries((Object.keys(targets) as K[]).map((name) => [name, roundsOf(rounds, name)?.median ?? null])) as Record<K, Measured | null>;
 }
