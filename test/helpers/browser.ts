@@ -1,9 +1,13 @@
 // Debian's Chromium driven by playwright-core, for the end-to-end tests of the pages. No browser
 // is downloaded: `apt-get install chromium` provides /usr/bin/chromium (scripts/test-deps.sh).
+import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContextOptions, type FileChooser, type Page } from 'playwright-core';
+import type { Config } from '../../src/config/options.js';
 import { root } from './cli.js';
+import { startTestServer, type TestServer } from './server.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -38,6 +42,28 @@ export async function openTab(browser: Browser, baseURL: string, options: Browse
     if (message.type() === 'error' && message.text().includes('Content Security Policy')) errors.push(new Error(message.text()));
   });
   return { page, errors };
+}
+
+/**
+ * For the suite it is called in: a test server with `overrides` and the upload page open on it
+ * in Chromium, handed to `opened` (which may prepare the server) before the page loads; after
+ * the suite, the page must have raised no script errors, and both are closed.
+ */
+export function uploadPageSuite(overrides: Partial<Config>, opened: (s: TestServer, tab: Tab) => Promise<void> | void): void {
+  let browser: Browser | undefined;
+  let site: { s: TestServer; tab: Tab } | undefined;
+  before(async () => {
+    const [s, launched] = await Promise.all([startTestServer(overrides), launchBrowser()]);
+    browser = launched;
+    site = { s, tab: await openTab(browser, s.url) };
+    await opened(site.s, site.tab);
+    await site.tab.page.goto('/');
+  });
+  after(async () => {
+    if (site) assert.deepEqual(site.tab.errors, [], 'the page raised no script errors');
+    await browser?.close();
+    await site?.s.close();
+  });
 }
 
 /**

@@ -2,31 +2,22 @@
 // shows their usage and their own images (an upload from the page joins them), never another
 // user's; older ones load on demand, and the key is remembered for the next visit.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'node:test';
 import { addUser, bearer, type TestUser } from '../helpers/accounts.js';
-import { launchBrowser, openTab, screenshot, type Tab } from '../helpers/browser.js';
+import { screenshot, type Tab, uploadPageSuite } from '../helpers/browser.js';
 import { photo, solid } from '../helpers/images.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
 
 describe('"My uploads" on the upload page in Chromium', () => {
   let s: TestServer;
-  let browser: Browser;
   let tab: Tab;
   let alice: TestUser, bob: TestUser;
   let bobsImage: string;
-  before(async () => {
-    [s, browser] = await Promise.all([startTestServer({ uploads: 'users', max_uploads_per_client: 0 }), launchBrowser()]);
+  uploadPageSuite({ uploads: 'users', max_uploads_per_client: 0 }, async (server, opened) => {
+    [s, tab] = [server, opened];
     const { accounts } = s.server.library.repo;
     [alice, bob] = [await addUser(accounts, 'alice', { quotaBytes: 10 << 20 }), await addUser(accounts, 'bob')];
     bobsImage = (await s.uploadOk(await solid(20, 20, '#c03030'), { headers: bearer(bob.key) })).id;
-    tab = await openTab(browser, s.url);
-    await tab.page.goto('/');
-  });
-  after(async () => {
-    assert.deepEqual(tab.errors, [], 'the page raised no script errors');
-    await browser.close();
-    await s.close();
   });
 
   const mine = () => tab.page.locator('[data-mine]');
@@ -77,19 +68,11 @@ describe('"My uploads" on the upload page in Chromium', () => {
 
 describe('the optional key field on a server open to all, in Chromium', () => {
   let s: TestServer;
-  let browser: Browser;
   let tab: Tab;
   let dana: TestUser;
-  before(async () => {
-    [s, browser] = await Promise.all([startTestServer({ max_uploads_per_client: 0 }), launchBrowser()]);
+  uploadPageSuite({ max_uploads_per_client: 0 }, async (server, opened) => {
+    [s, tab] = [server, opened];
     dana = await addUser(s.server.library.repo.accounts, 'dana');
-    tab = await openTab(browser, s.url);
-    await tab.page.goto('/');
-  });
-  after(async () => {
-    assert.deepEqual(tab.errors, [], 'the page raised no script errors');
-    await browser.close();
-    await s.close();
   });
 
   const field = () => tab.page.getByLabel(/^Your API key/);

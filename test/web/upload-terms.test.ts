@@ -2,27 +2,16 @@
 // each file, ahead of it, so an image uploaded as unlisted with a view limit and an expiry is
 // stored so and left out of the grid; with no choice made the image is listed as before.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, openTab, screenshot, type Tab } from '../helpers/browser.js';
+import { describe, it } from 'node:test';
+import { screenshot, type Tab, uploadPageSuite } from '../helpers/browser.js';
 import { photo } from '../helpers/images.js';
 import { listedIds } from '../helpers/listing.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
 
 describe('the upload page\'s visibility and lifetime choices in Chromium', () => {
   let s: TestServer;
-  let browser: Browser;
   let tab: Tab;
-  before(async () => {
-    [s, browser] = await Promise.all([startTestServer(), launchBrowser()]);
-    tab = await openTab(browser, s.url);
-    await tab.page.goto('/');
-  });
-  after(async () => {
-    assert.deepEqual(tab.errors, [], 'the page raised no script errors');
-    await browser.close();
-    await s.close();
-  });
+  uploadPageSuite({}, (server, opened) => { [s, tab] = [server, opened]; });
 
   const uploadFromPicker = async (name: string): Promise<void> => {
     const { page } = tab;

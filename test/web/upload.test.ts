@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { desktop, launchBrowser, openPickerByKeyboard, openTab, phone, screenshot, type Tab } from '../helpers/browser.js';
+import { desktop, launchBrowser, openPickerByKeyboard, openTab, phone, screenshot, type Tab, uploadPageSuite } from '../helpers/browser.js';
 import { animatedGif, photo, solid } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -37,18 +37,10 @@ async function waitForState(page: Page, name: string, state: 'done' | 'error'): 
 
 describe('the upload page in Chromium', () => {
   let s: TestServer;
-  let browser: Browser;
   let tab: Tab;
-  before(async () => {
-    [s, browser] = await Promise.all([startTestServer({ max_upload_size: 2 * 1024 * 1024 }), launchBrowser()]);
-    tab = await openTab(browser, s.url);
+  uploadPageSuite({ max_upload_size: 2 * 1024 * 1024 }, async (server, opened) => {
+    [s, tab] = [server, opened];
     await tab.page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
-    await tab.page.goto('/');
-  });
-  after(async () => {
-    assert.deepEqual(tab.errors, [], 'the page raised no script errors');
-    await browser.close();
-    await s.close();
   });
 
   it('uploads a file from the picker with a progress bar that reaches 100%, then shows its thumbnail', async () => {
